@@ -1,0 +1,61 @@
+"""Shared helpers for the benchmark scripts: the machine, timed subprocesses, result files."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+WORK = ROOT / "bench" / "work"
+SHARED = ROOT.parent / "shared" / "data"
+
+
+def machine() -> dict:
+    import torch
+
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem, 1), "torch": torch.__version__,
+            "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
+            "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
+
+
+def run(cmd: list[str], log: Path | None = None) -> dict:
+    """Run a command, returning its stdout, wall time and the peak RSS of the child."""
+    print("+", shlex.join(cmd), file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    with open(log, "w") if log else open(os.devnull, "w") as err:
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"command failed ({proc.returncode}): {shlex.join(cmd)}; see {log}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # MiB, max over children so far
+    return {"stdout": proc.stdout, "wall_s": round(wall, 2), "peak_rss_mib_so_far": round(peak, 1)}
+
+
+def write(name: str, record: dict, markdown: str) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(record, indent=2) + "\n")
+    (RESULTS / f"{name}.md").write_text(markdown.rstrip() + "\n")
+    print(markdown)
+
+
+def need(path: Path) -> Path:
+    if not path.exists():
+        raise SystemExit(f"{path} is missing: the benchmarks read the corpora in ../shared/data")
+    return path

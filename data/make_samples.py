@@ -1,0 +1,60 @@
+"""Writes the small corpora in data/ (original text made by this project, not copied).
+
+    python data/make_samples.py
+
+sample.txt is a chronicle of an invented harbour town, generated from a small grammar with a
+fixed seed: varied enough that a character model has something to learn in a minute of
+training, regular enough that what it learns shows in its samples.
+"""
+
+import random
+from pathlib import Path
+
+NAMES = ["Mara", "Tobin", "Elsa", "Corwin", "Ida", "Jonas", "Petra", "Anselm", "Liv", "Oskar", "Greta", "Silas"]
+TRADES = ["baker", "ferryman", "net mender", "lamplighter", "clerk", "smith", "weaver", "pilot", "cooper", "schoolteacher"]
+PLACES = ["the harbour", "the market", "the old mill", "the lighthouse", "the chapel steps", "the salt sheds",
+          "the north quay", "the bridge", "the library", "the orchard above the town"]
+TIMES = ["At dawn", "Before noon", "In the evening", "Late that night", "On the first day of spring",
+         "When the tide turned", "After the storm", "On market day", "In the grey hour before rain"]
+WEATHER = ["the wind came in from the sea", "a thin rain fell on the roofs", "the fog lay low over the water",
+           "the sun stood bright above the hills", "the bells rang across the bay", "the gulls cried over the boats"]
+VERBS = ["walked to", "waited at", "sang near", "argued at", "counted the crates at", "swept the stones of",
+         "lit a lamp at", "read a letter at", "mended a sail at", "sold apples at"]
+THINGS = ["a basket of bread", "an old brass key", "a letter sealed with wax", "a lantern", "a crate of herrings",
+          "a blue coat", "a map of the coast", "a jar of honey", "a broken oar", "a bundle of rope"]
+FEELINGS = ["glad", "tired", "curious", "worried", "quiet", "restless", "hopeful", "cold"]
+SAYINGS = ["The sea keeps its own accounts.", "A full net is a heavy net.", "Bread first, then quarrels.",
+           "Every harbour is somebody's road home.", "Rope remembers every knot.", "Rain is only the sky mending."]
+
+
+def sentence(rng: random.Random) -> str:
+    name, other = rng.sample(NAMES, 2)
+    kind = rng.randrange(7)
+    if kind == 0:
+        return f"{rng.choice(TIMES)}, {rng.choice(WEATHER)}, and {name} the {rng.choice(TRADES)} {rng.choice(VERBS)} {rng.choice(PLACES)}."
+    if kind == 1:
+        return f"{name} gave {other} {rng.choice(THINGS)} and said nothing more about it."
+    if kind == 2:
+        return f'"{rng.choice(SAYINGS)}" said {name}, and {other} laughed.'
+    if kind == 3:
+        return f"{name} was {rng.choice(FEELINGS)}, for {rng.choice(WEATHER)} and {other} had not come back from {rng.choice(PLACES)}."
+    if kind == 4:
+        return f"The {rng.choice(TRADES)} found {rng.choice(THINGS)} at {rng.choice(PLACES)} and carried it to {name}."
+    if kind == 5:
+        return f"{rng.choice(TIMES)}, {name} and {other} {rng.choice(VERBS)} {rng.choice(PLACES)} together."
+    return f"Nobody in the town knew why {name} kept {rng.choice(THINGS)} by the window."
+
+
+def chronicle(lines: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    while len(out) < lines:
+        out.extend(sentence(rng) for _ in range(rng.randint(1, 3)))
+        out.append("")  # paragraphs
+    return out[:lines]
+
+
+if __name__ == "__main__":
+    here = Path(__file__).parent
+    (here / "sample.txt").write_text("\n".join(chronicle(3000, seed=7)) + "\n", encoding="utf-8")
+    (here / "sample.valid.txt").write_text("\n".join(chronicle(300, seed=8)) + "\n", encoding="utf-8")

@@ -1,0 +1,73 @@
+"""The `nlpkit` command: one Typer app with a sub-app per task group.
+
+Every module under nlpkit.cli imports only typer and the standard library at the top, so that
+`nlpkit --help` answers in a fraction of a second; torch is imported when a command runs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from nlpkit import __version__
+from nlpkit.cli import demo, generate, info, lm
+from nlpkit.errors import NlpkitError
+
+app = typer.Typer(
+    name="nlpkit",
+    help="Train, evaluate and run neural sequence models from the shell.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: rich help formatting costs ~0.25 s of imports per call
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(lm.app, name="lm")
+app.command("generate")(generate.generate)
+app.command("info")(info.info)
+app.command("demo")(demo.demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"nlpkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """Train, evaluate and run neural sequence models from the shell."""
+
+
+def _quiet_broken_pipe() -> None:
+    # The reader went away (`| head`): stop quietly, and keep Python from complaining while it
+    # flushes stdout on the way out.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+
+
+def main() -> None:
+    try:
+        app()
+    except NlpkitError as exc:
+        from nlpkit.cli.common import console
+
+        console().print(f"[bold red]error:[/bold red] {exc}", soft_wrap=True, markup=True, highlight=False)
+        sys.exit(1)
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+        sys.exit(0)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

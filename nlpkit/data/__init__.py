@@ -1,0 +1,1 @@
+"""Readers and batching: plain text, JSONL, `datasets` sources, LM streams."""

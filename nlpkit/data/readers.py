@@ -1,0 +1,160 @@
+"""Readers for the inputs every task takes: plain text, JSONL and `datasets` sources.
+
+Errors name the file, the line and the problem. Invalid UTF-8 is an error naming the byte
+offset unless the user asks for `--encoding-errors replace`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from nlpkit.errors import NlpkitError
+
+STDIN = "-"
+
+
+def display_name(path: str) -> str:
+    return "<stdin>" if path == STDIN else path
+
+
+def check_readable(path: str) -> None:
+    if path == STDIN:
+        return
+    p = Path(path)
+    if not p.exists():
+        raise NlpkitError(f"{path}: no such file")
+    if p.is_dir():
+        raise NlpkitError(f"{path}: is a directory, expected a file")
+
+
+def _decode(raw: bytes, name: str, offset: int, line_no: int, errors: str) -> str:
+    try:
+        return raw.decode("utf-8", errors=errors)
+    except UnicodeDecodeError as exc:
+        raise NlpkitError(
+            f"{name}:{line_no}: invalid UTF-8 at byte offset {offset + exc.start} "
+            "(use --encoding-errors replace to substitute U+FFFD)"
+        ) from None
+
+
+def _open_binary(path: str):
+    if path == STDIN:
+        return sys.stdin.buffer
+    if path.endswith(".gz"):
+        import gzip
+
+        return gzip.open(path, "rb")
+    return open(path, "rb")  # noqa: SIM115 - closed by the caller
+
+
+def iter_lines(path: str, encoding_errors: str = "strict") -> Iterator[str]:
+    """Lines without their line end, streamed (flat memory); CRLF and a UTF-8 BOM are handled."""
+    check_readable(path)
+    name = display_name(path)
+    f = _open_binary(path)
+    try:
+        offset = 0
+        for line_no, raw in enumerate(f, start=1):
+            text = _decode(raw, name, offset, line_no, encoding_errors)
+            if line_no == 1 and text.startswith("\ufeff"):
+                text = text[1:]
+            offset += len(raw)
+            yield text.rstrip("\r\n")
+    finally:
+        if f is not sys.stdin.buffer:
+            f.close()
+
+
+def read_jsonl_texts(path: str, field: str, encoding_errors: str = "strict") -> Iterator[str]:
+    name = display_name(path)
+    for line_no, line in enumerate(iter_lines(path, encoding_errors), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise NlpkitError(f"{name}:{line_no}: invalid JSON ({exc.msg})") from None
+        if not isinstance(record, dict) or field not in record:
+            raise NlpkitError(f"{name}:{line_no}: record has no field {field!r} (see --text-field)")
+        value = record[field]
+        if not isinstance(value, str):
+            raise NlpkitError(f"{name}:{line_no}: field {field!r} is not a string")
+        yield from value.split("\n")
+
+
+_LOCAL_BUILDERS = {".txt": "text", ".json": "json", ".jsonl": "json", ".csv": "csv", ".tsv": "csv", ".parquet": "parquet"}
+
+
+def load_dataset(source: str, split: str, config: str | None = None):
+    """A `datasets` split from a hub name, a local data folder or local data files."""
+    try:
+        import datasets
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise NlpkitError("--dataset needs the 'datasets' package: pip install datasets") from None
+    datasets.logging.set_verbosity_error()
+    datasets.disable_progress_bars()
+    path = Path(source)
+    try:
+        if path.is_file():
+            suffix = path.suffix if path.suffix != ".gz" else Path(path.stem).suffix
+            builder = _LOCAL_BUILDERS.get(suffix)
+            if builder is None:
+                raise NlpkitError(f"{source}: cannot tell the data format from the extension {suffix!r}")
+            kwargs = {"delimiter": "\t"} if suffix == ".tsv" else {}
+            return datasets.load_dataset(builder, data_files={split: str(path)}, split=split, **kwargs)
+        return datasets.load_dataset(source, config, split=split)
+    except NlpkitError:
+        raise
+    except Exception as exc:  # datasets raises many types; the user needs the message
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise NlpkitError(f"dataset {source!r} (split {split!r}): {message}") from None
+
+
+def dataset_texts(source: str, split: str, field: str, config: str | None = None) -> Iterator[str]:
+    data = load_dataset(source, split, config)
+    if field not in data.column_names:
+        raise NlpkitError(
+            f"dataset {source!r} has no column {field!r}; columns: {', '.join(data.column_names)} (see --text-field)"
+        )
+    for row, value in enumerate(data[field]):
+        if not isinstance(value, str):
+            raise NlpkitError(f"dataset {source!r} row {row}: column {field!r} is not text")
+        yield from value.split("\n")
+
+
+def fingerprint(lines: list[str], sources: list[str]) -> dict:
+    """What the model was trained on: the sources, their size and a content hash."""
+    digest = hashlib.sha256()
+    chars = 0
+    for line in lines:
+        digest.update(line.encode("utf-8", "surrogatepass"))
+        digest.update(b"\n")
+        chars += len(line) + 1
+    return {"sources": sources, "lines": len(lines), "chars": chars, "sha256": digest.hexdigest()}
+
+
+def is_jsonl(path: str, input_format: str = "auto") -> bool:
+    if input_format != "auto":
+        return input_format == "jsonl"
+    return path.endswith((".jsonl", ".jsonl.gz"))
+
+
+def read_texts(paths: list[str], *, input_format: str = "auto", text_field: str = "text",
+               encoding_errors: str = "strict") -> list[str]:
+    """All lines of plain-text or JSONL files ('-' is stdin), in order."""
+    lines: list[str] = []
+    for path in paths:
+        if is_jsonl(path, input_format):
+            lines.extend(read_jsonl_texts(path, text_field, encoding_errors))
+        else:
+            lines.extend(iter_lines(path, encoding_errors))
+    return lines
+
+
+def require_text(lines: list[str], what: str) -> None:
+    if not any(line.strip() for line in lines):
+        raise NlpkitError(f"{what}: no text to train on (empty, or blank lines only)")

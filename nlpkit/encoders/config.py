@@ -1,0 +1,52 @@
+"""The one configuration every shared encoder is built from."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+RECURRENT_KINDS = ("rnn", "lstm", "gru")
+ENCODER_KINDS = (*RECURRENT_KINDS, "transformer")
+
+
+@dataclass
+class EncoderConfig:
+    kind: str = "lstm"  # rnn | lstm | gru | transformer
+    input_size: int = 256
+    hidden_size: int = 256  # recurrent hidden size, or the Transformer's model width
+    layers: int = 2
+    bidirectional: bool = False  # recurrent only
+    dropout: float = 0.0  # between layers (recurrent) / inside blocks (Transformer)
+    causal: bool = False  # Transformer only; recurrent forward passes are causal by nature
+    heads: int = 4
+    ff_size: int = 0  # 0 means 4 * hidden_size
+    positions: str = "sinusoidal"  # sinusoidal | learned
+    max_len: int = 1024  # longest sequence a Transformer with learned positions accepts
+
+    def __post_init__(self) -> None:
+        if self.kind not in ENCODER_KINDS:
+            raise ValueError(f"unknown encoder {self.kind!r}; choose one of {', '.join(ENCODER_KINDS)}")
+        if self.layers < 1 or self.hidden_size < 1:
+            raise ValueError("an encoder needs at least one layer and a positive hidden size")
+        if self.kind == "transformer":
+            if self.bidirectional:
+                raise ValueError("--bidirectional applies to recurrent encoders only")
+            if self.hidden_size % self.heads:
+                raise ValueError(f"hidden size {self.hidden_size} is not divisible by {self.heads} heads")
+            if self.positions not in ("sinusoidal", "learned"):
+                raise ValueError(f"unknown position encoding {self.positions!r}")
+
+    @property
+    def is_recurrent(self) -> bool:
+        return self.kind in RECURRENT_KINDS
+
+    @property
+    def output_size(self) -> int:
+        return self.hidden_size * (2 if self.bidirectional else 1)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> EncoderConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})

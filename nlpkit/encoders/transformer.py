@@ -1,0 +1,145 @@
+"""A pre-norm Transformer encoder on torch's scaled_dot_product_attention.
+
+Causal or not; sinusoidal or learned positions; an optional KV cache so that generation costs
+one token's work per step instead of re-reading the whole prefix.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nlpkit.encoders.config import EncoderConfig
+
+
+class KVCache:
+    """Keys and values of every layer for the positions seen so far: [batch, heads, time, dim]."""
+
+    def __init__(self, layers: int):
+        self.keys: list[torch.Tensor | None] = [None] * layers
+        self.values: list[torch.Tensor | None] = [None] * layers
+
+    @property
+    def length(self) -> int:
+        return 0 if self.keys[0] is None else self.keys[0].size(2)
+
+    def append(self, layer: int, k: torch.Tensor, v: torch.Tensor):
+        if self.keys[layer] is not None:
+            k = torch.cat([self.keys[layer], k], dim=2)
+            v = torch.cat([self.values[layer], v], dim=2)
+        self.keys[layer], self.values[layer] = k, v
+        return k, v
+
+    def select(self, index: torch.Tensor) -> KVCache:
+        new = KVCache(len(self.keys))
+        new.keys = [k.index_select(0, index) for k in self.keys]
+        new.values = [v.index_select(0, index) for v in self.values]
+        return new
+
+
+def sinusoidal_positions(length: int, dim: int, offset: int = 0, device=None) -> torch.Tensor:
+    position = torch.arange(offset, offset + length, device=device, dtype=torch.float32)[:, None]
+    freq = torch.exp(torch.arange(0, dim, 2, device=device, dtype=torch.float32) * (-math.log(10000.0) / dim))
+    table = torch.zeros(length, dim, device=device)
+    table[:, 0::2] = torch.sin(position * freq)
+    table[:, 1::2] = torch.cos(position * freq[: dim // 2])
+    return table
+
+
+class SelfAttention(nn.Module):
+    def __init__(self, dim: int, heads: int, dropout: float):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.out = nn.Linear(dim, dim)
+        self.dropout = dropout
+
+    def forward(self, x, mask, causal: bool, cache: KVCache | None, layer: int, past: int):
+        batch, time, dim = x.shape
+        q, k, v = self.qkv(x).view(batch, time, 3, self.heads, dim // self.heads).permute(2, 0, 3, 1, 4)
+        if cache is not None:
+            k, v = cache.append(layer, k, v)
+        if mask is None and causal and past > 0 and time > 1:
+            # New queries sit at positions past..past+time-1: each sees all the cache and the
+            # new keys up to itself. SDPA's is_causal aligns top-left, which is wrong here.
+            keys = torch.arange(past + time, device=x.device)
+            mask = keys[None, :] <= (keys[past:, None])
+        use_causal = causal and mask is None and past == 0 and time > 1
+        y = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=mask, is_causal=use_causal, dropout_p=self.dropout if self.training else 0.0
+        )
+        return self.out(y.transpose(1, 2).reshape(batch, time, dim))
+
+
+class Block(nn.Module):
+    def __init__(self, dim: int, heads: int, ff_size: int, dropout: float):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = SelfAttention(dim, heads, dropout)
+        self.norm2 = nn.LayerNorm(dim)
+        self.ff = nn.Sequential(nn.Linear(dim, ff_size), nn.GELU(), nn.Linear(ff_size, dim))
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x, mask, causal, cache, layer, past):
+        x = x + self.drop(self.attn(self.norm1(x), mask, causal, cache, layer, past))
+        return x + self.drop(self.ff(self.norm2(x)))
+
+
+class TransformerEncoder(nn.Module):
+    def __init__(self, config: EncoderConfig):
+        super().__init__()
+        self.config = config
+        dim = config.hidden_size
+        self.input_proj = nn.Identity() if config.input_size == dim else nn.Linear(config.input_size, dim)
+        self.positions = nn.Embedding(config.max_len, dim) if config.positions == "learned" else None
+        self.blocks = nn.ModuleList(
+            Block(dim, config.heads, config.ff_size or 4 * dim, config.dropout) for _ in range(config.layers)
+        )
+        self.norm = nn.LayerNorm(dim)
+        self.drop = nn.Dropout(config.dropout)
+        self.reset_parameters()
+
+    @property
+    def output_size(self) -> int:
+        return self.config.hidden_size
+
+    def reset_parameters(self) -> None:
+        for name, p in self.named_parameters():
+            if p.dim() == 2 and "norm" not in name:
+                nn.init.normal_(p, std=0.02)
+            elif name.endswith("bias"):
+                nn.init.zeros_(p)
+        # Scale the residual projections down with depth (GPT-2) so deep stacks start stable.
+        for block in self.blocks:
+            nn.init.normal_(block.attn.out.weight, std=0.02 / math.sqrt(2 * self.config.layers))
+            nn.init.normal_(block.ff[2].weight, std=0.02 / math.sqrt(2 * self.config.layers))
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None, state: KVCache | None = None):
+        """x: [batch, time, input]. With `state` (a KVCache, causal models) the new positions
+        continue the cached ones. Returns outputs [batch, time, hidden] and the cache."""
+        batch, time, _ = x.shape
+        offset = state.length if state is not None else 0
+        if offset + time > self.config.max_len and self.positions is not None:
+            raise ValueError(f"sequence of {offset + time} positions exceeds the model's {self.config.max_len}")
+        h = self.input_proj(x)
+        if self.positions is not None:
+            h = h + self.positions(torch.arange(offset, offset + time, device=x.device))
+        else:
+            h = h + sinusoidal_positions(time, h.size(-1), offset, x.device).to(h.dtype)
+        h = self.drop(h)
+        mask = None
+        if lengths is not None and not self.config.causal:
+            # Keys beyond a sequence's length are hidden; with a causal mask, right padding can
+            # never be seen by a real position, so no mask is needed there.
+            # An empty sequence still gets its first key, so softmax never sees an empty row.
+            valid = torch.arange(time, device=x.device)[None, :] < lengths.to(x.device).clamp(min=1)[:, None]
+            mask = valid[:, None, None, :]
+        for i, block in enumerate(self.blocks):
+            h = block(h, mask, self.config.causal, state, i, offset)
+        h = self.norm(h)
+        if lengths is not None:
+            h = h * (torch.arange(time, device=x.device)[None, :] < lengths.to(x.device)[:, None])[..., None]
+        return h, state

@@ -1,0 +1,1 @@
+"""One module per task: its model head, loss, metrics and predict step."""

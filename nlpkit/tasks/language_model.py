@@ -1,0 +1,334 @@
+"""Language modeling: an embedding, a causal shared encoder and a softmax over the vocabulary.
+
+Recurrent models train with truncated back-propagation through time, carrying the hidden state
+from one window to the next; the Transformer trains on context windows. Scoring and generation
+both go through `LanguageModel.forward(tokens, state)`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nlpkit.data.streams import batchify, window_count, windows
+from nlpkit.encoders import EncoderConfig, build_encoder
+from nlpkit.encoders.state import detach_state
+from nlpkit.losses import linear_cross_entropy
+from nlpkit.text.tokenizers import BOS_ID, EOS_ID, PAD_ID
+
+TASK = "lm"
+
+
+@dataclass
+class LMConfig:
+    vocab_size: int
+    embed_size: int = 256
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    dropout: float = 0.1  # on embeddings and encoder outputs
+    tie_weights: bool = False
+    context: int = 128  # BPTT length (recurrent) or context window (Transformer)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "encoder": self.encoder.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> LMConfig:
+        return cls(**{**data, "encoder": EncoderConfig.from_dict(data["encoder"])})
+
+
+class LanguageModel(nn.Module):
+    def __init__(self, config: LMConfig):
+        super().__init__()
+        if config.encoder.bidirectional:
+            raise ValueError("a language model reads left to right: --bidirectional does not apply")
+        self.config = config
+        self.embedding = nn.Embedding(config.vocab_size, config.embed_size)
+        self.encoder = build_encoder(config.encoder)
+        self.drop = nn.Dropout(config.dropout)
+        hidden = self.encoder.output_size
+        # Tying needs the decoder's input to be embedding-sized; project if the encoder is not.
+        self.project = nn.Linear(hidden, config.embed_size) if config.tie_weights and hidden != config.embed_size else None
+        self.decoder = nn.Linear(config.embed_size if self.project is not None else hidden, config.vocab_size)
+        if config.tie_weights:
+            self.decoder.weight = self.embedding.weight
+        nn.init.normal_(self.embedding.weight, std=0.02 if not config.encoder.is_recurrent else 0.1)
+        nn.init.zeros_(self.decoder.bias)
+
+    @property
+    def is_recurrent(self) -> bool:
+        return self.config.encoder.is_recurrent
+
+    def features(self, tokens: torch.Tensor, state=None, lengths: torch.Tensor | None = None):
+        """tokens [batch, time] -> the decoder's input [batch, time, dim], new state."""
+        h, state = self.encoder(self.drop(self.embedding(tokens)), lengths, state)
+        h = self.drop(h)
+        if self.project is not None:
+            h = self.project(h)
+        return h, state
+
+    def forward(self, tokens: torch.Tensor, state=None, lengths: torch.Tensor | None = None):
+        """tokens [batch, time] -> logits [batch, time, vocab], new state."""
+        h, state = self.features(tokens, state, lengths)
+        return self.decoder(h), state
+
+
+def build_model(config: LMConfig) -> LanguageModel:
+    config.encoder.causal = True
+    config.encoder.input_size = config.embed_size
+    if not config.encoder.is_recurrent:
+        config.encoder.max_len = max(config.encoder.max_len, config.context)
+    return LanguageModel(config)
+
+
+# ----- scoring ------------------------------------------------------------------------------
+
+
+@torch.no_grad()
+def stream_nll(model: LanguageModel, data: torch.Tensor, window: int) -> torch.Tensor:
+    """Summed negative log-likelihood of data[:, 1:] given what precedes it, per row.
+
+    Recurrent models read the rows in windows carrying their state, so every token is scored
+    with its whole history; the Transformer uses overlapping windows (stride half the context)
+    and scores each token once, with at least half a context before it.
+    """
+    device = next(model.parameters()).device
+    data = data.to(device)
+    total = torch.zeros(data.size(0), device=device)
+    if model.is_recurrent:
+        state = None
+        for x, y in windows(data, window):
+            logits, state = model(x, state)
+            total += F.cross_entropy(logits.float().transpose(1, 2), y, reduction="none").sum(1)
+        return total
+    last = data.size(1) - 1
+    stride = max(1, window // 2)
+    begin, scored = 0, 0
+    while scored < last:
+        end = min(begin + window, last)
+        logits, _ = model(data[:, begin:end])
+        nll = F.cross_entropy(logits.float().transpose(1, 2), data[:, begin + 1 : end + 1], reduction="none")
+        total += nll[:, scored - begin :].sum(1)
+        scored = end
+        begin = max(0, end + stride - window)
+    return total
+
+
+def evaluate(model: LanguageModel, ids: torch.Tensor, batch_size: int = 10) -> dict:
+    """Mean loss (nats per token) and perplexity of a token stream."""
+    batch_size = max(1, min(batch_size, ids.numel() // 2))
+    data = batchify(ids, batch_size)
+    nll = stream_nll(model, data, model.config.context).sum().item()
+    count = batch_size * (data.size(1) - 1)
+    loss = nll / count
+    return {"loss": loss, "ppl": math.exp(min(loss, 50)), "tokens": count}
+
+
+@torch.no_grad()
+def score_lines(model: LanguageModel, tokenizer, lines: list[str], batch_tokens: int = 8192) -> list[tuple[float, int]]:
+    """(log-likelihood in nats, token count) of each line, its line end included, in order.
+
+    Each line is scored as if it followed a line end. Lines are sorted by length into padded
+    batches; a line longer than the context is scored alone through `stream_nll`.
+    """
+    eos = tokenizer.eos_id
+    device = next(model.parameters()).device
+    encoded = [[eos, *tokenizer.encode(line), eos] for line in lines]
+    results: list[tuple[float, int] | None] = [None] * len(lines)
+    limit = model.config.context if not model.is_recurrent else 4 * model.config.context
+    short = []
+    for i, seq in enumerate(encoded):
+        if len(seq) - 1 > limit:
+            nll = stream_nll(model, torch.tensor([seq]), model.config.context).item()
+            results[i] = (-nll, len(seq) - 1)
+        else:
+            short.append(i)
+    short.sort(key=lambda i: len(encoded[i]))
+    start = 0
+    while start < len(short):
+        longest = len(encoded[short[min(len(short) - 1, start)]])
+        size = max(1, batch_tokens // longest)
+        group = short[start : start + size]
+        longest = max(len(encoded[i]) for i in group)
+        batch = torch.zeros(len(group), longest, dtype=torch.long)
+        lengths = torch.tensor([len(encoded[i]) - 1 for i in group])
+        for row, i in enumerate(group):
+            batch[row, : len(encoded[i])] = torch.tensor(encoded[i])
+        batch = batch.to(device)
+        logits, _ = model(batch[:, :-1], None, lengths)
+        nll = F.cross_entropy(logits.float().transpose(1, 2), batch[:, 1:], reduction="none")
+        mask = torch.arange(longest - 1, device=device)[None, :] < lengths.to(device)[:, None]
+        sums = (nll * mask).sum(1).tolist()
+        for row, i in enumerate(group):
+            results[i] = (-sums[row], int(lengths[row]))
+        start += size
+    return results  # type: ignore[return-value]
+
+
+# ----- training -----------------------------------------------------------------------------
+
+
+class LMTraining:
+    """The language-model side of the training engine (see nlpkit.training)."""
+
+    metric = "valid_loss"
+    higher_is_better = False
+
+    def __init__(self, model: LanguageModel, train_ids: torch.Tensor, valid_ids: torch.Tensor | None,
+                 batch_size: int, device, seed: int = 0):
+        self.model = model
+        self.device = device
+        self.seed = seed
+        self.context = model.config.context
+        self.data = batchify(train_ids, batch_size).to(device)
+        self.valid_ids = valid_ids
+        self.state = None
+
+    def _offset(self, epoch: int) -> int:
+        # The Transformer sees windows at a fresh offset each epoch (more distinct contexts);
+        # recurrent models keep offset 0 so the carried state stays continuous.
+        if self.model.is_recurrent or epoch == 0:
+            return 0
+        g = torch.Generator().manual_seed(self.seed * 1000 + epoch)
+        return int(torch.randint(0, self.context, (1,), generator=g))
+
+    def steps_per_epoch(self) -> int:
+        return window_count(self.data, self.context)
+
+    def batches(self, epoch: int, start: int):
+        if start == 0:
+            self.state = None
+        for i, batch in enumerate(windows(self.data, self.context, self._offset(epoch))):
+            if i >= start:
+                yield batch
+
+    def loss(self, batch):
+        x, y = batch
+        state = detach_state(self.state) if self.model.is_recurrent else None
+        h, state = self.model.features(x, state)
+        if self.model.is_recurrent:
+            self.state = state
+        decoder = self.model.decoder
+        loss = linear_cross_entropy(h.reshape(-1, h.size(-1)), decoder.weight, decoder.bias, y.reshape(-1))
+        return loss, y.numel()
+
+    def evaluate(self) -> dict:
+        if self.valid_ids is None:
+            return {}
+        result = evaluate(self.model, self.valid_ids)
+        return {"valid_loss": round(result["loss"], 5), "valid_ppl": round(result["ppl"], 3)}
+
+    def carry_state(self) -> dict:
+        if self.state is None:
+            return {}
+        parts = self.state if isinstance(self.state, tuple) else (self.state,)
+        return {str(i): p.detach() for i, p in enumerate(parts)}
+
+    def restore_carry(self, tensors: dict) -> None:
+        if not tensors:
+            self.state = None
+            return
+        parts = tuple(tensors[str(i)].to(self.device) for i in range(len(tensors)))
+        self.state = parts if len(parts) > 1 else parts[0]
+
+
+# ----- generation ---------------------------------------------------------------------------
+
+
+def prompt_ids(model: LanguageModel, tokenizer, prompt: str) -> tuple[list[int], int]:
+    """The prompt as the model reads it (after a line end), and how many tokens were cut from
+    its left to fit a Transformer's context (0 when it fits)."""
+    ids = [tokenizer.eos_id, *tokenizer.encode(prompt)]
+    if model.is_recurrent or len(ids) <= model.config.context:
+        return ids, 0
+    cut = len(ids) - model.config.context
+    return ids[cut:], cut
+
+
+@torch.no_grad()
+def generate(model: LanguageModel, tokenizer, prompt: str, sampling, *, num_samples: int = 1,
+             use_cache: bool = True, stop: tuple[str, ...] = (), generator=None, on_token=None) -> list[str]:
+    """Complete `prompt` num_samples times. Recurrent models carry their state (constant work
+    per token); the Transformer keeps a KV cache, rebuilt from the last half context when full.
+    With use_cache=False every step re-reads the prefix (the slow baseline, for benchmarks)."""
+    from nlpkit.decoding import sample
+    from nlpkit.encoders import initial_cache
+    from nlpkit.encoders.state import select_state
+
+    device = next(model.parameters()).device
+    ids, _ = prompt_ids(model, tokenizer, prompt)
+    limit = model.config.context
+    history = torch.tensor([ids], device=device).repeat(num_samples, 1)
+    # The Transformer reads trail[start:]; when that would pass its context, start jumps so the
+    # last half context remains. Cached and uncached runs follow the same windows, so they
+    # produce the same tokens.
+    trail = {"tokens": history, "start": 0}
+
+    def read_window():
+        tokens = trail["tokens"][:, trail["start"] :]
+        return model(tokens, initial_cache(model.encoder) if use_cache else None)
+
+    if use_cache:
+        logits, state = model(history[:1], initial_cache(model.encoder))
+        state = select_state(state, torch.zeros(num_samples, dtype=torch.long, device=device))
+        logits = logits[:, -1].expand(num_samples, -1)
+    else:
+        logits, state = read_window()
+        logits = logits[:, -1]
+
+    def step(token, state):
+        trail["tokens"] = torch.cat([trail["tokens"], token], dim=1)
+        length = trail["tokens"].size(1)
+        rebuild = not model.is_recurrent and length - trail["start"] > limit
+        if rebuild:
+            trail["start"] = length - limit // 2
+        if not use_cache or rebuild:
+            out, state = read_window()
+            return out[:, -1], state
+        out, state = model(token, state)
+        return out[:, -1], state
+
+    finished = None
+    if stop:
+        def finished(row, new):
+            return any(s in tokenizer.decode(new) for s in stop)
+
+    # Padding and sequence-start symbols are never text; a character model ends lines with
+    # "\n", so its unused <eos> symbol is suppressed too.
+    suppress = [PAD_ID, BOS_ID] + ([EOS_ID] if tokenizer.eos_id != EOS_ID else [])
+    new = sample(step, state, logits, history, sampling, generator, finished, on_token, suppress)
+    texts = []
+    for tokens in new:
+        text = tokenizer.decode(tokens)
+        cuts = [text.find(s) for s in stop if s in text]
+        texts.append(text[: min(cuts)] if cuts else text)
+    return texts
+
+
+# ----- model files --------------------------------------------------------------------------
+
+
+def to_modelfile(model: LanguageModel, tokenizer, extra_meta: dict):
+    from nlpkit.modelfile import ModelFile
+    from nlpkit.text.tokenizers import tokenizer_to_file
+
+    tok_meta, tok_tensors = tokenizer_to_file(tokenizer)
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    meta = {"model": model.config.to_dict(), "tokenizer": tok_meta, **extra_meta}
+    return ModelFile(TASK, meta, {**tensors, **tok_tensors})
+
+
+def from_modelfile(saved, device=None) -> tuple[LanguageModel, object]:
+    """The model (in eval mode, on `device`) and tokenizer stored in a loaded model file."""
+    from nlpkit.text.tokenizers import tokenizer_from_file
+
+    model = LanguageModel(LMConfig.from_dict(saved.meta["model"]))
+    prefix = "best." if any(k.startswith("best.") for k in saved.tensors) else "model."
+    model.load_state_dict({k[len(prefix):]: v for k, v in saved.tensors.items() if k.startswith(prefix)})
+    tokenizer = tokenizer_from_file(saved.meta["tokenizer"], saved.tensors)
+    if device is not None:
+        model.to(device)
+    return model.eval(), tokenizer

@@ -1,0 +1,1 @@
+"""Tokenizers and vocabularies; they are saved inside model files."""

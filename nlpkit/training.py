@@ -1,0 +1,397 @@
+"""The one training loop every task uses.
+
+A task hands the trainer an object with this shape (duck-typed, see LMTraining for one):
+
+    model                       the nn.Module to train
+    metric, higher_is_better    the validation metric that picks the best model
+    steps_per_epoch()           batches in one epoch
+    batches(epoch, start)       that epoch's batches, skipping the first `start` (for resume)
+    loss(batch)                 (mean loss tensor, tokens in the batch)
+    evaluate()                  {metric: value, ...} on the validation data, or {} with none
+    carry_state() / restore_carry(tensors)   optional: state carried between batches (BPTT)
+
+The trainer owns the optimizer, the schedule, clipping, evaluation, early stopping, budgets,
+best-model keeping, checkpoints, resume and progress.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from nlpkit import modelfile
+from nlpkit.device import autocast
+from nlpkit.errors import NlpkitError
+from nlpkit.schedule import Schedule
+
+
+@dataclass
+class TrainConfig:
+    optimizer: str = "adamw"  # adamw | sgd
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    momentum: float = 0.0  # sgd only
+    schedule: str = "cosine"
+    warmup: int = 0
+    min_lr_ratio: float = 0.0
+    clip: float = 1.0  # max global gradient norm; 0 turns clipping off
+    epochs: int = 0  # 0: 10 epochs, or unlimited under a time or step budget
+    max_steps: int = 0
+    time_budget: float = 0.0  # seconds, evaluation included; 0: none
+    eval_every: int = 0  # steps; 0: at the end of every epoch
+    patience: int = 0  # evaluations without improvement before stopping; 0: never stop early
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in ("adamw", "sgd"):
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; use adamw or sgd")
+        if self.lr <= 0:
+            raise ValueError("--lr must be positive")
+        if self.clip < 0:
+            raise ValueError("--clip must be 0 (off) or positive")
+
+    @property
+    def epoch_limit(self) -> int:
+        if self.epochs:
+            return self.epochs
+        return 1_000_000 if (self.max_steps or self.time_budget) else 10
+
+
+@dataclass
+class TrainResult:
+    steps: int = 0
+    epochs: float = 0.0
+    train_loss: float = float("nan")
+    best: dict = field(default_factory=dict)  # validation metrics of the kept model
+    best_step: int = 0
+    history: list = field(default_factory=list)  # one entry per evaluation
+    tokens: int = 0
+    tokens_per_s: float = 0.0
+    clipped_share: float = 0.0
+    mean_grad_norm: float = 0.0
+    seconds: float = 0.0
+    stopped: str = ""
+    interrupted: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def parse_duration(text: str) -> float:
+    """'90', '90s', '10m', '1h30m' -> seconds."""
+    text = text.strip().lower()
+    if not text:
+        raise ValueError("empty duration")
+    total, number = 0.0, ""
+    units = {"h": 3600, "m": 60, "s": 1}
+    for ch in text:
+        if ch.isdigit() or ch == ".":
+            number += ch
+        elif ch in units and number:
+            total += float(number) * units[ch]
+            number = ""
+        else:
+            raise ValueError(f"bad duration {text!r}; write for example 90s, 10m or 1h30m")
+    if number:
+        total += float(number)
+    return total
+
+
+def build_optimizer(model, config: TrainConfig):
+    # No weight decay on biases, norms and embeddings' 1-D companions.
+    decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
+    groups = [
+        {"params": decay, "weight_decay": config.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum)
+    return torch.optim.AdamW(groups, lr=config.lr, betas=(0.9, 0.99))
+
+
+def _optimizer_to_file(optimizer) -> tuple[dict, dict]:
+    state = optimizer.state_dict()
+    tensors, scalars = {}, {}
+    for pid, entry in state["state"].items():
+        for key, value in entry.items():
+            if torch.is_tensor(value):
+                tensors[f"optim.{pid}.{key}"] = value
+            else:
+                scalars[f"{pid}.{key}"] = value
+    return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
+
+
+def _optimizer_from_file(optimizer, tensors: dict, meta: dict) -> None:
+    state: dict[int, dict] = {}
+    for name, value in tensors.items():
+        if name.startswith("optim."):
+            _, pid, key = name.split(".", 2)
+            state.setdefault(int(pid), {})[key] = value
+    for name, value in meta["scalars"].items():
+        pid, key = name.split(".", 1)
+        state.setdefault(int(pid), {})[key] = value
+    optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+
+
+class Trainer:
+    def __init__(self, task, config: TrainConfig, device, *, checkpoint: Path | None = None,
+                 checkpoint_meta: dict | None = None, task_name: str = "", quiet: bool = False,
+                 console=None):
+        self.task = task
+        self.config = config
+        self.device = device
+        self.checkpoint = checkpoint
+        self.checkpoint_meta = checkpoint_meta or {}
+        self.task_name = task_name
+        self.quiet = quiet
+        self.console = console
+        self.model = task.model
+        self.optimizer = build_optimizer(self.model, config)
+        self.schedule = Schedule(config.schedule, warmup=config.warmup, min_ratio=config.min_lr_ratio)
+        self.step = 0
+        self.epoch = 0
+        self.step_in_epoch = 0
+        self.best_value: float | None = None
+        self.best_state: dict | None = None
+        self.result = TrainResult()
+        self.elapsed_before = 0.0  # time spent in earlier runs of a resumed training
+        self._clipped = 0
+        self._norm_sum = 0.0
+        self._eval_time = 0.0
+
+    # ----- progress and budgets -------------------------------------------------------------
+    def _total_steps(self) -> int:
+        by_epochs = self.config.epoch_limit * self.task.steps_per_epoch()
+        if self.config.max_steps:
+            return min(self.config.max_steps, by_epochs)
+        return by_epochs
+
+    def _progress(self, elapsed: float) -> float:
+        p = self.step / max(1, self._total_steps())
+        if self.config.time_budget:
+            p = max(p, elapsed / self.config.time_budget)
+        return p
+
+    def _set_lr(self, elapsed: float) -> float:
+        factor = self.schedule.factor(self.step, self._progress(elapsed))
+        lr = self.config.lr * factor
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        return lr
+
+    # ----- evaluation and best model -------------------------------------------------------
+    def _better(self, value: float) -> bool:
+        if self.best_value is None or math.isnan(self.best_value):
+            return not math.isnan(value)
+        return value > self.best_value if self.task.higher_is_better else value < self.best_value
+
+    def _evaluate(self, train_loss: float, elapsed: float) -> bool:
+        """Evaluate; keep the model if it is the best so far. Returns whether it improved."""
+        t0 = time.perf_counter()
+        try:
+            return self._evaluate_inner(train_loss, elapsed)
+        finally:
+            self._eval_time += time.perf_counter() - t0
+
+    def _evaluate_inner(self, train_loss: float, elapsed: float) -> bool:
+        was_training = self.model.training
+        self.model.eval()
+        with torch.no_grad(), autocast(self.device):
+            metrics = self.task.evaluate()
+        self.model.train(was_training)
+        entry = {"step": self.step, "epoch": round(self.step / max(1, self.task.steps_per_epoch()), 3),
+                 "train_loss": train_loss, "seconds": round(elapsed, 1), **metrics}
+        self.result.history.append(entry)
+        if not metrics:
+            return False
+        value = metrics[self.task.metric]
+        improved = self._better(value)
+        if improved:
+            self.best_value = value
+            self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+            self.result.best = dict(metrics)
+            self.result.best_step = self.step
+        self.schedule.observe(improved)
+        return improved
+
+    # ----- checkpoints ------------------------------------------------------------------------
+    def save_checkpoint(self) -> None:
+        if self.checkpoint is None:
+            return
+        tensors = {f"model.{k}": v for k, v in self.model.state_dict().items()}
+        if self.best_state is not None:
+            tensors.update({f"best.{k}": v for k, v in self.best_state.items()})
+        opt_tensors, opt_meta = _optimizer_to_file(self.optimizer)
+        tensors.update(opt_tensors)
+        tensors["rng.torch"] = torch.get_rng_state()
+        carry = getattr(self.task, "carry_state", None)
+        if carry is not None:
+            tensors.update({f"carry.{k}": v for k, v in carry().items()})
+        trainer_state = {
+            "step": self.step, "epoch": self.epoch, "step_in_epoch": self.step_in_epoch,
+            "best_value": self.best_value, "schedule": asdict(self.schedule), "optimizer": opt_meta,
+            "result": self.result.to_dict(), "elapsed": self.elapsed_before + self._run_elapsed(),
+            "clipped": self._clipped, "norm_sum": self._norm_sum, "train_config": asdict(self.config),
+        }
+        extra = self.checkpoint_meta.get("tensors", {})
+        meta = {k: v for k, v in self.checkpoint_meta.items() if k != "tensors"}
+        modelfile.save(self.checkpoint, modelfile.ModelFile(self.task_name, {**meta, "checkpoint": trainer_state},
+                                                             {**tensors, **extra}))
+
+    def restore(self, saved: modelfile.ModelFile) -> None:
+        """Continue from a checkpoint: weights, optimizer, schedule, RNG and data position."""
+        state = saved.meta.get("checkpoint")
+        if state is None:
+            raise NlpkitError("the checkpoint has no training state to resume from")
+        tensors = saved.tensors
+        self.model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
+        self.best_state = best or None
+        _optimizer_from_file(self.optimizer, tensors, state["optimizer"])
+        torch.set_rng_state(tensors["rng.torch"])
+        restore_carry = getattr(self.task, "restore_carry", None)
+        if restore_carry is not None:
+            restore_carry({k[6:]: v for k, v in tensors.items() if k.startswith("carry.")})
+        self.step, self.epoch, self.step_in_epoch = state["step"], state["epoch"], state["step_in_epoch"]
+        self.best_value = state["best_value"]
+        self.schedule = Schedule(**state["schedule"])
+        self.elapsed_before = state["elapsed"]
+        self._clipped, self._norm_sum = state["clipped"], state["norm_sum"]
+        self.result = TrainResult(**state["result"])
+        self.result.interrupted = False
+        self.result.stopped = ""
+
+    def _run_elapsed(self) -> float:
+        return time.perf_counter() - self._start if hasattr(self, "_start") else 0.0
+
+    # ----- the loop ----------------------------------------------------------------------------
+    def fit(self) -> TrainResult:
+        self._start = time.perf_counter()
+        progress = None
+        if not self.quiet:
+            progress = _make_progress(self.console)
+            progress.start()
+            bar = progress.add_task("train", total=1000, info="")
+        config, task = self.config, self.task
+        tokens_run, losses = 0, []
+        self._eval_time = 0.0
+        last_eval_loss = float("nan")
+        stop = ""
+        try:
+            self.model.train()
+            while not stop:
+                if self.epoch >= config.epoch_limit:
+                    stop = f"{config.epoch_limit} epochs"
+                    break
+                for batch in task.batches(self.epoch, self.step_in_epoch):
+                    elapsed = self._elapsed()
+                    if config.time_budget and elapsed >= config.time_budget:
+                        stop = "time budget"
+                        break
+                    if config.max_steps and self.step >= config.max_steps:
+                        stop = f"{config.max_steps} steps"
+                        break
+                    lr = self._set_lr(elapsed)
+                    with autocast(self.device):
+                        loss, n_tokens = task.loss(batch)
+                    if not torch.isfinite(loss):
+                        raise NlpkitError(
+                            f"training diverged at step {self.step} (loss is {loss.item()}); "
+                            "lower --lr or --clip")
+                    self.optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    max_norm = config.clip if config.clip else float("inf")
+                    norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm))
+                    self._clipped += bool(config.clip and norm > config.clip)
+                    self._norm_sum += norm if math.isfinite(norm) else 0.0
+                    self.optimizer.step()
+                    self.step += 1
+                    self.step_in_epoch += 1
+                    losses.append(loss.item())
+                    tokens_run += n_tokens
+                    self.result.tokens += n_tokens
+                    if config.eval_every and self.step % config.eval_every == 0:
+                        last_eval_loss = self._eval_and_maybe_stop(losses, elapsed)
+                        if self._patience_exhausted():
+                            stop = "early stopping"
+                            break
+                    if progress is not None and (self.step % 5 == 0 or self.step == 1):
+                        self._update_progress(progress, bar, losses, lr, tokens_run / max(self._train_time(), 1e-9))
+                else:
+                    self.epoch += 1
+                    self.step_in_epoch = 0
+                    if not config.eval_every:
+                        last_eval_loss = self._eval_and_maybe_stop(losses, self._elapsed())
+                        if self._patience_exhausted():
+                            stop = "early stopping"
+        except KeyboardInterrupt:
+            self.result.interrupted = True
+            stop = "interrupted"
+        finally:
+            if progress is not None:
+                progress.stop()
+        # A final evaluation unless the last step was just evaluated.
+        if not self.result.interrupted and (not self.result.history or self.result.history[-1]["step"] != self.step):
+            self._evaluate(_mean_tail(losses), self._elapsed())
+        self.result.stopped = stop
+        self.result.steps = self.step
+        self.result.epochs = round(self.step / max(1, task.steps_per_epoch()), 3)
+        self.result.train_loss = _mean_tail(losses) if losses else last_eval_loss
+        self.result.seconds = round(self._elapsed(), 2)
+        train_time = self._train_time()
+        run_tps = tokens_run / train_time if train_time else 0.0
+        self.result.tokens_per_s = round(run_tps, 1)
+        self.result.clipped_share = round(self._clipped / max(1, self.step), 4)
+        self.result.mean_grad_norm = round(self._norm_sum / max(1, self.step), 4)
+        self.save_checkpoint()
+        if self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+        return self.result
+
+    def _elapsed(self) -> float:
+        return self.elapsed_before + self._run_elapsed()
+
+    def _train_time(self) -> float:
+        """Wall time of this run spent outside evaluation: what tokens/s is measured over."""
+        return self._run_elapsed() - self._eval_time
+
+    def _eval_and_maybe_stop(self, losses: list, elapsed: float) -> float:
+        train_loss = _mean_tail(losses)
+        self._evaluate(train_loss, elapsed)
+        t0 = time.perf_counter()
+        self.save_checkpoint()
+        self._eval_time += time.perf_counter() - t0
+        return train_loss
+
+    def _patience_exhausted(self) -> bool:
+        if not self.config.patience or self.best_value is None:
+            return False
+        evals_since_best = sum(1 for h in self.result.history if h["step"] > self.result.best_step)
+        return evals_since_best >= self.config.patience
+
+    def _update_progress(self, progress, bar, losses, lr, tps) -> None:
+        last = self.result.history[-1] if self.result.history else {}
+        metric = self.task.metric
+        shown = f" {metric} {last[metric]:.4g}" if metric in last else ""
+        info = f"step {self.step}  loss {_mean_tail(losses):.4f}{shown}  lr {lr:.3g}  {tps:,.0f} tok/s"
+        progress.update(bar, completed=min(1000, 1000 * self._progress(self._elapsed())), info=info)
+
+
+def _mean_tail(losses: list, n: int = 50) -> float:
+    tail = losses[-n:]
+    return round(sum(tail) / len(tail), 5) if tail else float("nan")
+
+
+def _make_progress(console):
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
+        console=console, transient=False, refresh_per_second=4,
+    )

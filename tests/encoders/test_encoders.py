@@ -1,0 +1,111 @@
+import pytest
+import torch
+
+from nlpkit.encoders import EncoderConfig, build_encoder, initial_cache
+
+RECURRENT = ["rnn", "lstm", "gru"]
+
+
+def make(kind, **kw):
+    torch.manual_seed(0)
+    return build_encoder(EncoderConfig(kind=kind, input_size=8, hidden_size=12, layers=2, **kw)).eval()
+
+
+@pytest.mark.parametrize("kind", [*RECURRENT, "transformer"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_output_shapes(kind, bidirectional):
+    if kind == "transformer" and bidirectional:
+        pytest.skip("bidirectional is a recurrent option")
+    enc = make(kind, bidirectional=bidirectional)
+    out, _ = enc(torch.randn(3, 7, 8))
+    assert out.shape == (3, 7, 12 * (2 if bidirectional else 1))
+    assert enc.output_size == out.size(-1)
+
+
+@pytest.mark.parametrize("kind", RECURRENT)
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_recurrent_padding_never_changes_a_result(kind, bidirectional):
+    enc = make(kind, bidirectional=bidirectional)
+    short = torch.randn(1, 4, 8)
+    padded = torch.cat([short, torch.randn(1, 3, 8)], dim=1)  # garbage after the end
+    other = torch.randn(1, 7, 8)
+    alone, state_alone = enc(short)
+    batch, state_batch = enc(torch.cat([padded, other]), torch.tensor([4, 7]))
+    torch.testing.assert_close(batch[0, :4], alone[0])
+    assert torch.all(batch[0, 4:] == 0)
+    h_alone = state_alone[0] if kind == "lstm" else state_alone
+    h_batch = state_batch[0] if kind == "lstm" else state_batch
+    torch.testing.assert_close(h_batch[:, 0], h_alone[:, 0])
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_transformer_padding_never_changes_a_result(causal):
+    enc = make("transformer", causal=causal, heads=2)
+    short = torch.randn(1, 4, 8)
+    padded = torch.cat([short, torch.randn(1, 3, 8)], dim=1)
+    alone, _ = enc(short)
+    batch, _ = enc(torch.cat([padded, torch.randn(1, 7, 8)]), torch.tensor([4, 7]))
+    torch.testing.assert_close(batch[0, :4], alone[0], atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("positions", ["sinusoidal", "learned"])
+def test_causal_transformer_has_no_future_leak(positions):
+    enc = make("transformer", causal=True, heads=2, positions=positions)
+    x = torch.randn(2, 9, 8)
+    changed = x.clone()
+    changed[:, 5:] = torch.randn(2, 4, 8)
+    a, _ = enc(x)
+    b, _ = enc(changed)
+    torch.testing.assert_close(a[:, :5], b[:, :5])
+    assert not torch.allclose(a[:, 5:], b[:, 5:])
+
+
+def test_non_causal_transformer_sees_the_future():
+    enc = make("transformer", heads=2)
+    x = torch.randn(1, 6, 8)
+    changed = x.clone()
+    changed[:, -1] += 1
+    assert not torch.allclose(enc(x)[0][:, 0], enc(changed)[0][:, 0])
+
+
+@pytest.mark.parametrize("kind", RECURRENT)
+def test_recurrent_state_carried_across_calls_equals_one_long_call(kind):
+    enc = make(kind)
+    x = torch.randn(2, 10, 8)
+    whole, _ = enc(x)
+    first, state = enc(x[:, :6])
+    second, _ = enc(x[:, 6:], state=state)
+    torch.testing.assert_close(torch.cat([first, second], 1), whole)
+
+
+def test_transformer_kv_cache_equals_one_long_call():
+    enc = make("transformer", causal=True, heads=2)
+    x = torch.randn(2, 10, 8)
+    whole, _ = enc(x)
+    cache = initial_cache(enc)
+    parts = [enc(x[:, :4], state=cache)[0]]
+    parts.append(enc(x[:, 4:7], state=cache)[0])  # several new positions at once
+    parts += [enc(x[:, t : t + 1], state=cache)[0] for t in range(7, 10)]  # one at a time
+    torch.testing.assert_close(torch.cat(parts, 1), whole, atol=1e-5, rtol=1e-5)
+    assert cache.length == 10
+
+
+def test_config_rejects_nonsense():
+    with pytest.raises(ValueError, match="unknown encoder"):
+        EncoderConfig(kind="cnn")
+    with pytest.raises(ValueError, match="divisible"):
+        EncoderConfig(kind="transformer", hidden_size=10, heads=4)
+    with pytest.raises(ValueError, match="recurrent"):
+        EncoderConfig(kind="transformer", bidirectional=True)
+
+
+def test_config_round_trips_through_json():
+    cfg = EncoderConfig(kind="gru", bidirectional=True, layers=3)
+    assert EncoderConfig.from_dict(cfg.to_dict()) == cfg
+
+
+def test_lstm_starts_with_forget_gate_bias_one():
+    enc = make("lstm")
+    h = enc.config.hidden_size
+    total = enc.rnn.bias_ih_l0[h : 2 * h] + enc.rnn.bias_hh_l0[h : 2 * h]
+    assert torch.allclose(total, torch.ones(h))

@@ -1,0 +1,68 @@
+import pytest
+import torch
+
+from nlpkit.decoding import (
+    SamplingConfig,
+    apply_repetition_penalty,
+    banned_ngram_tokens,
+    choose_next,
+    filter_top_k_top_p,
+    sample,
+)
+
+
+def test_greedy_picks_the_argmax():
+    logits = torch.tensor([[0.1, 2.0, 0.3], [5.0, 0.0, 1.0]])
+    out = choose_next(logits, torch.zeros(2, 0, dtype=torch.long), SamplingConfig(temperature=0))
+    assert out.tolist() == [1, 0]
+
+
+def test_top_k_keeps_only_k_tokens():
+    logits = torch.tensor([[1.0, 4.0, 3.0, 2.0]])
+    out = filter_top_k_top_p(logits, 2, 1.0)
+    assert torch.isinf(out[0, [0, 3]]).all() and torch.isfinite(out[0, [1, 2]]).all()
+
+
+def test_top_p_keeps_the_smallest_set_reaching_p():
+    probs = torch.tensor([[0.5, 0.3, 0.15, 0.05]])
+    out = filter_top_k_top_p(probs.log(), 0, 0.7)
+    assert torch.isfinite(out[0, :2]).all() and torch.isinf(out[0, 2:]).all()
+    assert torch.isfinite(filter_top_k_top_p(probs.log(), 0, 0.4)[0, 0])  # the top token always stays
+
+
+def test_repetition_penalty_shrinks_seen_tokens_both_signs():
+    logits = torch.tensor([[2.0, -2.0, 1.0]])
+    out = apply_repetition_penalty(logits, torch.tensor([[0, 1]]), 2.0)
+    assert out.tolist() == [[1.0, -4.0, 1.0]]
+
+
+def test_no_repeat_ngram_bans_completions_of_seen_ngrams():
+    assert banned_ngram_tokens([1, 2, 3, 1, 2], 3) == [3]
+    assert banned_ngram_tokens([1, 2, 3], 1) == [1, 2, 3]
+    assert banned_ngram_tokens([1, 2], 3) == []
+
+
+def test_sampling_is_repeatable_with_a_seeded_generator():
+    logits = torch.randn(4, 20)
+    cfg = SamplingConfig(temperature=1.0, top_k=10)
+    picks = [choose_next(logits, torch.zeros(4, 0, dtype=torch.long), cfg, torch.Generator().manual_seed(3)) for _ in range(2)]
+    assert picks[0].tolist() == picks[1].tolist()
+
+
+def test_sample_stops_rows_independently_and_suppresses_tokens():
+    vocab = 5
+
+    def step(token, state):  # a "model" that always prefers the next id
+        return torch.nn.functional.one_hot((token[:, 0] + 1) % vocab, vocab).float() * 10, state
+
+    first = torch.nn.functional.one_hot(torch.tensor([0, 2]), vocab).float() * 10
+    new = sample(step, None, first, torch.zeros(2, 1, dtype=torch.long), SamplingConfig(max_new_tokens=6, temperature=0),
+                 finished=lambda row, toks: toks[-1] == 3, suppress=[4])
+    assert new[1] == [2, 3]
+    assert 4 not in new[0] and new[0][:4] == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("bad", [{"temperature": -1}, {"top_p": 0}, {"top_k": -1}, {"repetition_penalty": 0}])
+def test_bad_sampling_options(bad):
+    with pytest.raises(ValueError):
+        SamplingConfig(**bad)
