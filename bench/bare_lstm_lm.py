@@ -77,5 +77,14 @@ while step < args.steps:
         tokens += y.numel()
     state = None
 elapsed = time.perf_counter() - start
-print(json.dumps({"steps": step, "tokens": tokens, "seconds": round(elapsed, 2),
-                  "tokens_per_s": round(tokens / elapsed, 1), "final_loss": round(loss.item(), 4)}))
+print(
+    json.dumps(
+        {
+            "steps": step,
+            "tokens": tokens,
+            "seconds": round(elapsed, 2),
+            "tokens_per_s": round(tokens / elapsed, 1),
+            "final_loss": round(loss.item(), 4),
+        }
+    )
+)

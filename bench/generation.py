@@ -31,25 +31,39 @@ def main() -> None:
     new = 256
     rows, results = [], []
     for name, enc in MODELS.items():
-        model = lm.build_model(lm.LMConfig(vocab_size=tok.vocab_size, embed_size=enc.hidden_size, encoder=enc,
-                                           context=256)).eval()
+        model = lm.build_model(
+            lm.LMConfig(vocab_size=tok.vocab_size, embed_size=enc.hidden_size, encoder=enc, context=256)
+        ).eval()
         for batch in (1, 16):
             for cache in (True, False):
                 sampling = SamplingConfig(max_new_tokens=new, temperature=0)
-                lm.generate(model, tok, prompt, SamplingConfig(max_new_tokens=8, temperature=0), num_samples=batch,
-                            use_cache=cache)  # warm-up
+                lm.generate(
+                    model,
+                    tok,
+                    prompt,
+                    SamplingConfig(max_new_tokens=8, temperature=0),
+                    num_samples=batch,
+                    use_cache=cache,
+                )  # warm-up
                 t0 = time.perf_counter()
                 lm.generate(model, tok, prompt, sampling, num_samples=batch, use_cache=cache)
                 dt = time.perf_counter() - t0
                 tps = batch * new / dt
-                results.append({"model": name, "batch": batch, "cache": cache, "seconds": round(dt, 3),
-                                "tokens_per_s": round(tps, 1)})
+                results.append(
+                    {
+                        "model": name,
+                        "batch": batch,
+                        "cache": cache,
+                        "seconds": round(dt, 3),
+                        "tokens_per_s": round(tps, 1),
+                    }
+                )
                 rows.append(f"| {name} | {batch} | {'yes' if cache else 'no'} | {tps:,.0f} | {dt:.2f} |")
                 print(rows[-1], flush=True)
     m = machine()
     md = f"""# Generation speed (random weights, greedy, 32-token prompt, 256 new tokens)
 
-Measured {m['date']} on {m['cpu']}, {m['cores']} cores, torch {m['torch']}. Command: `python bench/generation.py`.
+Measured {m["date"]} on {m["cpu"]}, {m["cores"]} cores, torch {m["torch"]}. Command: `python bench/generation.py`.
 "Cache no" re-reads the whole prefix (Transformer: the last 256 tokens at most) for every new token.
 
 | model | batch | cache | new tokens/s (all rows) | seconds |

@@ -11,10 +11,46 @@ import json
 from common import SHARED, WORK, machine, need, run, write
 
 RECIPES = {
-    "lstm": ["--encoder", "lstm", "--layers", "2", "--hidden", "256", "--embed", "64", "--dropout", "0.1",
-             "--context", "128", "--batch-size", "32", "--lr", "3e-3", "--warmup", "100"],
-    "transformer": ["--encoder", "transformer", "--layers", "4", "--hidden", "128", "--heads", "4", "--dropout", "0.1",
-                    "--context", "128", "--batch-size", "32", "--lr", "2e-3", "--warmup", "200"],
+    "lstm": [
+        "--encoder",
+        "lstm",
+        "--layers",
+        "2",
+        "--hidden",
+        "256",
+        "--embed",
+        "64",
+        "--dropout",
+        "0.1",
+        "--context",
+        "128",
+        "--batch-size",
+        "32",
+        "--lr",
+        "3e-3",
+        "--warmup",
+        "100",
+    ],
+    "transformer": [
+        "--encoder",
+        "transformer",
+        "--layers",
+        "4",
+        "--hidden",
+        "128",
+        "--heads",
+        "4",
+        "--dropout",
+        "0.1",
+        "--context",
+        "128",
+        "--batch-size",
+        "32",
+        "--lr",
+        "2e-3",
+        "--warmup",
+        "200",
+    ],
 }
 
 
@@ -40,29 +76,59 @@ def main() -> None:
         if args.only and name != args.only:
             continue
         model, metrics = WORK / f"shakespeare-{name}.nlpk", WORK / f"shakespeare-{name}.json"
-        cmd = ["nlpkit", "lm", "train", str(train), "--valid", str(valid), "--tokenizer", "char", *recipe,
-               "--time-budget", args.budget, "--eval-every", "500", "--metrics-out", str(metrics), "--out", str(model)]
+        cmd = [
+            "nlpkit",
+            "lm",
+            "train",
+            str(train),
+            "--valid",
+            str(valid),
+            "--tokenizer",
+            "char",
+            *recipe,
+            "--time-budget",
+            args.budget,
+            "--eval-every",
+            "500",
+            "--metrics-out",
+            str(metrics),
+            "--out",
+            str(model),
+        ]
         out = run(cmd, WORK / f"shakespeare-{name}.log")
         m = json.loads(metrics.read_text())
-        sample = run(["nlpkit", "generate", str(model), "--prompt", "ROMEO:", "-n", "200", "--temperature", "0.8",
-                      "--seed", "1"])["stdout"]
-        record["runs"][name] = {"command": " ".join(cmd).replace(str(WORK) + "/", ""), "train": m["train"],
-                                "valid": m["valid"], "peak_rss_mib": out["peak_rss_mib_so_far"], "sample": sample}
+        sample = run(
+            ["nlpkit", "generate", str(model), "--prompt", "ROMEO:", "-n", "200", "--temperature", "0.8", "--seed", "1"]
+        )["stdout"]
+        record["runs"][name] = {
+            "command": " ".join(cmd).replace(str(WORK) + "/", ""),
+            "train": m["train"],
+            "valid": m["valid"],
+            "peak_rss_mib": out["peak_rss_mib_so_far"],
+            "sample": sample,
+        }
         t = m["train"]
-        rows.append(f"| {name} | {m['valid']['valid_loss']:.4f} | {t['steps']:,} | {t['epochs']} | {t['tokens_per_s']:,.0f} | "
-                    f"{t['seconds']:.0f} |")
-    md = f"""# Tiny Shakespeare, character level, {args.budget} budget per model
+        rows.append(
+            f"| {name} | {m['valid']['valid_loss']:.4f} | {t['steps']:,} | {t['epochs']} | {t['tokens_per_s']:,.0f} | "
+            f"{t['seconds']:.0f} |"
+        )
+    md = (
+        f"""# Tiny Shakespeare, character level, {args.budget} budget per model
 
-Measured {record['machine']['date']} on {record['machine']['cpu']}, {record['machine']['cores']} cores, torch {record['machine']['torch']}.
+Measured {record["machine"]["date"]} on {record["machine"]["cpu"]}, {record["machine"]["cores"]} cores, torch {record["machine"]["torch"]}.
 Command: `python bench/shakespeare.py --budget {args.budget}`; train = first 90% of input.txt, validation = last 10%.
 Target: validation loss <= 1.60 nats/char. For reference (issue 2): nanoGPT's CPU recipe measured here
 1.886 after 2,000 iterations (75 s); its GPU recipe reports 1.47.
 
 | encoder | best valid loss (nats/char) | steps | epochs | train tokens/s | seconds |
 |---|---:|---:|---:|---:|---:|
-""" + "\n".join(rows) + "\n\nRecipes:\n\n" + "\n".join(f"- {n}: `{r['command']}`" for n, r in record["runs"].items()) + \
-        "\n\nSamples (`--prompt ROMEO: -n 200 --temperature 0.8 --seed 1`):\n\n" + \
-        "\n".join(f"{n}:\n```\n{r['sample'].strip()}\n```" for n, r in record["runs"].items())
+"""
+        + "\n".join(rows)
+        + "\n\nRecipes:\n\n"
+        + "\n".join(f"- {n}: `{r['command']}`" for n, r in record["runs"].items())
+        + "\n\nSamples (`--prompt ROMEO: -n 200 --temperature 0.8 --seed 1`):\n\n"
+        + "\n".join(f"{n}:\n```\n{r['sample'].strip()}\n```" for n, r in record["runs"].items())
+    )
     write(f"shakespeare-char{'-' + args.only if args.only else ''}", record, md)
 
 

@@ -11,20 +11,82 @@ import random
 from pathlib import Path
 
 NAMES = ["Mara", "Tobin", "Elsa", "Corwin", "Ida", "Jonas", "Petra", "Anselm", "Liv", "Oskar", "Greta", "Silas"]
-TRADES = ["baker", "ferryman", "net mender", "lamplighter", "clerk", "smith", "weaver", "pilot", "cooper", "schoolteacher"]
-PLACES = ["the harbour", "the market", "the old mill", "the lighthouse", "the chapel steps", "the salt sheds",
-          "the north quay", "the bridge", "the library", "the orchard above the town"]
-TIMES = ["At dawn", "Before noon", "In the evening", "Late that night", "On the first day of spring",
-         "When the tide turned", "After the storm", "On market day", "In the grey hour before rain"]
-WEATHER = ["the wind came in from the sea", "a thin rain fell on the roofs", "the fog lay low over the water",
-           "the sun stood bright above the hills", "the bells rang across the bay", "the gulls cried over the boats"]
-VERBS = ["walked to", "waited at", "sang near", "argued at", "counted the crates at", "swept the stones of",
-         "lit a lamp at", "read a letter at", "mended a sail at", "sold apples at"]
-THINGS = ["a basket of bread", "an old brass key", "a letter sealed with wax", "a lantern", "a crate of herrings",
-          "a blue coat", "a map of the coast", "a jar of honey", "a broken oar", "a bundle of rope"]
+TRADES = [
+    "baker",
+    "ferryman",
+    "net mender",
+    "lamplighter",
+    "clerk",
+    "smith",
+    "weaver",
+    "pilot",
+    "cooper",
+    "schoolteacher",
+]
+PLACES = [
+    "the harbour",
+    "the market",
+    "the old mill",
+    "the lighthouse",
+    "the chapel steps",
+    "the salt sheds",
+    "the north quay",
+    "the bridge",
+    "the library",
+    "the orchard above the town",
+]
+TIMES = [
+    "At dawn",
+    "Before noon",
+    "In the evening",
+    "Late that night",
+    "On the first day of spring",
+    "When the tide turned",
+    "After the storm",
+    "On market day",
+    "In the grey hour before rain",
+]
+WEATHER = [
+    "the wind came in from the sea",
+    "a thin rain fell on the roofs",
+    "the fog lay low over the water",
+    "the sun stood bright above the hills",
+    "the bells rang across the bay",
+    "the gulls cried over the boats",
+]
+VERBS = [
+    "walked to",
+    "waited at",
+    "sang near",
+    "argued at",
+    "counted the crates at",
+    "swept the stones of",
+    "lit a lamp at",
+    "read a letter at",
+    "mended a sail at",
+    "sold apples at",
+]
+THINGS = [
+    "a basket of bread",
+    "an old brass key",
+    "a letter sealed with wax",
+    "a lantern",
+    "a crate of herrings",
+    "a blue coat",
+    "a map of the coast",
+    "a jar of honey",
+    "a broken oar",
+    "a bundle of rope",
+]
 FEELINGS = ["glad", "tired", "curious", "worried", "quiet", "restless", "hopeful", "cold"]
-SAYINGS = ["The sea keeps its own accounts.", "A full net is a heavy net.", "Bread first, then quarrels.",
-           "Every harbour is somebody's road home.", "Rope remembers every knot.", "Rain is only the sky mending."]
+SAYINGS = [
+    "The sea keeps its own accounts.",
+    "A full net is a heavy net.",
+    "Bread first, then quarrels.",
+    "Every harbour is somebody's road home.",
+    "Rope remembers every knot.",
+    "Rain is only the sky mending.",
+]
 
 
 def sentence(rng: random.Random) -> str:

@@ -63,8 +63,9 @@ def filter_top_k_top_p(logits: torch.Tensor, top_k: int, top_p: float) -> torch.
     return logits
 
 
-def choose_next(logits: torch.Tensor, history: torch.Tensor, config: SamplingConfig,
-                generator: torch.Generator | None = None) -> torch.Tensor:
+def choose_next(
+    logits: torch.Tensor, history: torch.Tensor, config: SamplingConfig, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """logits [B, V] (float), history [B, T] -> next token ids [B]."""
     logits = apply_repetition_penalty(logits.float(), history, config.repetition_penalty)
     if config.no_repeat_ngram:
@@ -83,11 +84,17 @@ StepFn = Callable[[torch.Tensor, object], tuple[torch.Tensor, object]]
 
 
 @torch.no_grad()
-def sample(step: StepFn, state, logits: torch.Tensor, history: torch.Tensor, config: SamplingConfig,
-           generator: torch.Generator | None = None,
-           finished: Callable[[int, list[int]], bool] | None = None,
-           on_token: Callable[[torch.Tensor], None] | None = None,
-           suppress: list[int] | None = None) -> list[list[int]]:
+def sample(
+    step: StepFn,
+    state,
+    logits: torch.Tensor,
+    history: torch.Tensor,
+    config: SamplingConfig,
+    generator: torch.Generator | None = None,
+    finished: Callable[[int, list[int]], bool] | None = None,
+    on_token: Callable[[torch.Tensor], None] | None = None,
+    suppress: list[int] | None = None,
+) -> list[list[int]]:
     """Extend each row of `history` until max_new_tokens or `finished(row, new_tokens)`.
 
     `logits` are the model's predictions after the last history token; `suppress` lists token

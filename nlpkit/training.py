@@ -139,9 +139,18 @@ def _optimizer_from_file(optimizer, tensors: dict, meta: dict) -> None:
 
 
 class Trainer:
-    def __init__(self, task, config: TrainConfig, device, *, checkpoint: Path | None = None,
-                 checkpoint_meta: dict | None = None, task_name: str = "", quiet: bool = False,
-                 console=None):
+    def __init__(
+        self,
+        task,
+        config: TrainConfig,
+        device,
+        *,
+        checkpoint: Path | None = None,
+        checkpoint_meta: dict | None = None,
+        task_name: str = "",
+        quiet: bool = False,
+        console=None,
+    ):
         self.task = task
         self.config = config
         self.device = device
@@ -204,8 +213,13 @@ class Trainer:
         with torch.no_grad(), autocast(self.device):
             metrics = self.task.evaluate()
         self.model.train(was_training)
-        entry = {"step": self.step, "epoch": round(self.step / max(1, self.task.steps_per_epoch()), 3),
-                 "train_loss": train_loss, "seconds": round(elapsed, 1), **metrics}
+        entry = {
+            "step": self.step,
+            "epoch": round(self.step / max(1, self.task.steps_per_epoch()), 3),
+            "train_loss": train_loss,
+            "seconds": round(elapsed, 1),
+            **metrics,
+        }
         self.result.history.append(entry)
         if not metrics:
             return False
@@ -233,15 +247,24 @@ class Trainer:
         if carry is not None:
             tensors.update({f"carry.{k}": v for k, v in carry().items()})
         trainer_state = {
-            "step": self.step, "epoch": self.epoch, "step_in_epoch": self.step_in_epoch,
-            "best_value": self.best_value, "schedule": asdict(self.schedule), "optimizer": opt_meta,
-            "result": self.result.to_dict(), "elapsed": self.elapsed_before + self._run_elapsed(),
-            "clipped": self._clipped, "norm_sum": self._norm_sum, "train_config": asdict(self.config),
+            "step": self.step,
+            "epoch": self.epoch,
+            "step_in_epoch": self.step_in_epoch,
+            "best_value": self.best_value,
+            "schedule": asdict(self.schedule),
+            "optimizer": opt_meta,
+            "result": self.result.to_dict(),
+            "elapsed": self.elapsed_before + self._run_elapsed(),
+            "clipped": self._clipped,
+            "norm_sum": self._norm_sum,
+            "train_config": asdict(self.config),
         }
         extra = self.checkpoint_meta.get("tensors", {})
         meta = {k: v for k, v in self.checkpoint_meta.items() if k != "tensors"}
-        modelfile.save(self.checkpoint, modelfile.ModelFile(self.task_name, {**meta, "checkpoint": trainer_state},
-                                                             {**tensors, **extra}))
+        modelfile.save(
+            self.checkpoint,
+            modelfile.ModelFile(self.task_name, {**meta, "checkpoint": trainer_state}, {**tensors, **extra}),
+        )
 
     def restore(self, saved: modelfile.ModelFile) -> None:
         """Continue from a checkpoint: weights, optimizer, schedule, RNG and data position."""
@@ -301,8 +324,8 @@ class Trainer:
                         loss, n_tokens = task.loss(batch)
                     if not torch.isfinite(loss):
                         raise NlpkitError(
-                            f"training diverged at step {self.step} (loss is {loss.item()}); "
-                            "lower --lr or --clip")
+                            f"training diverged at step {self.step} (loss is {loss.item()}); lower --lr or --clip"
+                        )
                     self.optimizer.zero_grad(set_to_none=True)
                     loss.backward()
                     max_norm = config.clip if config.clip else float("inf")
@@ -351,6 +374,7 @@ class Trainer:
         self.save_checkpoint()
         if self.best_state is not None:
             self.model.load_state_dict(self.best_state)
+        self.model.eval()  # training is over: what the caller does next is inference or saving
         return self.result
 
     def _elapsed(self) -> float:
@@ -391,7 +415,14 @@ def _make_progress(console):
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
-        console=console, transient=False, refresh_per_second=4,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[info]}"),
+        console=console,
+        transient=False,
+        refresh_per_second=4,
     )

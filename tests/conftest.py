@@ -16,7 +16,11 @@ def nlpkit(*args, input=None, check=False, timeout=180, env=None):
     """Run the CLI in a subprocess, as a user's shell would."""
     proc = subprocess.run(
         [sys.executable, "-m", "nlpkit", *map(str, args)],
-        input=input, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
         env={**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "200", **(env or {})},
     )
     if check and proc.returncode != 0:
@@ -24,8 +28,25 @@ def nlpkit(*args, input=None, check=False, timeout=180, env=None):
     return proc
 
 
-TINY = ["--encoder", "lstm", "--layers", "1", "--hidden", "32", "--context", "16", "--batch-size", "4",
-        "--max-steps", "30", "--quiet", "--seed", "1", "--device", "cpu"]
+TINY = [
+    "--encoder",
+    "lstm",
+    "--layers",
+    "1",
+    "--hidden",
+    "32",
+    "--context",
+    "16",
+    "--batch-size",
+    "4",
+    "--max-steps",
+    "30",
+    "--quiet",
+    "--seed",
+    "1",
+    "--device",
+    "cpu",
+]
 
 
 @pytest.fixture(scope="session")

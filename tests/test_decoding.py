@@ -45,7 +45,10 @@ def test_no_repeat_ngram_bans_completions_of_seen_ngrams():
 def test_sampling_is_repeatable_with_a_seeded_generator():
     logits = torch.randn(4, 20)
     cfg = SamplingConfig(temperature=1.0, top_k=10)
-    picks = [choose_next(logits, torch.zeros(4, 0, dtype=torch.long), cfg, torch.Generator().manual_seed(3)) for _ in range(2)]
+    picks = [
+        choose_next(logits, torch.zeros(4, 0, dtype=torch.long), cfg, torch.Generator().manual_seed(3))
+        for _ in range(2)
+    ]
     assert picks[0].tolist() == picks[1].tolist()
 
 
@@ -56,8 +59,15 @@ def test_sample_stops_rows_independently_and_suppresses_tokens():
         return torch.nn.functional.one_hot((token[:, 0] + 1) % vocab, vocab).float() * 10, state
 
     first = torch.nn.functional.one_hot(torch.tensor([0, 2]), vocab).float() * 10
-    new = sample(step, None, first, torch.zeros(2, 1, dtype=torch.long), SamplingConfig(max_new_tokens=6, temperature=0),
-                 finished=lambda row, toks: toks[-1] == 3, suppress=[4])
+    new = sample(
+        step,
+        None,
+        first,
+        torch.zeros(2, 1, dtype=torch.long),
+        SamplingConfig(max_new_tokens=6, temperature=0),
+        finished=lambda row, toks: toks[-1] == 3,
+        suppress=[4],
+    )
     assert new[1] == [2, 3]
     assert 4 not in new[0] and new[0][:4] == [0, 1, 2, 3]
 

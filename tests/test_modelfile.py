@@ -52,7 +52,9 @@ def test_truncated_file_is_a_clear_error(tmp_path):
         modelfile.load(path)
 
 
-@pytest.mark.parametrize("content", [b"", b"hello world, not a model", b"\x08\x00\x00\x00\x00\x00\x00\x00{}\x00\x00\x00\x00\x00\x00"])
+@pytest.mark.parametrize(
+    "content", [b"", b"hello world, not a model", b"\x08\x00\x00\x00\x00\x00\x00\x00{}\x00\x00\x00\x00\x00\x00"]
+)
 def test_not_a_model_is_a_clear_error(tmp_path, content):
     path = tmp_path / "x.nlpk"
     path.write_bytes(content)

@@ -4,12 +4,12 @@ import pytest
 import torch
 
 from nlpkit import modelfile
+from nlpkit.data.streams import token_stream
+from nlpkit.encoders import EncoderConfig
 from nlpkit.schedule import Schedule
 from nlpkit.tasks import language_model as lm
 from nlpkit.text.tokenizers import train_tokenizer
-from nlpkit.data.streams import token_stream
-from nlpkit.encoders import EncoderConfig
-from nlpkit.training import Trainer, TrainConfig, parse_duration
+from nlpkit.training import TrainConfig, Trainer, parse_duration
 
 LINES = ["the cat sat on the mat and the dog ran to the park"] * 40 + ["a bird sang in the old tree"] * 40
 CPU = torch.device("cpu")
@@ -18,9 +18,15 @@ CPU = torch.device("cpu")
 def make_task(kind="lstm", seed=0):
     torch.manual_seed(seed)
     tok = train_tokenizer("char", LINES)
-    model = lm.build_model(lm.LMConfig(vocab_size=tok.vocab_size, embed_size=16,
-                                       encoder=EncoderConfig(kind=kind, hidden_size=16, layers=1, heads=2),
-                                       context=12, dropout=0.1))
+    model = lm.build_model(
+        lm.LMConfig(
+            vocab_size=tok.vocab_size,
+            embed_size=16,
+            encoder=EncoderConfig(kind=kind, hidden_size=16, layers=1, heads=2),
+            context=12,
+            dropout=0.1,
+        )
+    )
     ids = token_stream(tok, LINES)
     return lm.LMTraining(model, ids, ids[:400], 4, CPU, seed), tok
 
@@ -103,8 +109,9 @@ def test_clipping_is_counted_and_off_when_zero():
 def test_early_stopping_after_patience():
     task, _ = make_task()
     # lr tiny enough that validation cannot improve meaningfully: stops after `patience` evals.
-    result = Trainer(task, TrainConfig(lr=1e-9, epochs=50, eval_every=2, patience=2, schedule="constant"),
-                     CPU, quiet=True).fit()
+    result = Trainer(
+        task, TrainConfig(lr=1e-9, epochs=50, eval_every=2, patience=2, schedule="constant"), CPU, quiet=True
+    ).fit()
     assert result.stopped == "early stopping"
     assert result.steps < 50 * task.steps_per_epoch()
 
@@ -120,8 +127,15 @@ def test_keyboard_interrupt_writes_a_resumable_checkpoint(tmp_path):
     task, tok = make_task()
     interrupt_at(task, 6)
     ckpt = tmp_path / "m.nlpk.ckpt"
-    result = Trainer(task, TrainConfig(max_steps=50), CPU, quiet=True, checkpoint=ckpt,
-                     checkpoint_meta=lm.to_modelfile(task.model, tok, {}).meta, task_name="lm").fit()
+    result = Trainer(
+        task,
+        TrainConfig(max_steps=50),
+        CPU,
+        quiet=True,
+        checkpoint=ckpt,
+        checkpoint_meta=lm.to_modelfile(task.model, tok, {}).meta,
+        task_name="lm",
+    ).fit()
     assert result.interrupted and result.steps == 5
     assert modelfile.load(ckpt).meta["checkpoint"]["step"] == 5
 

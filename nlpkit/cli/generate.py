@@ -19,17 +19,35 @@ class GenFormat(str, Enum):
 
 def generate(
     model_path: Annotated[str, typer.Argument(metavar="MODEL", help="A language model file (.nlpk).")],
-    prompt: Annotated[str | None, typer.Option("--prompt", "-p", help="The prompt; without it, one prompt per stdin line (or none on a terminal).")] = None,
-    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", "-n", min=0, help="Tokens to generate per completion.")] = 200,
+    prompt: Annotated[
+        str | None,
+        typer.Option(
+            "--prompt", "-p", help="The prompt; without it, one prompt per stdin line (or none on a terminal)."
+        ),
+    ] = None,
+    max_new_tokens: Annotated[
+        int, typer.Option("--max-new-tokens", "-n", min=0, help="Tokens to generate per completion.")
+    ] = 200,
     temperature: Annotated[float, typer.Option("--temperature", "-t", min=0.0, help="0 = greedy.")] = 1.0,
     top_k: Annotated[int, typer.Option("--top-k", min=0, help="Sample among the k likeliest tokens (0 = all).")] = 0,
     top_p: Annotated[float, typer.Option("--top-p", min=0.0, max=1.0, help="Nucleus sampling mass (1 = off).")] = 1.0,
-    repetition_penalty: Annotated[float, typer.Option("--repetition-penalty", min=0.0, help="> 1 discourages tokens already present (1 = off).")] = 1.0,
-    no_repeat_ngram: Annotated[int, typer.Option("--no-repeat-ngram", min=0, help="Never repeat an n-gram of this size (0 = off).")] = 0,
-    stop: Annotated[list[str] | None, typer.Option("--stop", help="Stop a completion at this string (repeatable); it is not printed.")] = None,
+    repetition_penalty: Annotated[
+        float, typer.Option("--repetition-penalty", min=0.0, help="> 1 discourages tokens already present (1 = off).")
+    ] = 1.0,
+    no_repeat_ngram: Annotated[
+        int, typer.Option("--no-repeat-ngram", min=0, help="Never repeat an n-gram of this size (0 = off).")
+    ] = 0,
+    stop: Annotated[
+        list[str] | None,
+        typer.Option("--stop", help="Stop a completion at this string (repeatable); it is not printed."),
+    ] = None,
     num_samples: Annotated[int, typer.Option("--num-samples", min=1, help="Completions per prompt.")] = 1,
-    fmt: Annotated[GenFormat, typer.Option("--format", help="text: prompt and completion | jsonl: one record per prompt.")] = GenFormat.text,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Re-read the whole prefix every step (slow; for comparison).")] = False,
+    fmt: Annotated[
+        GenFormat, typer.Option("--format", help="text: prompt and completion | jsonl: one record per prompt.")
+    ] = GenFormat.text,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Re-read the whole prefix every step (slow; for comparison).")
+    ] = False,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed for sampling.")] = None,
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     device: c.DeviceOpt = c.Device.auto,
@@ -43,8 +61,15 @@ def generate(
     from nlpkit.modelfile import load
     from nlpkit.tasks import language_model as lm
 
-    sampling = c.library_call(SamplingConfig, max_new_tokens=max_new_tokens, temperature=temperature, top_k=top_k,
-                              top_p=top_p, repetition_penalty=repetition_penalty, no_repeat_ngram=no_repeat_ngram)
+    sampling = c.library_call(
+        SamplingConfig,
+        max_new_tokens=max_new_tokens,
+        temperature=temperature,
+        top_k=top_k,
+        top_p=top_p,
+        repetition_penalty=repetition_penalty,
+        no_repeat_ngram=no_repeat_ngram,
+    )
     dev = resolve_device(device.value)
     model, tok = lm.from_modelfile(load(model_path, task=lm.TASK), dev)
     generator = torch.Generator(device=dev)
@@ -60,12 +85,23 @@ def generate(
     for text in prompts:
         ids, cut = lm.prompt_ids(model, tok, text)
         if cut and not warned:
-            c.warn(f"prompt of {len(ids) + cut - 1} tokens is longer than the model's context of "
-                   f"{model.config.context}: only its last {len(ids) - 1} tokens are read")
+            c.warn(
+                f"prompt of {len(ids) + cut - 1} tokens is longer than the model's context of "
+                f"{model.config.context}: only its last {len(ids) - 1} tokens are read"
+            )
             warned = True
         on_token = _streamer(tok, text) if stream else None
-        completions = lm.generate(model, tok, text, sampling, num_samples=num_samples, use_cache=not no_cache,
-                                  stop=tuple(stop or ()), generator=generator, on_token=on_token)
+        completions = lm.generate(
+            model,
+            tok,
+            text,
+            sampling,
+            num_samples=num_samples,
+            use_cache=not no_cache,
+            stop=tuple(stop or ()),
+            generator=generator,
+            on_token=on_token,
+        )
         if stream:
             on_token.finish(completions[0])
         elif fmt is GenFormat.jsonl:

@@ -8,8 +8,6 @@ from typing import Annotated
 
 import typer
 
-from nlpkit.cli import common as c
-
 
 class InfoFormat(str, Enum):
     table = "table"

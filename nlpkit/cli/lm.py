@@ -10,8 +10,9 @@ import typer
 
 from nlpkit.cli import common as c
 
-app = typer.Typer(help="Language models: train, evaluate perplexity, score lines.", no_args_is_help=True,
-                  rich_markup_mode=None)
+app = typer.Typer(
+    help="Language models: train, evaluate perplexity, score lines.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 class ScoreFormat(str, Enum):
@@ -25,20 +26,49 @@ class InputFormat(str, Enum):
     jsonl = "jsonl"
 
 
-InputFormatOpt = Annotated[InputFormat, typer.Option("--input-format", help="auto (JSONL for *.jsonl) | text | jsonl.", rich_help_panel="Data")]
-TextFieldOpt = Annotated[str, typer.Option("--text-field", help="JSONL field or dataset column holding the text.", rich_help_panel="Data")]
+InputFormatOpt = Annotated[
+    InputFormat, typer.Option("--input-format", help="auto (JSONL for *.jsonl) | text | jsonl.", rich_help_panel="Data")
+]
+TextFieldOpt = Annotated[
+    str, typer.Option("--text-field", help="JSONL field or dataset column holding the text.", rich_help_panel="Data")
+]
 
 
 @app.command()
 def train(
-    inputs: Annotated[list[str] | None, typer.Argument(help="Training text files ('-' for stdin); or use --dataset.", show_default=False)] = None,
+    inputs: Annotated[
+        list[str] | None,
+        typer.Argument(help="Training text files ('-' for stdin); or use --dataset.", show_default=False),
+    ] = None,
     out: Annotated[str, typer.Option("--out", "-o", help="Model file to write.")] = "lm.nlpk",
-    valid: Annotated[list[str] | None, typer.Option("--valid", help="Validation text file(s).", rich_help_panel="Data")] = None,
-    valid_fraction: Annotated[float, typer.Option("--valid-fraction", min=0.0, max=0.5, help="Without --valid: hold out this last share of the training tokens.", rich_help_panel="Data")] = 0.0,
-    dataset: Annotated[str | None, typer.Option("--dataset", help="A `datasets` source: hub name, data folder or data file (.txt/.json/.jsonl/.csv/.parquet).", rich_help_panel="Data")] = None,
-    dataset_config: Annotated[str | None, typer.Option("--dataset-config", help="The dataset's configuration name.", rich_help_panel="Data")] = None,
+    valid: Annotated[
+        list[str] | None, typer.Option("--valid", help="Validation text file(s).", rich_help_panel="Data")
+    ] = None,
+    valid_fraction: Annotated[
+        float,
+        typer.Option(
+            "--valid-fraction",
+            min=0.0,
+            max=0.5,
+            help="Without --valid: hold out this last share of the training tokens.",
+            rich_help_panel="Data",
+        ),
+    ] = 0.0,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            "--dataset",
+            help="A `datasets` source: hub name, data folder or data file (.txt/.json/.jsonl/.csv/.parquet).",
+            rich_help_panel="Data",
+        ),
+    ] = None,
+    dataset_config: Annotated[
+        str | None, typer.Option("--dataset-config", help="The dataset's configuration name.", rich_help_panel="Data")
+    ] = None,
     split: Annotated[str, typer.Option("--split", help="Dataset split to train on.", rich_help_panel="Data")] = "train",
-    valid_split: Annotated[str | None, typer.Option("--valid-split", help="Dataset split to validate on.", rich_help_panel="Data")] = None,
+    valid_split: Annotated[
+        str | None, typer.Option("--valid-split", help="Dataset split to validate on.", rich_help_panel="Data")
+    ] = None,
     text_field: TextFieldOpt = "text",
     input_format: InputFormatOpt = InputFormat.auto,
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
@@ -51,8 +81,29 @@ def train(
     dropout: c.DropoutOpt = 0.1,
     heads: c.HeadsOpt = 4,
     positions: c.PositionsOpt = "sinusoidal",
-    tie_weights: Annotated[bool, typer.Option("--tie-weights", help="Share the input embedding with the output layer.", rich_help_panel="Model")] = False,
-    context: Annotated[int, typer.Option("--context", "--bptt", min=2, help="BPTT length (recurrent) or context window (Transformer).", rich_help_panel="Model")] = 128,
+    tie_weights: Annotated[
+        bool,
+        typer.Option("--tie-weights", help="Share the input embedding with the output layer.", rich_help_panel="Model"),
+    ] = False,
+    adaptive_softmax: Annotated[
+        str,
+        typer.Option(
+            "--adaptive-softmax",
+            metavar="CUTOFFS",
+            help="Adaptive softmax with these vocabulary cutoffs, e.g. 2000,6000 (word/subword models; much faster output layer).",
+            rich_help_panel="Model",
+        ),
+    ] = "",
+    context: Annotated[
+        int,
+        typer.Option(
+            "--context",
+            "--bptt",
+            min=2,
+            help="BPTT length (recurrent) or context window (Transformer).",
+            rich_help_panel="Model",
+        ),
+    ] = 128,
     epochs: c.EpochsOpt = 0,
     max_steps: c.MaxStepsOpt = 0,
     time_budget: c.TimeBudgetOpt = "",
@@ -86,9 +137,20 @@ def train(
 
     if not inputs and not dataset:
         raise c.fail("give training text files, '-' for stdin, or --dataset")
-    config = tr.train_config(optimizer=optimizer, lr=lr, weight_decay=weight_decay, schedule=schedule,
-                             warmup=warmup, clip=clip, epochs=epochs, max_steps=max_steps,
-                             time_budget=time_budget, eval_every=eval_every, patience=patience, seed=seed)
+    config = tr.train_config(
+        optimizer=optimizer,
+        lr=lr,
+        weight_decay=weight_decay,
+        schedule=schedule,
+        warmup=warmup,
+        clip=clip,
+        epochs=epochs,
+        max_steps=max_steps,
+        time_budget=time_budget,
+        eval_every=eval_every,
+        patience=patience,
+        seed=seed,
+    )
     dev = resolve_device(device.value)
     torch.manual_seed(seed)
 
@@ -119,10 +181,25 @@ def train(
         c.info(f"resuming from {ckpt} at step {saved.meta['checkpoint']['step']:,}", quiet)
     else:
         tok = c.library_call(train_tokenizer, tokenizer, lines, min_freq)
-        enc = c.library_call(EncoderConfig, kind=encoder, hidden_size=hidden, layers=layers, dropout=dropout,
-                             heads=heads, positions=positions, causal=True)
-        cfg = lm.LMConfig(vocab_size=tok.vocab_size, embed_size=embed or hidden, encoder=enc, dropout=dropout,
-                          tie_weights=tie_weights, context=context)
+        enc = c.library_call(
+            EncoderConfig,
+            kind=encoder,
+            hidden_size=hidden,
+            layers=layers,
+            dropout=dropout,
+            heads=heads,
+            positions=positions,
+            causal=True,
+        )
+        cfg = lm.LMConfig(
+            vocab_size=tok.vocab_size,
+            embed_size=embed or hidden,
+            encoder=enc,
+            dropout=dropout,
+            tie_weights=tie_weights,
+            context=context,
+            adaptive_cutoffs=parse_cutoffs(adaptive_softmax),
+        )
         model = c.library_call(lm.build_model, cfg)
     model.to(dev)
 
@@ -140,22 +217,40 @@ def train(
     task = lm.LMTraining(model, train_ids, valid_ids, batch_size, dev, seed)
     fingerprint = readers.fingerprint(lines, sources)
     file_meta = lm.to_modelfile(model, tok, {})
-    ckpt_meta = {**{k: v for k, v in file_meta.meta.items()}, "tensors": {k: v for k, v in file_meta.tensors.items() if k.startswith("tokenizer.")}}
-    trainer = Trainer(task, config, dev, checkpoint=ckpt, checkpoint_meta=ckpt_meta, task_name=lm.TASK,
-                      quiet=quiet, console=c.console())
+    ckpt_meta = {
+        **{k: v for k, v in file_meta.meta.items()},
+        "tensors": {k: v for k, v in file_meta.tensors.items() if k.startswith("tokenizer.")},
+    }
+    trainer = Trainer(
+        task,
+        config,
+        dev,
+        checkpoint=ckpt,
+        checkpoint_meta=ckpt_meta,
+        task_name=lm.TASK,
+        quiet=quiet,
+        console=c.console(),
+    )
     if resume:
         trainer.restore(saved)
-    c.info(f"training {encoder if not resume else model.config.encoder.kind} language model: "
-           f"{model_size(model):,} parameters, vocabulary {tok.vocab_size:,}, {train_ids.numel():,} training tokens"
-           + (f", {valid_ids.numel():,} validation tokens" if valid_ids is not None else "")
-           + f", device {dev}", quiet)
+    c.info(
+        f"training {encoder if not resume else model.config.encoder.kind} language model: "
+        f"{model_size(model):,} parameters, vocabulary {tok.vocab_size:,}, {train_ids.numel():,} training tokens"
+        + (f", {valid_ids.numel():,} validation tokens" if valid_ids is not None else "")
+        + f", device {dev}",
+        quiet,
+    )
     result = tr.run(trainer, out, quiet)
 
     metrics = {"train": result.to_dict()}
     if result.best:
         metrics["valid"] = result.best
-    meta = {"data": fingerprint, "metrics": metrics, "training": {**vars(config), "batch_size": batch_size},
-            "versions": versions()}
+    meta = {
+        "data": fingerprint,
+        "metrics": metrics,
+        "training": {**vars(config), "batch_size": batch_size},
+        "versions": versions(),
+    }
     from nlpkit.modelfile import save
 
     save(out, lm.to_modelfile(model, tok, meta))
@@ -167,6 +262,13 @@ def train(
     tr.write_metrics(metrics_out, metrics)
 
 
+def parse_cutoffs(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",")] if text.strip() else []
+    except ValueError:
+        raise c.fail(f"--adaptive-softmax: expected cutoffs like 2000,6000, got {text!r}") from None
+
+
 def model_size(model) -> int:
     return sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
 
@@ -174,12 +276,16 @@ def model_size(model) -> int:
 @app.command("eval")
 def evaluate(
     model_path: Annotated[str, typer.Argument(metavar="MODEL", help="A language model file (.nlpk).")],
-    inputs: Annotated[list[str] | None, typer.Argument(help="Text files ('-' or none: stdin).", show_default=False)] = None,
+    inputs: Annotated[
+        list[str] | None, typer.Argument(help="Text files ('-' or none: stdin).", show_default=False)
+    ] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Parallel streams the text is cut into.")] = 10,
     text_field: TextFieldOpt = "text",
     input_format: InputFormatOpt = InputFormat.auto,
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
-    fmt: Annotated[ScoreFormat, typer.Option("--format", help="tsv (a table on stderr, figures on stdout) | jsonl.")] = ScoreFormat.tsv,
+    fmt: Annotated[
+        ScoreFormat, typer.Option("--format", help="tsv (a table on stderr, figures on stdout) | jsonl.")
+    ] = ScoreFormat.tsv,
     device: c.DeviceOpt = c.Device.auto,
 ) -> None:
     """Perplexity of a text (and bits per character for character models)."""
@@ -192,8 +298,9 @@ def evaluate(
     dev = resolve_device(device.value)
     model, tok = lm.from_modelfile(load(model_path, task=lm.TASK), dev)
     paths = inputs or ["-"]
-    lines = readers.read_texts(paths, input_format=input_format.value, text_field=text_field,
-                               encoding_errors=encoding_errors.value)
+    lines = readers.read_texts(
+        paths, input_format=input_format.value, text_field=text_field, encoding_errors=encoding_errors.value
+    )
     ids = token_stream(tok, lines)
     if ids.numel() < 2:
         raise c.fail(f"{', '.join(readers.display_name(p) for p in paths)}: no text to evaluate")
@@ -217,10 +324,18 @@ def _no_grad():
 @app.command()
 def score(
     model_path: Annotated[str, typer.Argument(metavar="MODEL", help="A language model file (.nlpk).")],
-    inputs: Annotated[list[str] | None, typer.Argument(help="Text files ('-' or none: stdin).", show_default=False)] = None,
-    fmt: Annotated[ScoreFormat, typer.Option("--format", help="tsv: loglik, tokens, perplexity | jsonl.")] = ScoreFormat.tsv,
-    batch_tokens: Annotated[int, typer.Option("--batch-tokens", min=1, help="Tokens per batch (memory vs speed).")] = 8192,
-    chunk_lines: Annotated[int, typer.Option("--chunk-lines", min=1, help="Lines read, sorted by length and scored at a time.")] = 4096,
+    inputs: Annotated[
+        list[str] | None, typer.Argument(help="Text files ('-' or none: stdin).", show_default=False)
+    ] = None,
+    fmt: Annotated[
+        ScoreFormat, typer.Option("--format", help="tsv: loglik, tokens, perplexity | jsonl.")
+    ] = ScoreFormat.tsv,
+    batch_tokens: Annotated[
+        int, typer.Option("--batch-tokens", min=1, help="Tokens per batch (memory vs speed).")
+    ] = 8192,
+    chunk_lines: Annotated[
+        int, typer.Option("--chunk-lines", min=1, help="Lines read, sorted by length and scored at a time.")
+    ] = 4096,
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     device: c.DeviceOpt = c.Device.auto,
 ) -> None:
@@ -242,7 +357,10 @@ def score(
         while chunk := list(itertools.islice(lines, chunk_lines)):
             scores = lm.score_lines(model, tok, chunk, batch_tokens)
             if fmt is ScoreFormat.jsonl:
-                rows = [json.dumps({"loglik": round(ll, 4), "tokens": n, "ppl": round(math.exp(-ll / n), 4)}) for ll, n in scores]
+                rows = [
+                    json.dumps({"loglik": round(ll, 4), "tokens": n, "ppl": round(math.exp(-ll / n), 4)})
+                    for ll, n in scores
+                ]
             else:
                 rows = [f"{ll:.4f}\t{n}\t{math.exp(min(-ll / n, 700)):.4f}" for ll, n in scores]
             output.write_lines(rows)

@@ -57,9 +57,11 @@ def main() -> None:
     try:
         app()
     except NlpkitError as exc:
+        from rich.markup import escape
+
         from nlpkit.cli.common import console
 
-        console().print(f"[bold red]error:[/bold red] {exc}", soft_wrap=True, markup=True, highlight=False)
+        console().print(f"[bold red]error:[/bold red] {escape(str(exc))}", soft_wrap=True)
         sys.exit(1)
     except BrokenPipeError:
         _quiet_broken_pipe()

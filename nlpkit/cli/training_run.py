@@ -9,8 +9,23 @@ from nlpkit.cli.common import console, info, parse_budget
 from nlpkit.errors import NlpkitError
 
 
-def train_config(*, optimizer, lr, weight_decay, schedule, warmup, clip, epochs, max_steps, time_budget,
-                 eval_every, patience, seed, momentum=0.0, min_lr_ratio=0.0):
+def train_config(
+    *,
+    optimizer,
+    lr,
+    weight_decay,
+    schedule,
+    warmup,
+    clip,
+    epochs,
+    max_steps,
+    time_budget,
+    eval_every,
+    patience,
+    seed,
+    momentum=0.0,
+    min_lr_ratio=0.0,
+):
     from nlpkit.training import TrainConfig
 
     if not lr:
@@ -18,10 +33,22 @@ def train_config(*, optimizer, lr, weight_decay, schedule, warmup, clip, epochs,
     if weight_decay is None:
         weight_decay = 0.0 if optimizer == "sgd" else 0.01
     try:
-        return TrainConfig(optimizer=optimizer, lr=lr, weight_decay=weight_decay, momentum=momentum,
-                           schedule=schedule, warmup=warmup, min_lr_ratio=min_lr_ratio, clip=clip,
-                           epochs=epochs, max_steps=max_steps, time_budget=parse_budget(time_budget),
-                           eval_every=eval_every, patience=patience, seed=seed)
+        return TrainConfig(
+            optimizer=optimizer,
+            lr=lr,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            schedule=schedule,
+            warmup=warmup,
+            min_lr_ratio=min_lr_ratio,
+            clip=clip,
+            epochs=epochs,
+            max_steps=max_steps,
+            time_budget=parse_budget(time_budget),
+            eval_every=eval_every,
+            patience=patience,
+            seed=seed,
+        )
     except ValueError as exc:
         raise NlpkitError(str(exc)) from None
 
@@ -34,8 +61,11 @@ def run(trainer, out: str, quiet: bool):
     """Fit, turning Ctrl-C into a resumable checkpoint and a clean exit message."""
     result = trainer.fit()
     if result.interrupted:
-        info(f"[yellow]interrupted[/yellow] at step {result.steps}; checkpoint written to "
-             f"{checkpoint_path(out)}; continue with the same command and --resume", quiet=False)
+        info(
+            f"[yellow]interrupted[/yellow] at step {result.steps}; checkpoint written to "
+            f"{checkpoint_path(out)}; continue with the same command and --resume",
+            quiet=False,
+        )
     return result
 
 

@@ -86,7 +86,14 @@ def read_jsonl_texts(path: str, field: str, encoding_errors: str = "strict") -> 
         yield from value.split("\n")
 
 
-_LOCAL_BUILDERS = {".txt": "text", ".json": "json", ".jsonl": "json", ".csv": "csv", ".tsv": "csv", ".parquet": "parquet"}
+_LOCAL_BUILDERS = {
+    ".txt": "text",
+    ".json": "json",
+    ".jsonl": "json",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+}
 
 
 def load_dataset(source: str, split: str, config: str | None = None):
@@ -143,8 +150,9 @@ def is_jsonl(path: str, input_format: str = "auto") -> bool:
     return path.endswith((".jsonl", ".jsonl.gz"))
 
 
-def read_texts(paths: list[str], *, input_format: str = "auto", text_field: str = "text",
-               encoding_errors: str = "strict") -> list[str]:
+def read_texts(
+    paths: list[str], *, input_format: str = "auto", text_field: str = "text", encoding_errors: str = "strict"
+) -> list[str]:
     """All lines of plain-text or JSONL files ('-' is stdin), in order."""
     lines: list[str] = []
     for path in paths:

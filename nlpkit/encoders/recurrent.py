@@ -66,4 +66,3 @@ class RecurrentEncoder(nn.Module):
         out, state = self.rnn(packed, state)
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=total)
         return out, state
-

@@ -31,6 +31,7 @@ class LMConfig:
     dropout: float = 0.1  # on embeddings and encoder outputs
     tie_weights: bool = False
     context: int = 128  # BPTT length (recurrent) or context window (Transformer)
+    adaptive_cutoffs: list[int] = field(default_factory=list)  # empty: a full softmax
 
     def to_dict(self) -> dict:
         return {**asdict(self), "encoder": self.encoder.to_dict()}
@@ -51,11 +52,22 @@ class LanguageModel(nn.Module):
         self.drop = nn.Dropout(config.dropout)
         hidden = self.encoder.output_size
         # Tying needs the decoder's input to be embedding-sized; project if the encoder is not.
-        self.project = nn.Linear(hidden, config.embed_size) if config.tie_weights and hidden != config.embed_size else None
-        self.decoder = nn.Linear(config.embed_size if self.project is not None else hidden, config.vocab_size)
+        self.project = (
+            nn.Linear(hidden, config.embed_size) if config.tie_weights and hidden != config.embed_size else None
+        )
+        out_dim = config.embed_size if self.project is not None else hidden
+        nn.init.normal_(self.embedding.weight, std=0.02 if not config.encoder.is_recurrent else 0.1)
+        self.decoder, self.adaptive = None, None
+        if config.adaptive_cutoffs:
+            # Grave et al. 2017: frequent words in a full-width head, rare ones in narrower
+            # clusters; most tokens never touch the tail, so the output layer costs far less.
+            self.adaptive = nn.AdaptiveLogSoftmaxWithLoss(
+                out_dim, config.vocab_size, config.adaptive_cutoffs, div_value=4.0
+            )
+            return
+        self.decoder = nn.Linear(out_dim, config.vocab_size)
         if config.tie_weights:
             self.decoder.weight = self.embedding.weight
-        nn.init.normal_(self.embedding.weight, std=0.02 if not config.encoder.is_recurrent else 0.1)
         nn.init.zeros_(self.decoder.bias)
 
     @property
@@ -71,12 +83,32 @@ class LanguageModel(nn.Module):
         return h, state
 
     def forward(self, tokens: torch.Tensor, state=None, lengths: torch.Tensor | None = None):
-        """tokens [batch, time] -> logits [batch, time, vocab], new state."""
+        """tokens [batch, time] -> logits [batch, time, vocab], new state. (With an adaptive
+        softmax the "logits" are normalised log-probabilities, which every caller can treat
+        as logits: softmax and cross-entropy give the same results.)"""
         h, state = self.features(tokens, state, lengths)
+        if self.adaptive is not None:
+            batch, time, dim = h.shape
+            return self.adaptive.log_prob(h.reshape(-1, dim)).view(batch, time, -1), state
         return self.decoder(h), state
+
+    def loss(self, h: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Mean cross-entropy of features h [N, dim] against targets [N], by the fastest route."""
+        if self.adaptive is not None:
+            return self.adaptive(h, targets).loss
+        return linear_cross_entropy(h, self.decoder.weight, self.decoder.bias, targets)
 
 
 def build_model(config: LMConfig) -> LanguageModel:
+    cutoffs = config.adaptive_cutoffs
+    if cutoffs:
+        if config.tie_weights:
+            raise ValueError("--tie-weights does not combine with --adaptive-softmax")
+        if cutoffs != sorted(set(cutoffs)) or cutoffs[0] < 1 or cutoffs[-1] >= config.vocab_size - 1:
+            raise ValueError(
+                f"adaptive softmax cutoffs must increase and stay below the vocabulary size "
+                f"({config.vocab_size}); got {','.join(map(str, cutoffs))}"
+            )
     config.encoder.causal = True
     config.encoder.input_size = config.embed_size
     if not config.encoder.is_recurrent:
@@ -177,8 +209,15 @@ class LMTraining:
     metric = "valid_loss"
     higher_is_better = False
 
-    def __init__(self, model: LanguageModel, train_ids: torch.Tensor, valid_ids: torch.Tensor | None,
-                 batch_size: int, device, seed: int = 0):
+    def __init__(
+        self,
+        model: LanguageModel,
+        train_ids: torch.Tensor,
+        valid_ids: torch.Tensor | None,
+        batch_size: int,
+        device,
+        seed: int = 0,
+    ):
         self.model = model
         self.device = device
         self.seed = seed
@@ -211,9 +250,7 @@ class LMTraining:
         h, state = self.model.features(x, state)
         if self.model.is_recurrent:
             self.state = state
-        decoder = self.model.decoder
-        loss = linear_cross_entropy(h.reshape(-1, h.size(-1)), decoder.weight, decoder.bias, y.reshape(-1))
-        return loss, y.numel()
+        return self.model.loss(h.reshape(-1, h.size(-1)), y.reshape(-1)), y.numel()
 
     def evaluate(self) -> dict:
         if self.valid_ids is None:
@@ -249,8 +286,18 @@ def prompt_ids(model: LanguageModel, tokenizer, prompt: str) -> tuple[list[int],
 
 
 @torch.no_grad()
-def generate(model: LanguageModel, tokenizer, prompt: str, sampling, *, num_samples: int = 1,
-             use_cache: bool = True, stop: tuple[str, ...] = (), generator=None, on_token=None) -> list[str]:
+def generate(
+    model: LanguageModel,
+    tokenizer,
+    prompt: str,
+    sampling,
+    *,
+    num_samples: int = 1,
+    use_cache: bool = True,
+    stop: tuple[str, ...] = (),
+    generator=None,
+    on_token=None,
+) -> list[str]:
     """Complete `prompt` num_samples times. Recurrent models carry their state (constant work
     per token); the Transformer keeps a KV cache, rebuilt from the last half context when full.
     With use_cache=False every step re-reads the prefix (the slow baseline, for benchmarks)."""
@@ -293,6 +340,7 @@ def generate(model: LanguageModel, tokenizer, prompt: str, sampling, *, num_samp
 
     finished = None
     if stop:
+
         def finished(row, new):
             return any(s in tokenizer.decode(new) for s in stop)
 
@@ -327,7 +375,7 @@ def from_modelfile(saved, device=None) -> tuple[LanguageModel, object]:
 
     model = LanguageModel(LMConfig.from_dict(saved.meta["model"]))
     prefix = "best." if any(k.startswith("best.") for k in saved.tensors) else "model."
-    model.load_state_dict({k[len(prefix):]: v for k, v in saved.tensors.items() if k.startswith(prefix)})
+    model.load_state_dict({k[len(prefix) :]: v for k, v in saved.tensors.items() if k.startswith(prefix)})
     tokenizer = tokenizer_from_file(saved.meta["tokenizer"], saved.tensors)
     if device is not None:
         model.to(device)

@@ -36,7 +36,8 @@ class VocabTokenizer:
         ranked = sorted((s for s, c in counts.items() if c >= min_freq), key=lambda s: (-counts[s], s))
         if max_size:
             ranked = ranked[: max(0, max_size - len(SPECIALS))]
-        return cls(kind, [*SPECIALS, *sorted(ranked)])
+        # Commonest first: an adaptive softmax puts the low ids in its fast head cluster.
+        return cls(kind, [*SPECIALS, *ranked])
 
     @property
     def vocab_size(self) -> int:

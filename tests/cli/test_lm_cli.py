@@ -22,7 +22,9 @@ def test_score_prints_one_line_per_input_line_in_order(char_model):
 
 def test_score_jsonl_matches_tsv(char_model):
     tsv = nlpkit("lm", "score", char_model, input="the harbour\nMara\n", check=True).stdout.splitlines()
-    jsonl = nlpkit("lm", "score", char_model, "--format", "jsonl", input="the harbour\nMara\n", check=True).stdout.splitlines()
+    jsonl = nlpkit(
+        "lm", "score", char_model, "--format", "jsonl", input="the harbour\nMara\n", check=True
+    ).stdout.splitlines()
     for t, j in zip(tsv, jsonl, strict=True):
         record = json.loads(j)
         assert float(t.split("\t")[0]) == pytest.approx(record["loglik"], abs=1e-3)
@@ -48,8 +50,20 @@ def test_eval_reports_perplexity_and_bits_per_char(char_model, corpus):
 
 
 def test_generate_from_prompts_on_stdin_one_record_each(char_model):
-    proc = nlpkit("generate", char_model, "-n", "12", "--format", "jsonl", "--seed", "3", "--num-samples", "2",
-                  input="At dawn\n\nMara\n", check=True)
+    proc = nlpkit(
+        "generate",
+        char_model,
+        "-n",
+        "12",
+        "--format",
+        "jsonl",
+        "--seed",
+        "3",
+        "--num-samples",
+        "2",
+        input="At dawn\n\nMara\n",
+        check=True,
+    )
     records = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [r["prompt"] for r in records] == ["At dawn", "", "Mara"]
     assert all(len(r["completions"]) == 2 for r in records)
@@ -77,9 +91,36 @@ def test_info_shows_task_config_data_and_metrics(char_model):
 def test_training_from_stdin_word_level_transformer_with_validation_split(tmp_path, corpus):
     out = tmp_path / "w.nlpk"
     metrics = tmp_path / "m.json"
-    nlpkit("lm", "train", "-", "--tokenizer", "word", "--encoder", "transformer", "--layers", "1", "--hidden", "16",
-           "--heads", "2", "--context", "8", "--batch-size", "4", "--max-steps", "10", "--valid-fraction", "0.1",
-           "--metrics-out", metrics, "--out", out, "--quiet", input=corpus.read_text(), check=True)
+    nlpkit(
+        "lm",
+        "train",
+        "-",
+        "--tokenizer",
+        "word",
+        "--encoder",
+        "transformer",
+        "--layers",
+        "1",
+        "--hidden",
+        "16",
+        "--heads",
+        "2",
+        "--context",
+        "8",
+        "--batch-size",
+        "4",
+        "--max-steps",
+        "10",
+        "--valid-fraction",
+        "0.1",
+        "--metrics-out",
+        metrics,
+        "--out",
+        out,
+        "--quiet",
+        input=corpus.read_text(),
+        check=True,
+    )
     m = json.loads(metrics.read_text())
     assert m["train"]["steps"] == 10 and "valid_ppl" in m["valid"]
     assert json.loads(nlpkit("info", out, "--format", "json").stdout)["tokenizer"]["kind"] == "word"
@@ -115,9 +156,30 @@ def test_resume_continues_from_the_checkpoint(tmp_path, corpus):
 
 def test_ctrl_c_writes_a_checkpoint_and_exits_zero(tmp_path, corpus):
     out = tmp_path / "i.nlpk"
-    proc = subprocess.Popen([sys.executable, "-m", "nlpkit", "lm", "train", str(corpus), "--out", str(out),
-                             "--encoder", "lstm", "--hidden", "64", "--context", "32", "--max-steps", "100000"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "nlpkit",
+            "lm",
+            "train",
+            str(corpus),
+            "--out",
+            str(out),
+            "--encoder",
+            "lstm",
+            "--hidden",
+            "64",
+            "--context",
+            "32",
+            "--max-steps",
+            "100000",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     ckpt = tmp_path / "i.nlpk.ckpt"
     deadline = time.time() + 120
     while time.time() < deadline:  # wait until training has really started (the first epoch's checkpoint)
@@ -134,17 +196,26 @@ def test_ctrl_c_writes_a_checkpoint_and_exits_zero(tmp_path, corpus):
 def test_pipe_closed_early_exits_quietly(char_model, tmp_path):
     big = tmp_path / "big.txt"
     big.write_text("the harbour at dawn\n" * 20000)
-    proc = subprocess.run(f"{sys.executable} -m nlpkit lm score {char_model} < {big} | head -1",
-                          shell=True, capture_output=True, text=True, cwd=ROOT, timeout=180)
+    proc = subprocess.run(
+        f"{sys.executable} -m nlpkit lm score {char_model} < {big} | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=180,
+    )
     assert len(proc.stdout.splitlines()) == 1
     assert "Traceback" not in proc.stderr and proc.stderr.strip() == ""
 
 
-@pytest.mark.parametrize("content,message", [
-    (b"", "no text to train on"),
-    (b"\n  \n\t\n", "no text to train on"),
-    (b"ok\nbad \xfe\n", "invalid UTF-8 at byte offset 7"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"", "no text to train on"),
+        (b"\n  \n\t\n", "no text to train on"),
+        (b"ok\nbad \xfe\n", "invalid UTF-8 at byte offset 7"),
+    ],
+)
 def test_bad_training_input_is_one_line_exit_1(tmp_path, content, message):
     path = tmp_path / "bad.txt"
     path.write_bytes(content)
@@ -157,22 +228,26 @@ def test_bad_training_input_is_one_line_exit_1(tmp_path, content, message):
 def test_invalid_utf8_can_be_replaced(tmp_path, corpus):
     path = tmp_path / "mixed.txt"
     path.write_bytes(corpus.read_bytes() + b"bad \xfe byte\n")
-    proc = nlpkit("lm", "train", path, "--out", tmp_path / "x.nlpk", *TINY, "--max-steps", "2",
-                  "--encoding-errors", "replace")
+    proc = nlpkit(
+        "lm", "train", path, "--out", tmp_path / "x.nlpk", *TINY, "--max-steps", "2", "--encoding-errors", "replace"
+    )
     assert proc.returncode == 0, proc.stderr
 
 
-@pytest.mark.parametrize("args,message", [
-    (["lm", "train", "missing.txt"], "missing.txt: no such file"),
-    (["lm", "train", "data"], "data: is a directory"),
-    (["lm", "score", "missing.nlpk"], "no such model file"),
-    (["lm", "eval", "README.md", "data/sample.txt"], "not an nlpkit model file"),
-    (["generate", "data/sample.txt"], "not an nlpkit model file"),
-    (["lm", "train", "data/sample.txt", "--encoder", "cnn"], "unknown encoder"),
-    (["lm", "train", "data/sample.txt", "--tokenizer", "bpe"], "needs a vocabulary size"),
-    (["lm", "train", "data/sample.txt", "--time-budget", "soon"], "--time-budget"),
-    (["lm", "train"], "give training text files"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["lm", "train", "missing.txt"], "missing.txt: no such file"),
+        (["lm", "train", "data"], "data: is a directory"),
+        (["lm", "score", "missing.nlpk"], "no such model file"),
+        (["lm", "eval", "README.md", "data/sample.txt"], "not an nlpkit model file"),
+        (["generate", "data/sample.txt"], "not an nlpkit model file"),
+        (["lm", "train", "data/sample.txt", "--encoder", "cnn"], "unknown encoder"),
+        (["lm", "train", "data/sample.txt", "--tokenizer", "bpe"], "needs a vocabulary size"),
+        (["lm", "train", "data/sample.txt", "--time-budget", "soon"], "--time-budget"),
+        (["lm", "train"], "give training text files"),
+    ],
+)
 def test_user_errors_are_one_line_exit_1(args, message):
     proc = nlpkit(*args)
     assert proc.returncode == 1, proc.stderr
@@ -201,12 +276,14 @@ def test_usage_errors_exit_2():
 
 
 def test_every_help_works_without_torch():
-    code = ("import sys; from nlpkit.cli.main import app\n"
-            "for args in [['--help'], ['lm', '--help'], ['lm', 'train', '--help'], ['lm', 'score', '--help'],"
-            " ['lm', 'eval', '--help'], ['generate', '--help'], ['info', '--help'], ['demo', '--help']]:\n"
-            "    try: app(args)\n"
-            "    except SystemExit as e: assert e.code == 0, args\n"
-            "assert 'torch' not in sys.modules and 'datasets' not in sys.modules\n")
+    code = (
+        "import sys; from nlpkit.cli.main import app\n"
+        "for args in [['--help'], ['lm', '--help'], ['lm', 'train', '--help'], ['lm', 'score', '--help'],"
+        " ['lm', 'eval', '--help'], ['generate', '--help'], ['info', '--help'], ['demo', '--help']]:\n"
+        "    try: app(args)\n"
+        "    except SystemExit as e: assert e.code == 0, args\n"
+        "assert 'torch' not in sys.modules and 'datasets' not in sys.modules\n"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert "--time-budget" in proc.stdout
@@ -214,8 +291,29 @@ def test_every_help_works_without_torch():
 
 def test_long_prompt_warns_and_is_read_from_its_end(tmp_path, corpus):
     out = tmp_path / "t.nlpk"
-    nlpkit("lm", "train", corpus, "--encoder", "transformer", "--layers", "1", "--hidden", "16", "--heads", "2",
-           "--context", "8", "--batch-size", "4", "--max-steps", "2", "--quiet", "--out", out, check=True)
+    nlpkit(
+        "lm",
+        "train",
+        corpus,
+        "--encoder",
+        "transformer",
+        "--layers",
+        "1",
+        "--hidden",
+        "16",
+        "--heads",
+        "2",
+        "--context",
+        "8",
+        "--batch-size",
+        "4",
+        "--max-steps",
+        "2",
+        "--quiet",
+        "--out",
+        out,
+        check=True,
+    )
     proc = nlpkit("generate", out, "-p", "a prompt much longer than eight characters", "-n", "3", check=True)
     assert "longer than the model's context of 8" in proc.stderr
     assert proc.stdout.startswith("a prompt much longer")

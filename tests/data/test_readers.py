@@ -52,11 +52,14 @@ def test_require_text_refuses_blank_input():
     readers.require_text(["", "a"], "x.txt")
 
 
-@pytest.mark.parametrize("suffix,content", [
-    (".txt", "first line\nsecond line\n"),
-    (".jsonl", '{"text": "first line"}\n{"text": "second line"}\n'),
-    (".csv", "text,label\nfirst line,1\nsecond line,0\n"),
-])
+@pytest.mark.parametrize(
+    "suffix,content",
+    [
+        (".txt", "first line\nsecond line\n"),
+        (".jsonl", '{"text": "first line"}\n{"text": "second line"}\n'),
+        (".csv", "text,label\nfirst line,1\nsecond line,0\n"),
+    ],
+)
 def test_datasets_sources_from_local_files(tmp_path, suffix, content):
     path = tmp_path / f"data{suffix}"
     path.write_text(content)

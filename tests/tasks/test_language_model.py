@@ -15,8 +15,13 @@ LINES = ["the cat sat on the mat", "a dog ran to the park", "the bird sang"] * 1
 def model_for(kind, context=16, **kw):
     torch.manual_seed(0)
     tok = train_tokenizer("char", LINES)
-    cfg = lm.LMConfig(vocab_size=tok.vocab_size, embed_size=16, context=context,
-                      encoder=EncoderConfig(kind=kind, hidden_size=16, layers=2, heads=2), **kw)
+    cfg = lm.LMConfig(
+        vocab_size=tok.vocab_size,
+        embed_size=16,
+        context=context,
+        encoder=EncoderConfig(kind=kind, hidden_size=16, layers=2, heads=2),
+        **kw,
+    )
     return lm.build_model(cfg).eval(), tok
 
 
@@ -92,8 +97,9 @@ def test_cached_and_uncached_generation_give_identical_tokens(kind, samples):
     assert cached == uncached
     sampled = SamplingConfig(max_new_tokens=30, temperature=1.0, top_k=5)
     a = lm.generate(model, tok, "a", sampled, num_samples=samples, generator=torch.Generator().manual_seed(1))
-    b = lm.generate(model, tok, "a", sampled, num_samples=samples, use_cache=False,
-                    generator=torch.Generator().manual_seed(1))
+    b = lm.generate(
+        model, tok, "a", sampled, num_samples=samples, use_cache=False, generator=torch.Generator().manual_seed(1)
+    )
     assert a == b
 
 
@@ -131,3 +137,33 @@ def test_model_file_round_trip_gives_the_same_model(tmp_path):
     x = torch.randint(0, tok.vocab_size, (2, 6))
     torch.testing.assert_close(model(x)[0], again(x)[0])
     assert tok2.symbols == tok.symbols
+
+
+def test_adaptive_softmax_gives_normalised_log_probs_and_a_matching_loss():
+    torch.manual_seed(0)
+    cfg = lm.LMConfig(
+        vocab_size=60,
+        embed_size=16,
+        adaptive_cutoffs=[10, 30],
+        encoder=EncoderConfig(kind="lstm", hidden_size=16, layers=1),
+    )
+    model = lm.build_model(cfg).eval()
+    x = torch.randint(0, 60, (2, 5))
+    y = torch.randint(0, 60, (2, 5))
+    logp, _ = model(x)
+    torch.testing.assert_close(logp.exp().sum(-1), torch.ones(2, 5))
+    h, _ = model.features(x)
+    direct = torch.nn.functional.cross_entropy(logp.reshape(-1, 60), y.reshape(-1))
+    torch.testing.assert_close(model.loss(h.reshape(-1, 16), y.reshape(-1)), direct)
+
+
+@pytest.mark.parametrize("cutoffs,tie", [([30, 10], False), ([10, 60], False), ([10], True)])
+def test_adaptive_softmax_bad_settings(cutoffs, tie):
+    cfg = lm.LMConfig(vocab_size=60, adaptive_cutoffs=cutoffs, tie_weights=tie, encoder=EncoderConfig(kind="lstm"))
+    with pytest.raises(ValueError):
+        lm.build_model(cfg)
+
+
+def test_word_vocabulary_is_in_frequency_order():
+    tok = train_tokenizer("word", ["b b b a a c"])
+    assert tok.symbols[4:] == ["b", "a", "c"]
