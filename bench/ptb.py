@@ -116,9 +116,10 @@ Command: `python bench/ptb.py speed --steps {args.steps} --rounds {args.rounds}`
 def quality(args) -> None:
     train, valid, test = (str(need(PTB / f"ptb.{s}.txt")) for s in ("train", "valid", "test"))
     WORK.mkdir(parents=True, exist_ok=True)
-    tag = f"ptb-quality-{args.budget}"
+    tag = f"ptb-quality-{args.budget}" + (f"-{args.tag}" if args.tag else "")
     model = WORK / f"{tag}.nlpk"
     metrics = WORK / f"{tag}.json"
+    model_args = [a for a in MODEL if not (args.untied and a == "--tie-weights")]
     cmd = [
         "nlpkit",
         "lm",
@@ -126,7 +127,7 @@ def quality(args) -> None:
         train,
         "--valid",
         valid,
-        *MODEL,
+        *model_args,
         "--dropout",
         str(args.dropout),
         "--time-budget",
@@ -181,6 +182,8 @@ if __name__ == "__main__":
     q = sub.add_parser("quality")
     q.add_argument("--budget", default="10m")
     q.add_argument("--dropout", type=float, default=0.1)
+    q.add_argument("--tag", default="", help="suffix for the result files (a variant of the recipe)")
+    q.add_argument("--untied", action="store_true", help="drop --tie-weights (needed with --adaptive-softmax)")
     q.add_argument("extra", nargs="*", help="more nlpkit lm train options (after --)")
     a = p.parse_args()
     speed(a) if a.what == "speed" else quality(a)

@@ -11,46 +11,10 @@ import json
 from common import SHARED, WORK, machine, need, run, write
 
 RECIPES = {
-    "lstm": [
-        "--encoder",
-        "lstm",
-        "--layers",
-        "2",
-        "--hidden",
-        "256",
-        "--embed",
-        "64",
-        "--dropout",
-        "0.1",
-        "--context",
-        "128",
-        "--batch-size",
-        "32",
-        "--lr",
-        "3e-3",
-        "--warmup",
-        "100",
-    ],
-    "transformer": [
-        "--encoder",
-        "transformer",
-        "--layers",
-        "4",
-        "--hidden",
-        "128",
-        "--heads",
-        "4",
-        "--dropout",
-        "0.1",
-        "--context",
-        "128",
-        "--batch-size",
-        "32",
-        "--lr",
-        "2e-3",
-        "--warmup",
-        "200",
-    ],
+    "lstm": "--encoder lstm --layers 2 --hidden 384 --embed 64 --dropout 0.2 --context 128 --batch-size 32 "
+    "--lr 3e-3 --warmup 100".split(),
+    "transformer": "--encoder transformer --layers 4 --hidden 128 --heads 4 --dropout 0.1 --context 128 "
+    "--batch-size 16 --lr 2e-3 --warmup 200".split(),
 }
 
 
@@ -69,6 +33,7 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--budget", default="10m")
     p.add_argument("--only", choices=list(RECIPES))
+    p.add_argument("--tag", default="", help="suffix for the result files")
     args = p.parse_args()
     train, valid = split()
     rows, record = [], {"benchmark": f"shakespeare-char-{args.budget}", "machine": machine(), "runs": {}}
@@ -129,7 +94,7 @@ Target: validation loss <= 1.60 nats/char. For reference (issue 2): nanoGPT's CP
         + "\n\nSamples (`--prompt ROMEO: -n 200 --temperature 0.8 --seed 1`):\n\n"
         + "\n".join(f"{n}:\n```\n{r['sample'].strip()}\n```" for n, r in record["runs"].items())
     )
-    write(f"shakespeare-char{'-' + args.only if args.only else ''}", record, md)
+    write(f"shakespeare-char-{args.tag}" if args.tag else "shakespeare-char", record, md)
 
 
 if __name__ == "__main__":

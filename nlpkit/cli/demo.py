@@ -54,7 +54,7 @@ def demo(
         embed=64,
         dropout=0.1,
         heads=4,
-        positions="sinusoidal",
+        positions="learned",
         tie_weights=False,
         adaptive_softmax="",
         context=96,

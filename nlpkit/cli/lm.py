@@ -80,7 +80,7 @@ def train(
     embed: c.EmbedOpt = 0,
     dropout: c.DropoutOpt = 0.1,
     heads: c.HeadsOpt = 4,
-    positions: c.PositionsOpt = "sinusoidal",
+    positions: c.PositionsOpt = "learned",
     tie_weights: Annotated[
         bool,
         typer.Option("--tie-weights", help="Share the input embedding with the output layer.", rich_help_panel="Model"),

@@ -16,27 +16,44 @@ from nlpkit.encoders.config import EncoderConfig
 
 
 class KVCache:
-    """Keys and values of every layer for the positions seen so far: [batch, heads, time, dim]."""
+    """Keys and values of every layer for the positions seen so far: [batch, heads, time, dim].
+
+    Buffers are allocated in blocks and written in place, so a step costs one token's copy
+    instead of re-concatenating the whole history (which made batched generation O(T) per step).
+    """
+
+    BLOCK = 256
 
     def __init__(self, layers: int):
-        self.keys: list[torch.Tensor | None] = [None] * layers
-        self.values: list[torch.Tensor | None] = [None] * layers
+        self.buffers: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * layers
+        self.lengths = [0] * layers
 
     @property
     def length(self) -> int:
-        return 0 if self.keys[0] is None else self.keys[0].size(2)
+        return self.lengths[0]
 
     def append(self, layer: int, k: torch.Tensor, v: torch.Tensor):
-        if self.keys[layer] is not None:
-            k = torch.cat([self.keys[layer], k], dim=2)
-            v = torch.cat([self.values[layer], v], dim=2)
-        self.keys[layer], self.values[layer] = k, v
-        return k, v
+        start, new = self.lengths[layer], k.size(2)
+        end = start + new
+        buf = self.buffers[layer]
+        if buf is None or buf[0].size(2) < end:
+            capacity = -(-end // self.BLOCK) * self.BLOCK
+            grown = tuple(t.new_empty(t.size(0), t.size(1), capacity, t.size(3)) for t in (k, v))
+            if buf is not None:
+                grown[0][:, :, :start] = buf[0][:, :, :start]
+                grown[1][:, :, :start] = buf[1][:, :, :start]
+            buf = self.buffers[layer] = grown
+        buf[0][:, :, start:end] = k
+        buf[1][:, :, start:end] = v
+        self.lengths[layer] = end
+        return buf[0][:, :, :end], buf[1][:, :, :end]
 
     def select(self, index: torch.Tensor) -> KVCache:
-        new = KVCache(len(self.keys))
-        new.keys = [k.index_select(0, index) for k in self.keys]
-        new.values = [v.index_select(0, index) for v in self.values]
+        new = KVCache(len(self.buffers))
+        new.buffers = [
+            None if b is None else (b[0].index_select(0, index), b[1].index_select(0, index)) for b in self.buffers
+        ]
+        new.lengths = list(self.lengths)
         return new
 
 
@@ -95,6 +112,9 @@ class TransformerEncoder(nn.Module):
         dim = config.hidden_size
         self.input_proj = nn.Identity() if config.input_size == dim else nn.Linear(config.input_size, dim)
         self.positions = nn.Embedding(config.max_len, dim) if config.positions == "learned" else None
+        # Sinusoids have unit amplitude while token embeddings start near 0.02: unscaled, the
+        # positions would drown the tokens. A learnable scale starts them at the same size.
+        self.position_scale = nn.Parameter(torch.tensor(0.02 * math.sqrt(2.0))) if self.positions is None else None
         self.blocks = nn.ModuleList(
             Block(dim, config.heads, config.ff_size or 4 * dim, config.dropout) for _ in range(config.layers)
         )
@@ -128,7 +148,7 @@ class TransformerEncoder(nn.Module):
         if self.positions is not None:
             h = h + self.positions(torch.arange(offset, offset + time, device=x.device))
         else:
-            h = h + sinusoidal_positions(time, h.size(-1), offset, x.device).to(h.dtype)
+            h = h + self.position_scale * sinusoidal_positions(time, h.size(-1), offset, x.device).to(h.dtype)
         h = self.drop(h)
         mask = None
         if lengths is not None and not self.config.causal:

@@ -109,3 +109,32 @@ def test_lstm_starts_with_forget_gate_bias_one():
     h = enc.config.hidden_size
     total = enc.rnn.bias_ih_l0[h : 2 * h] + enc.rnn.bias_hh_l0[h : 2 * h]
     assert torch.allclose(total, torch.ones(h))
+
+
+def test_kv_cache_grows_past_its_block_and_selects_rows():
+    enc = make("transformer", causal=True, heads=2, max_len=600)
+    x = torch.randn(2, 300, 8)  # past KVCache.BLOCK (256)
+    whole, _ = enc(x)
+    cache = initial_cache(enc)
+    parts = [enc(x[:, :250], state=cache)[0]] + [enc(x[:, t : t + 1], state=cache)[0] for t in range(250, 300)]
+    torch.testing.assert_close(torch.cat(parts, 1), whole, atol=1e-5, rtol=1e-5)
+    picked = cache.select(torch.tensor([1, 1, 0]))
+    assert picked.length == 300
+    nxt = torch.randn(2, 1, 8)
+    torch.testing.assert_close(enc(nxt[[1, 1, 0]], state=picked)[0][2], enc(nxt, state=cache)[0][0])
+
+
+def test_sinusoidal_positions_start_at_the_scale_of_the_embeddings():
+    enc = make("transformer", heads=2, positions="sinusoidal")
+    assert 0.01 < enc.position_scale.item() < 0.05
+    assert make("transformer", heads=2, positions="learned").position_scale is None
+
+
+@pytest.mark.parametrize("kind", RECURRENT)
+def test_single_sequence_inference_path_matches_the_batched_one(kind):
+    enc = make(kind)
+    x = torch.randn(1, 5, 8)
+    with torch.no_grad():
+        fast, _ = enc(x)  # batch 1 without grad: torch's own kernel
+    slow, _ = enc(x)  # with grad: the default (oneDNN) kernel
+    torch.testing.assert_close(fast, slow.detach(), atol=1e-5, rtol=1e-5)
