@@ -28,25 +28,8 @@ def nlpkit(*args, input=None, check=False, timeout=180, env=None):
     return proc
 
 
-TINY = [
-    "--encoder",
-    "lstm",
-    "--layers",
-    "1",
-    "--hidden",
-    "32",
-    "--context",
-    "16",
-    "--batch-size",
-    "4",
-    "--max-steps",
-    "30",
-    "--quiet",
-    "--seed",
-    "1",
-    "--device",
-    "cpu",
-]
+TINY = "--encoder lstm --layers 1 --hidden 32 --context 16 --batch-size 4 --max-steps 30 --quiet --seed 1 --device cpu".split()
+TINY_TRANSFORMER = "--encoder transformer --layers 1 --hidden 16 --heads 2 --context 8 --batch-size 4 --quiet".split()
 
 
 @pytest.fixture(scope="session")

@@ -26,83 +26,29 @@ def demo(
 ) -> None:
     """Train a small character-level LSTM language model on data/sample.txt, evaluate it and
     generate from it."""
-    from nlpkit.cli import generate as gen
-    from nlpkit.cli import lm
+    from nlpkit.cli.main import app  # the demo runs the same commands a user types
 
     data = sample_dir()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model = str(out / "sample-lm.nlpk")
-    c.info(f"[bold]1/3[/bold] training a character LSTM on {data / 'sample.txt'} for {time_budget}", quiet)
-    lm.train(
-        inputs=[str(data / "sample.txt")],
-        out=model,
-        valid=[str(data / "sample.valid.txt")],
-        valid_fraction=0.0,
-        dataset=None,
-        dataset_config=None,
-        split="train",
-        valid_split=None,
-        text_field="text",
-        input_format=lm.InputFormat.auto,
-        encoding_errors=c.EncodingErrors.strict,
-        tokenizer="char",
-        min_freq=1,
-        encoder="lstm",
-        layers=2,
-        hidden=256,
-        embed=64,
-        dropout=0.1,
-        heads=4,
-        positions="learned",
-        tie_weights=False,
-        adaptive_softmax="",
-        context=96,
-        epochs=0,
-        max_steps=0,
-        time_budget=time_budget,
-        batch_size=32,
-        lr=3e-3,
-        optimizer="adamw",
-        schedule="cosine",
-        warmup=20,
-        weight_decay=0.01,
-        clip=1.0,
-        eval_every=100,
-        patience=0,
-        seed=0,
-        device=device,
-        resume=False,
-        metrics_out=None,
-        quiet=quiet,
-    )
-    c.info(f"[bold]2/3[/bold] perplexity on {data / 'sample.valid.txt'}", quiet)
-    lm.evaluate(
-        model_path=model,
-        inputs=[str(data / "sample.valid.txt")],
-        batch_size=10,
-        text_field="text",
-        input_format=lm.InputFormat.auto,
-        encoding_errors=c.EncodingErrors.strict,
-        fmt=lm.ScoreFormat.tsv,
-        device=device,
-    )
-    c.info("[bold]3/3[/bold] generating from the prompt 'At dawn, '", quiet)
-    gen.generate(
-        model_path=model,
-        prompt="At dawn, ",
-        max_new_tokens=300,
-        temperature=0.7,
-        top_k=0,
-        top_p=0.95,
-        repetition_penalty=1.0,
-        no_repeat_ngram=0,
-        stop=None,
-        num_samples=1,
-        fmt=gen.GenFormat.text,
-        no_cache=False,
-        seed=0,
-        encoding_errors=c.EncodingErrors.strict,
-        device=device,
-    )
+    common = ["--device", device.value]
+    steps = [
+        (
+            f"training a character LSTM on {data / 'sample.txt'} for {time_budget}",
+            ["lm", "train", str(data / "sample.txt"), "--valid", str(data / "sample.valid.txt"), "--out", model]
+            + "--tokenizer char --encoder lstm --layers 2 --hidden 256 --embed 64 --dropout 0.1 --context 96".split()
+            + "--batch-size 32 --lr 3e-3 --warmup 20 --eval-every 100".split()
+            + ["--time-budget", time_budget, *common, *(["--quiet"] if quiet else [])],
+        ),
+        (f"perplexity on {data / 'sample.valid.txt'}", ["lm", "eval", model, str(data / "sample.valid.txt"), *common]),
+        (
+            "generating from the prompt 'At dawn, '",
+            ["generate", model, "--prompt", "At dawn, ", "-n", "300", "--temperature", "0.7", "--top-p", "0.95"]
+            + ["--seed", "0", *common],
+        ),
+    ]
+    for number, (title, args) in enumerate(steps, start=1):
+        c.info(f"[bold]{number}/{len(steps)}[/bold] {title}: nlpkit {' '.join(args)}", quiet)
+        app(args, standalone_mode=False)
     c.info(f"model written to {model}; try: nlpkit info {model}", quiet)

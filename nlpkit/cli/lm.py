@@ -204,10 +204,12 @@ def train(
     model.to(dev)
 
     train_ids = token_stream(tok, lines)
-    valid_ids = token_stream(tok, valid_lines) if valid_lines else None
+    valid_ids = token_stream(tok, valid_lines) if valid_lines is not None else None
     if valid_ids is None and valid_fraction:
         cut = int(train_ids.numel() * (1 - valid_fraction))
         train_ids, valid_ids = train_ids[:cut], train_ids[cut:]
+    if valid_ids is not None and valid_ids.numel() < 4:
+        raise c.fail(f"validation text has {valid_ids.numel()} tokens: too little to measure anything")
     fits = train_ids.numel() // (2 * model.config.context)
     if fits < 1:
         raise c.fail(f"{train_ids.numel()} training tokens are too few for a context of {model.config.context}")

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.conftest import ROOT, TINY, nlpkit
+from tests.conftest import ROOT, TINY, TINY_TRANSFORMER, nlpkit
 
 
 def test_score_prints_one_line_per_input_line_in_order(char_model):
@@ -97,18 +97,7 @@ def test_training_from_stdin_word_level_transformer_with_validation_split(tmp_pa
         "-",
         "--tokenizer",
         "word",
-        "--encoder",
-        "transformer",
-        "--layers",
-        "1",
-        "--hidden",
-        "16",
-        "--heads",
-        "2",
-        "--context",
-        "8",
-        "--batch-size",
-        "4",
+        *TINY_TRANSFORMER,
         "--max-steps",
         "10",
         "--valid-fraction",
@@ -246,6 +235,7 @@ def test_invalid_utf8_can_be_replaced(tmp_path, corpus):
         (["lm", "train", "data/sample.txt", "--tokenizer", "bpe"], "needs a vocabulary size"),
         (["lm", "train", "data/sample.txt", "--time-budget", "soon"], "--time-budget"),
         (["lm", "train"], "give training text files"),
+        (["lm", "train", "data/sample.txt", "--valid", "/dev/null"], "validation text has 0 tokens"),
     ],
 )
 def test_user_errors_are_one_line_exit_1(args, message):
@@ -295,18 +285,7 @@ def test_long_prompt_warns_and_is_read_from_its_end(tmp_path, corpus):
         "lm",
         "train",
         corpus,
-        "--encoder",
-        "transformer",
-        "--layers",
-        "1",
-        "--hidden",
-        "16",
-        "--heads",
-        "2",
-        "--context",
-        "8",
-        "--batch-size",
-        "4",
+        *TINY_TRANSFORMER,
         "--max-steps",
         "2",
         "--quiet",
@@ -328,3 +307,48 @@ def test_real_corpus_ptb_word_level(tmp_path):
     nlpkit("lm", "train", small, "--tokenizer", "word", "--tie-weights", "--out", out, *TINY, check=True)
     result = json.loads(nlpkit("lm", "eval", out, ptb / "ptb.valid.txt", "--format", "jsonl", check=True).stdout)
     assert result["tokens"] > 70_000 and result["perplexity"] > 1
+
+
+def test_unseen_characters_are_scored_as_unk(char_model):
+    proc = nlpkit("lm", "score", char_model, input="Ω∑ unseen ✓\n", check=True)
+    loglik, tokens, _ = proc.stdout.split("\t")
+    assert int(tokens) == len("Ω∑ unseen ✓") + 1 and float(loglik) < 0
+
+
+def test_generation_streams_to_a_terminal(char_model):
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nlpkit", "generate", str(char_model), "-p", "At dawn", "-n", "40", "--seed", "2"],
+        cwd=ROOT,
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 1024)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=120)
+    os.close(leader)
+    text = b"".join(chunks).decode().replace("\r\n", "\n")
+    piped = nlpkit("generate", char_model, "-p", "At dawn", "-n", "40", "--seed", "2", check=True).stdout
+    assert proc.returncode == 0
+    assert text == piped  # streamed token by token, same text as the piped (non-streaming) path
+
+
+def test_demo_trains_evaluates_and_generates(tmp_path):
+    proc = nlpkit("demo", "--time-budget", "3s", "--out-dir", tmp_path, "--device", "cpu", check=True)
+    out = proc.stdout.splitlines()
+    assert out[0].startswith("loss=") and "perplexity=" in out[0]
+    assert out[1].startswith("At dawn, ")
+    assert (tmp_path / "sample-lm.nlpk").exists()
+    assert "3/3" in proc.stderr and "language model training" in proc.stderr
