@@ -178,6 +178,7 @@ def train(
         saved = load(ckpt, task=lm.TASK)
         model, tok = lm.from_modelfile(saved)
         model.train()
+        batch_size = saved.meta.get("batch_size", batch_size)  # the data position is counted in batches
         c.info(f"resuming from {ckpt} at step {saved.meta['checkpoint']['step']:,}", quiet)
     else:
         tok = c.library_call(train_tokenizer, tokenizer, lines, min_freq)
@@ -222,6 +223,7 @@ def train(
     ckpt_meta = {
         **{k: v for k, v in file_meta.meta.items()},
         "tensors": {k: v for k, v in file_meta.tensors.items() if k.startswith("tokenizer.")},
+        "batch_size": batch_size,
     }
     trainer = Trainer(
         task,

@@ -60,7 +60,7 @@ class RecurrentEncoder(nn.Module):
         which can be passed back in to continue the sequences.
         """
         if lengths is None:
-            if x.size(0) == 1 and not torch.is_grad_enabled():
+            if x.size(0) == 1 and x.size(1) <= 16 and not torch.is_grad_enabled():
                 return _without_onednn(self.rnn, x, state)
             return self.rnn(x, state)
         total = x.size(1)
@@ -71,9 +71,10 @@ class RecurrentEncoder(nn.Module):
 
 
 def _without_onednn(rnn, x, state):
-    """oneDNN's RNN kernels re-pack the weights on every call: the best choice for training
-    and batches, about 4x slower than torch's own kernel for one sequence at a time
-    (generation at batch 1: 2x512 LSTM, 8 ms vs 2 ms a step, measured on 2 cores)."""
+    """oneDNN's RNN kernels re-pack the weights on every call: the best choice for training,
+    batches and long sequences, about 4x slower than torch's own kernel for a few steps of one
+    sequence (generation at batch 1: 2x512 LSTM, 8 ms vs 2 ms a step, measured on 2 cores).
+    Past about 16 steps the re-packing pays for itself again (bench/results/generation.md)."""
     previous = torch._C._get_mkldnn_enabled()
     torch._C._set_mkldnn_enabled(False)
     try:
