@@ -308,8 +308,7 @@ def evaluate(
     ids = token_stream(tok, lines)
     if ids.numel() < 2:
         raise c.fail(f"{', '.join(readers.display_name(p) for p in paths)}: no text to evaluate")
-    with _no_grad():
-        result = lm.evaluate(model, ids, batch_size)
+    result = lm.evaluate(model, ids, batch_size)  # scoring runs under no_grad
     out = {"loss": round(result["loss"], 5), "perplexity": round(result["ppl"], 3), "tokens": result["tokens"]}
     if tok.kind == "char":
         out["bits_per_char"] = round(result["loss"] / 0.6931471805599453, 5)
@@ -317,12 +316,6 @@ def evaluate(
         print(json.dumps(out))
     else:
         print("\t".join(f"{k}={v}" for k, v in out.items()))
-
-
-def _no_grad():
-    import torch
-
-    return torch.no_grad()
 
 
 @app.command()
