@@ -172,6 +172,7 @@ class Trainer:
         self._clipped = 0
         self._norm_sum = 0.0
         self._eval_time = 0.0
+        self._start = time.perf_counter()  # reset when fit() starts
 
     # ----- progress and budgets -------------------------------------------------------------
     def _total_steps(self) -> int:
@@ -290,7 +291,7 @@ class Trainer:
         self.result.stopped = ""
 
     def _run_elapsed(self) -> float:
-        return time.perf_counter() - self._start if hasattr(self, "_start") else 0.0
+        return time.perf_counter() - self._start
 
     # ----- the loop ----------------------------------------------------------------------------
     def fit(self) -> TrainResult:
@@ -303,7 +304,6 @@ class Trainer:
         config, task = self.config, self.task
         tokens_run, losses = 0, []
         self._eval_time = 0.0
-        last_eval_loss = float("nan")
         stop = ""
         try:
             self.model.train()
@@ -339,7 +339,7 @@ class Trainer:
                     tokens_run += n_tokens
                     self.result.tokens += n_tokens
                     if config.eval_every and self.step % config.eval_every == 0:
-                        last_eval_loss = self._eval_and_maybe_stop(losses, elapsed)
+                        self._eval_and_checkpoint(losses, elapsed)
                         if self._patience_exhausted():
                             stop = "early stopping"
                             break
@@ -349,7 +349,7 @@ class Trainer:
                     self.epoch += 1
                     self.step_in_epoch = 0
                     if not config.eval_every:
-                        last_eval_loss = self._eval_and_maybe_stop(losses, self._elapsed())
+                        self._eval_and_checkpoint(losses, self._elapsed())
                         if self._patience_exhausted():
                             stop = "early stopping"
         except KeyboardInterrupt:
@@ -364,7 +364,7 @@ class Trainer:
         self.result.stopped = stop
         self.result.steps = self.step
         self.result.epochs = round(self.step / max(1, task.steps_per_epoch()), 3)
-        self.result.train_loss = _mean_tail(losses) if losses else last_eval_loss
+        self.result.train_loss = _mean_tail(losses)
         self.result.seconds = round(self._elapsed(), 2)
         train_time = self._train_time()
         run_tps = tokens_run / train_time if train_time else 0.0
@@ -384,13 +384,11 @@ class Trainer:
         """Wall time of this run spent outside evaluation: what tokens/s is measured over."""
         return self._run_elapsed() - self._eval_time
 
-    def _eval_and_maybe_stop(self, losses: list, elapsed: float) -> float:
-        train_loss = _mean_tail(losses)
-        self._evaluate(train_loss, elapsed)
+    def _eval_and_checkpoint(self, losses: list, elapsed: float) -> None:
+        self._evaluate(_mean_tail(losses), elapsed)
         t0 = time.perf_counter()
-        self.save_checkpoint()
+        self.save_checkpoint()  # counted with evaluation: tokens/s measures training steps only
         self._eval_time += time.perf_counter() - t0
-        return train_loss
 
     def _patience_exhausted(self) -> bool:
         if not self.config.patience or self.best_value is None:

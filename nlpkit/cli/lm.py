@@ -244,7 +244,7 @@ def train(
         + f", device {dev}",
         quiet,
     )
-    result = tr.run(trainer, out, quiet)
+    result = tr.run(trainer, out)
 
     metrics = {"train": result.to_dict()}
     if result.best:

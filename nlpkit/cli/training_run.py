@@ -57,7 +57,7 @@ def checkpoint_path(out: str) -> Path:
     return Path(out + ".ckpt")
 
 
-def run(trainer, out: str, quiet: bool):
+def run(trainer, out: str):
     """Fit, turning Ctrl-C into a resumable checkpoint and a clean exit message."""
     result = trainer.fit()
     if result.interrupted:
