@@ -2,6 +2,10 @@
 
     python data/make_samples.py
 
+sentiment.{train,valid}.tsv are short reviews of the same town's inns, ferries and shops, each
+labelled pos or neg (a header line, then label<TAB>text); some turn on a negation ("not bad at
+all"), so word counts alone do not settle every label.
+
 sample.txt is a chronicle of an invented harbour town, generated from a small grammar with a
 fixed seed: varied enough that a character model has something to learn in a minute of
 training, regular enough that what it learns shows in its samples.
@@ -116,7 +120,50 @@ def chronicle(lines: int, seed: int) -> list[str]:
     return out[:lines]
 
 
+PLACES_REVIEWED = [
+    "the Anchor Inn",
+    "the night ferry",
+    "the harbour bakery",
+    "the salt-shed tavern",
+    "the lighthouse tour",
+    "the market stalls",
+    "the north quay cafe",
+    "the chapel concert",
+]
+GOOD = ["warm", "friendly", "delicious", "charming", "spotless", "generous", "lovely", "cheerful"]
+BAD = ["cold", "rude", "stale", "dreary", "filthy", "overpriced", "noisy", "gloomy"]
+ASPECTS = ["the service", "the bread", "the rooms", "the view", "the music", "the prices", "the staff", "the coffee"]
+
+
+def review(rng: random.Random) -> tuple[str, str]:
+    positive = rng.random() < 0.5
+    place, aspect = rng.choice(PLACES_REVIEWED), rng.choice(ASPECTS)
+    good, bad = rng.choice(GOOD), rng.choice(BAD)
+    kind = rng.randrange(5)
+    if kind == 0:
+        text = f"{aspect.capitalize()} at {place} was {good if positive else bad}."
+    elif kind == 1:  # a negated word of the other polarity
+        text = f"{aspect.capitalize()} at {place} was not {bad if positive else good} at all."
+    elif kind == 2:
+        text = (
+            f"I would {'gladly' if positive else 'never'} go back to {place}; {aspect} was {good if positive else bad}."
+        )
+    elif kind == 3:  # the verdict comes after a contrast
+        first, last = (bad, good) if positive else (good, bad)
+        text = f"{aspect.capitalize()} seemed {first} at first, but in the end {place} was {last}."
+    else:
+        text = f"{rng.choice(NAMES)} found {place} {good if positive else bad} and {rng.choice(GOOD) if positive else rng.choice(BAD)}."
+    return ("pos" if positive else "neg"), text
+
+
+def reviews(count: int, seed: int) -> str:
+    rng = random.Random(seed)
+    return "label\ttext\n" + "".join(f"{label}\t{text}\n" for label, text in (review(rng) for _ in range(count)))
+
+
 if __name__ == "__main__":
     here = Path(__file__).parent
     (here / "sample.txt").write_text("\n".join(chronicle(3000, seed=7)) + "\n", encoding="utf-8")
     (here / "sample.valid.txt").write_text("\n".join(chronicle(300, seed=8)) + "\n", encoding="utf-8")
+    (here / "sentiment.train.tsv").write_text(reviews(1200, seed=11), encoding="utf-8")
+    (here / "sentiment.valid.tsv").write_text(reviews(200, seed=12), encoding="utf-8")

@@ -9,6 +9,9 @@ A task hands the trainer an object with this shape (duck-typed, see LMTraining f
     loss(batch)                 (mean loss tensor, tokens in the batch)
     evaluate()                  {metric: value, ...} on the validation data, or {} with none
     carry_state() / restore_carry(tensors)   optional: state carried between batches (BPTT)
+    param_groups()              optional: [(parameters, lr scale), ...] for layer-wise rates
+    before_step(progress)       optional: called before each step with progress 0..1
+                                (gradual unfreezing)
 
 The trainer owns the optimizer, the schedule, clipping, evaluation, early stopping, budgets,
 best-model keeping, checkpoints, resume and progress.
@@ -101,14 +104,18 @@ def parse_duration(text: str) -> float:
     return total
 
 
-def build_optimizer(model, config: TrainConfig):
-    # No weight decay on biases, norms and embeddings' 1-D companions.
-    decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
-    groups = [
-        {"params": decay, "weight_decay": config.weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
-    ]
+def build_optimizer(model, config: TrainConfig, scaled_groups: list | None = None):
+    """AdamW or SGD over the model's parameters. `scaled_groups` [(params, lr_scale), ...]
+    gives parts of the model their own share of the learning rate (layer-wise rates)."""
+    scaled_groups = scaled_groups or [(list(model.parameters()), 1.0)]
+    groups = []
+    for params, scale in scaled_groups:
+        # No weight decay on biases and norms.
+        decay = [p for p in params if p.requires_grad and p.dim() >= 2]
+        no_decay = [p for p in params if p.requires_grad and p.dim() < 2]
+        for members, weight_decay in ((decay, config.weight_decay), (no_decay, 0.0)):
+            if members:
+                groups.append({"params": members, "weight_decay": weight_decay, "lr_scale": scale})
     if config.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum)
     return torch.optim.AdamW(groups, lr=config.lr, betas=(0.9, 0.99))
@@ -160,7 +167,9 @@ class Trainer:
         self.quiet = quiet
         self.console = console
         self.model = task.model
-        self.optimizer = build_optimizer(self.model, config)
+        scaled_groups = task.param_groups() if hasattr(task, "param_groups") else None
+        self.optimizer = build_optimizer(self.model, config, scaled_groups)
+        self._before_step = getattr(task, "before_step", None)
         self.schedule = Schedule(config.schedule, warmup=config.warmup, min_ratio=config.min_lr_ratio)
         self.step = 0
         self.epoch = 0
@@ -191,7 +200,7 @@ class Trainer:
         factor = self.schedule.factor(self.step, self._progress(elapsed))
         lr = self.config.lr * factor
         for group in self.optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_scale", 1.0)
         return lr
 
     # ----- evaluation and best model -------------------------------------------------------
@@ -320,6 +329,8 @@ class Trainer:
                         stop = f"{config.max_steps} steps"
                         break
                     lr = self._set_lr(elapsed)
+                    if self._before_step is not None:
+                        self._before_step(self._progress(elapsed))
                     with autocast(self.device):
                         loss, n_tokens = task.loss(batch)
                     if not torch.isfinite(loss):

@@ -179,3 +179,40 @@ def test_schedules():
     plateau.observe(False)
     assert plateau.factor(1, 0.3) == 0.5
     assert math.isclose(Schedule("constant").factor(7, 0.9), 1.0)
+
+
+def test_layer_wise_rates_and_the_before_step_hook_reach_the_optimizer():
+    from nlpkit.training import TrainConfig, Trainer
+
+    class Task:
+        metric, higher_is_better = "valid_loss", False
+
+        def __init__(self):
+            self.model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 1))
+            self.seen = []
+
+        def param_groups(self):
+            return [(list(self.model[0].parameters()), 0.1), (list(self.model[1].parameters()), 1.0)]
+
+        def before_step(self, progress):
+            self.seen.append(progress)
+
+        def steps_per_epoch(self):
+            return 4
+
+        def batches(self, epoch, start):
+            for _ in range(start, 4):
+                yield torch.randn(3, 2)
+
+        def loss(self, batch):
+            return self.model(batch).pow(2).mean(), 3
+
+        def evaluate(self):
+            return {}
+
+    task = Task()
+    trainer = Trainer(task, TrainConfig(lr=0.5, schedule="constant", epochs=1), CPU, quiet=True)
+    trainer.fit()
+    rates = sorted({round(g["lr"], 6) for g in trainer.optimizer.param_groups})
+    assert rates == [0.05, 0.5]
+    assert task.seen == [0.0, 0.25, 0.5, 0.75]

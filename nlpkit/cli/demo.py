@@ -25,7 +25,8 @@ def demo(
     quiet: c.QuietOpt = False,
 ) -> None:
     """Train a small character-level LSTM language model on data/sample.txt, evaluate it and
-    generate from it."""
+    generate from it; then train a sentiment classifier on data/sentiment.train.tsv, evaluate
+    it and label a few new reviews."""
     from nlpkit.cli.main import app  # the demo runs the same commands a user types
 
     data = sample_dir()
@@ -48,7 +49,28 @@ def demo(
             + ["--seed", "0", *common],
         ),
     ]
+    classifier = str(out / "sample-sentiment.nlpk")
+    reviews = out / "new-reviews.txt"
+    reviews.write_text(
+        "The coffee at the Anchor Inn was not cold at all.\n"
+        "I would never go back to the night ferry; the staff was rude.\n"
+        "The rooms seemed gloomy at first, but in the end the harbour bakery was lovely.\n",
+        encoding="utf-8",
+    )
+    steps += [
+        (
+            f"training a BiLSTM sentiment classifier on {data / 'sentiment.train.tsv'}",
+            ["sentiment", "train", str(data / "sentiment.train.tsv"), "--valid", str(data / "sentiment.valid.tsv")]
+            + ["--out", classifier, "--tokenizer", "unigram:400", "--hidden", "64", "--epochs", "8", "--lr", "3e-3"]
+            + ["--pooling", "max,last", *common, *(["--quiet"] if quiet else [])],
+        ),
+        (
+            f"scores on {data / 'sentiment.valid.tsv'}",
+            ["sentiment", "eval", classifier, str(data / "sentiment.valid.tsv"), *common],
+        ),
+        (f"labelling the reviews in {reviews}", ["sentiment", "predict", classifier, str(reviews), *common]),
+    ]
     for number, (title, args) in enumerate(steps, start=1):
         c.info(f"[bold]{number}/{len(steps)}[/bold] {title}: nlpkit {' '.join(args)}", quiet)
         app(args, standalone_mode=False)
-    c.info(f"model written to {model}; try: nlpkit info {model}", quiet)
+    c.info(f"models written to {model} and {classifier}; try: nlpkit info {model}", quiet)

@@ -12,7 +12,7 @@ import sys
 import typer
 
 from nlpkit import __version__
-from nlpkit.cli import demo, generate, info, lm
+from nlpkit.cli import demo, diagnose, generate, info, lm, sentiment
 from nlpkit.errors import NlpkitError
 
 app = typer.Typer(
@@ -25,6 +25,8 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(lm.app, name="lm")
+app.add_typer(sentiment.app, name="sentiment")
+app.add_typer(diagnose.app, name="diagnose")
 app.command("generate")(generate.generate)
 app.command("info")(info.info)
 app.command("demo")(demo.demo)

@@ -360,23 +360,13 @@ def generate(
 
 
 def to_modelfile(model: LanguageModel, tokenizer, extra_meta: dict):
-    from nlpkit.modelfile import ModelFile
-    from nlpkit.text.tokenizers import tokenizer_to_file
+    from nlpkit.tasks.files import to_modelfile as pack
 
-    tok_meta, tok_tensors = tokenizer_to_file(tokenizer)
-    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
-    meta = {"model": model.config.to_dict(), "tokenizer": tok_meta, **extra_meta}
-    return ModelFile(TASK, meta, {**tensors, **tok_tensors})
+    return pack(TASK, model, tokenizer, extra_meta)
 
 
 def from_modelfile(saved, device=None) -> tuple[LanguageModel, object]:
     """The model (in eval mode, on `device`) and tokenizer stored in a loaded model file."""
-    from nlpkit.text.tokenizers import tokenizer_from_file
+    from nlpkit.tasks.files import load_weights
 
-    model = LanguageModel(LMConfig.from_dict(saved.meta["model"]))
-    prefix = "best." if any(k.startswith("best.") for k in saved.tensors) else "model."
-    model.load_state_dict({k[len(prefix) :]: v for k, v in saved.tensors.items() if k.startswith(prefix)})
-    tokenizer = tokenizer_from_file(saved.meta["tokenizer"], saved.tensors)
-    if device is not None:
-        model.to(device)
-    return model.eval(), tokenizer
+    return load_weights(LanguageModel(LMConfig.from_dict(saved.meta["model"])), saved, device)

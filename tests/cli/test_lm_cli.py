@@ -269,7 +269,9 @@ def test_every_help_works_without_torch():
     code = (
         "import sys; from nlpkit.cli.main import app\n"
         "for args in [['--help'], ['lm', '--help'], ['lm', 'train', '--help'], ['lm', 'score', '--help'],"
-        " ['lm', 'eval', '--help'], ['generate', '--help'], ['info', '--help'], ['demo', '--help']]:\n"
+        " ['lm', 'eval', '--help'], ['generate', '--help'], ['info', '--help'], ['demo', '--help'],"
+        " ['sentiment', '--help'], ['sentiment', 'train', '--help'], ['sentiment', 'predict', '--help'],"
+        " ['sentiment', 'eval', '--help']]:\n"
         "    try: app(args)\n"
         "    except SystemExit as e: assert e.code == 0, args\n"
         "assert 'torch' not in sys.modules and 'datasets' not in sys.modules\n"
@@ -350,5 +352,8 @@ def test_demo_trains_evaluates_and_generates(tmp_path):
     out = proc.stdout.splitlines()
     assert out[0].startswith("loss=") and "perplexity=" in out[0]
     assert out[1].startswith("At dawn, ")
-    assert (tmp_path / "sample-lm.nlpk").exists()
-    assert "3/3" in proc.stderr and "language model training" in proc.stderr
+    assert (tmp_path / "sample-lm.nlpk").exists() and (tmp_path / "sample-sentiment.nlpk").exists()
+    assert "accuracy" in proc.stdout and "confusion matrix" in proc.stdout
+    labels = [row.split("\t")[0] for row in out[-3:]]
+    assert all(label in ("pos", "neg") for label in labels)
+    assert "6/6" in proc.stderr and "language model training" in proc.stderr and "classifier training" in proc.stderr

@@ -1,0 +1,382 @@
+"""`nlpkit diagnose gradients|memory|speed`: measure the recurrent trade-offs on this machine."""
+
+from __future__ import annotations
+
+import json
+import math
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from nlpkit.cli import common as c
+
+app = typer.Typer(
+    help="Measure gradient flow through time, memory over distance and speed against length.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+ALL_ENCODERS = "rnn,lstm,gru,transformer"
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", help="table (on stdout) | json.")]
+EncodersOpt = Annotated[str, typer.Option("--encoder", help="Comma list of encoders: rnn, lstm, gru, transformer.")]
+PlotOpt = Annotated[
+    str | None, typer.Option("--plot", metavar="FILE.png", help="Also draw the curves (needs matplotlib).")
+]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed.")]
+
+
+def parse_encoders(text: str) -> list[str]:
+    from nlpkit.encoders import ENCODER_KINDS
+
+    kinds = [k.strip() for k in text.split(",") if k.strip()]
+    bad = [k for k in kinds if k not in ENCODER_KINDS]
+    if bad or not kinds:
+        raise c.fail(
+            f"--encoder: unknown encoder {','.join(bad) or '(none)'}; use a comma list of {', '.join(ENCODER_KINDS)}"
+        )
+    return kinds
+
+
+def parse_ints(text: str, option: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise c.fail(f"{option}: expected a comma list of whole numbers, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise c.fail(f"{option}: expected positive whole numbers, got {text!r}")
+    return values
+
+
+def sparkline(values: list[float], width: int = 24) -> str:
+    """Log-scale sparkline of positive values, downsampled to `width` characters."""
+    if not values:
+        return ""
+    step = max(1, math.ceil(len(values) / width))
+    points = [values[i] for i in range(0, len(values), step)]
+    logs = [math.log10(v) if v > 0 else None for v in points]
+    real = [v for v in logs if v is not None]
+    if not real:
+        return " " * len(points)
+    low, high = min(real), max(real)
+    span = (high - low) or 1.0
+    return "".join(" " if v is None else SPARK[min(7, int((v - low) / span * 7.999))] for v in logs)
+
+
+def plot_curves(
+    path: str, series: dict[str, tuple[list, list]], *, xlabel: str, ylabel: str, title: str, log_y: bool
+) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise c.fail("--plot needs matplotlib: pip install matplotlib") from None
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for name, (xs, ys) in series.items():
+        ax.plot(xs, ys, marker="o" if len(xs) < 20 else None, label=name)
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    try:
+        fig.savefig(path, dpi=120)
+    except OSError as exc:
+        raise c.fail(f"{path}: cannot write the plot ({exc.strerror})") from None
+    finally:
+        plt.close(fig)
+
+
+def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for i, name in enumerate(columns):
+        table.add_column(name, justify="left" if i == 0 else "right", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    Console(highlight=False).print(table)
+
+
+# ----- gradients ------------------------------------------------------------------------------
+
+
+def _token_batches(text_path: str | None, tokenizer, vocab: int, batch: int, length: int, seed: int):
+    """(tokens [batch, length], targets [batch]) from a text's token stream, or random tokens."""
+    import torch
+
+    if text_path is None:
+        g = torch.Generator().manual_seed(seed)
+        tokens = torch.randint(4, vocab, (batch, length + 1), generator=g)
+        return tokens[:, :-1], tokens[:, -1]
+    from nlpkit.data.readers import iter_lines
+    from nlpkit.data.streams import token_stream
+
+    ids = token_stream(tokenizer, list(iter_lines(text_path)))
+    need = batch * (length + 1)
+    if ids.numel() < length + 1:
+        raise c.fail(f"{text_path}: {ids.numel():,} tokens, too few for --length {length}")
+    if ids.numel() < need:
+        batch = ids.numel() // (length + 1)
+    windows = ids[: batch * (length + 1)].view(batch, length + 1)
+    return windows[:, :-1], windows[:, -1]
+
+
+@app.command()
+def gradients(
+    encoder: EncodersOpt = ALL_ENCODERS,
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", help="A language model file: measured trained and re-initialised (repeatable)."),
+    ] = None,
+    text: Annotated[
+        str | None, typer.Option("--text", help="Read the sequences from this text (default: random tokens).")
+    ] = None,
+    length: Annotated[int, typer.Option("--length", min=2, help="Steps from the first input to the loss.")] = 100,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Sequences averaged over.")] = 16,
+    hidden: Annotated[int, typer.Option("--hidden", min=2, help="Width of the fresh encoders.")] = 128,
+    layers: Annotated[int, typer.Option("--layers", min=1, help="Layers of the fresh encoders.")] = 1,
+    scale_recurrent: Annotated[
+        float,
+        typer.Option(
+            "--scale-recurrent",
+            min=0.0,
+            help="Also measure each fresh recurrent encoder with its hidden-to-hidden weights times this (the exploding case; 0 = skip).",
+        ),
+    ] = 3.0,
+    clip: Annotated[
+        float,
+        typer.Option("--clip", min=0.0, help="Show what clipping the global gradient norm to this does to the update."),
+    ] = 1.0,
+    fmt: FormatOpt = Format.table,
+    plot: PlotOpt = None,
+    seed: SeedOpt = 0,
+) -> None:
+    """Norm of the gradient of the last step's loss with respect to each earlier input."""
+    from nlpkit.data.readers import iter_lines
+    from nlpkit.diagnostics import gradients as gr
+    from nlpkit.modelfile import load
+    from nlpkit.tasks import language_model as lm
+    from nlpkit.text.tokenizers import train_tokenizer
+
+    probes = []  # (name, probe, tokenizer or None)
+    if model:
+        import copy
+
+        for path in model:
+            lm_model, tok = lm.from_modelfile(load(path, task=lm.TASK))
+            probes.append((f"{path} (trained)", gr.probe_from_lm(lm_model), tok))
+            fresh = copy.deepcopy(lm_model)
+            fresh.load_state_dict(lm.build_model(lm.LMConfig.from_dict(lm_model.config.to_dict())).state_dict())
+            probes.append((f"{path} (untrained)", gr.probe_from_lm(fresh.eval()), tok))
+    else:
+        # Fresh encoders have no tokenizer of their own: a text is read character by character.
+        tok = train_tokenizer("char", list(iter_lines(text))) if text else None
+        vocab = tok.vocab_size if tok else 64
+        for kind in parse_encoders(encoder):
+            probe = gr.fresh_probe(kind, vocab, hidden, layers, seed, max_len=length + 1)
+            probes.append((f"{kind} (untrained)", probe, tok))
+            if scale_recurrent and kind != "transformer":
+                scaled = gr.fresh_probe(kind, vocab, hidden, layers, seed, max_len=length + 1)
+                gr.scale_recurrent_weights(scaled.encoder, scale_recurrent)
+                probes.append((f"{kind} (W_hh x{scale_recurrent:g})", scaled, tok))
+
+    results = {}
+    for name, probe, tok in probes:
+        vocab = probe.embedding.num_embeddings
+        tokens, targets = _token_batches(text, tok, vocab, batch, length, seed)
+        flow = gr.gradient_flow(probe, tokens, targets)
+        results[name] = {
+            "norms": flow.norms,
+            "loss": flow.loss,
+            "decay_per_step": gr.decay_rate(flow.norms),
+            "param_grad_norm": flow.param_grad_norm,
+            "clip": clip,
+            "update_scale_after_clip": gr.clipped_update_scale(flow.param_grad_norm, clip),
+        }
+    if plot:
+        plot_curves(
+            plot,
+            {n: (list(range(len(r["norms"]))), r["norms"]) for n, r in results.items()},
+            xlabel="steps back from the loss",
+            ylabel="|dL/dx_t|",
+            title=f"gradient flow, length {length}",
+            log_y=True,
+        )
+    if fmt is Format.json:
+        print(json.dumps({"length": length, "batch": batch, "text": text, "results": results}))
+        return
+    marks = [d for d in (0, 1, 5, 10, 25, 50, 100, 200, 500, 1000) if d < length]
+    rows = []
+    for name, r in results.items():
+        rows.append(
+            [name]
+            + [f"{r['norms'][d]:.2e}" for d in marks]
+            + [
+                f"{r['decay_per_step']:.3f}",
+                sparkline(r["norms"]),
+                f"{r['param_grad_norm']:.3g}",
+                f"{r['update_scale_after_clip']:.3g}",
+            ]
+        )
+    columns = ["model"] + [f"t-{d}" for d in marks] + ["per step", "0 ... back", "|grad|", f"clip {clip:g}: x"]
+    print_table(
+        f"|dL/dx| of the loss at the last step, {length} steps, mean of {tokens.size(0)} sequences "
+        "(per step: fitted change per step back; <1 vanishing, >1 exploding)",
+        columns,
+        rows,
+    )
+
+
+# ----- memory ---------------------------------------------------------------------------------
+
+
+@app.command()
+def memory(
+    task: Annotated[str, typer.Option("--task", help="recall | agreement | both.")] = "both",
+    encoder: EncodersOpt = ALL_ENCODERS,
+    distances: Annotated[str, typer.Option("--distances", help="Comma list of distances.")] = "5,10,20,50,100,200",
+    steps: Annotated[int, typer.Option("--steps", min=1, help="Training steps per encoder and distance.")] = 300,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Sequences per step.")] = 32,
+    hidden: Annotated[int, typer.Option("--hidden", min=4, help="Encoder width.")] = 64,
+    layers: Annotated[int, typer.Option("--layers", min=1, help="Encoder layers.")] = 1,
+    lr: Annotated[float, typer.Option("--lr", min=0.0, help="Peak learning rate (AdamW).")] = 3e-3,
+    fmt: FormatOpt = Format.table,
+    plot: PlotOpt = None,
+    seed: SeedOpt = 0,
+    device: c.DeviceOpt = c.Device.auto,
+    quiet: c.QuietOpt = False,
+) -> None:
+    """Train each encoder for the same budget on synthetic long-range tasks at each distance and
+    print held-out accuracy against distance."""
+    from nlpkit.device import resolve_device
+    from nlpkit.diagnostics import memory as mem
+
+    tasks = list(mem.TASKS) if task == "both" else [task]
+    if any(t not in mem.TASKS for t in tasks):
+        raise c.fail(f"--task: unknown task {task!r}; use recall, agreement or both")
+    kinds = parse_encoders(encoder)
+    dists = parse_ints(distances, "--distances")
+    dev = resolve_device(device.value)
+    results = []
+    total = len(tasks) * len(kinds) * len(dists)
+    for t in tasks:
+        for kind in kinds:
+            for d in dists:
+                r = mem.train_and_score(
+                    kind, t, d, steps=steps, batch=batch, hidden=hidden, layers=layers, lr=lr, seed=seed, device=dev
+                )
+                results.append(r)
+                c.info(
+                    f"[{len(results)}/{total}] {t} {kind} distance {d}: accuracy {r.accuracy:.3f} ({r.seconds:.1f} s)",
+                    quiet,
+                )
+    if plot:
+        series = {
+            f"{t} {k}": (dists, [r.accuracy for r in results if r.task == t and r.encoder == k])
+            for t in tasks
+            for k in kinds
+        }
+        plot_curves(
+            plot,
+            series,
+            xlabel="distance (steps)",
+            ylabel="held-out accuracy",
+            title="memory over distance",
+            log_y=False,
+        )
+    if fmt is Format.json:
+        print(
+            json.dumps(
+                {
+                    "steps": steps,
+                    "batch": batch,
+                    "hidden": hidden,
+                    "layers": layers,
+                    "results": [vars(r) for r in results],
+                }
+            )
+        )
+        return
+    for t in tasks:
+        chance = 1 / mem.classes(t)
+        rows = [[k] + [f"{r.accuracy:.3f}" for r in results if r.task == t and r.encoder == k] for k in kinds]
+        print_table(
+            f"{t}: held-out accuracy by distance (chance {chance:.3f}; {steps} steps x {batch})",
+            ["encoder"] + [str(d) for d in dists],
+            rows,
+        )
+
+
+# ----- speed ----------------------------------------------------------------------------------
+
+
+@app.command()
+def speed(
+    encoder: EncodersOpt = ALL_ENCODERS,
+    lengths: Annotated[str, typer.Option("--lengths", help="Comma list of sequence lengths.")] = "16,64,256,1024",
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Sequences per batch.")] = 16,
+    hidden: Annotated[int, typer.Option("--hidden", min=4, help="Encoder width.")] = 256,
+    layers: Annotated[int, typer.Option("--layers", min=1, help="Encoder layers.")] = 2,
+    repeats: Annotated[int, typer.Option("--repeats", min=1, help="Timed repetitions (after one warm-up).")] = 3,
+    fmt: FormatOpt = Format.table,
+    plot: PlotOpt = None,
+    device: c.DeviceOpt = c.Device.auto,
+    quiet: c.QuietOpt = False,
+) -> None:
+    """Training and inference tokens/s of each encoder against sequence length."""
+    from nlpkit.device import resolve_device
+    from nlpkit.diagnostics import speed as sp
+
+    kinds = parse_encoders(encoder)
+    lens = parse_ints(lengths, "--lengths")
+    dev = resolve_device(device.value)
+    results = []
+    for kind in kinds:
+        for length in lens:
+            r = sp.measure(kind, length, batch=batch, hidden=hidden, layers=layers, repeats=repeats, device=dev)
+            results.append(r)
+            c.info(
+                f"{kind} length {length}: train {r.train_tokens_per_s:,.0f} tokens/s, inference {r.infer_tokens_per_s:,.0f}",
+                quiet,
+            )
+    if plot:
+        series = {}
+        for kind in kinds:
+            series[f"{kind} train"] = (lens, [r.train_tokens_per_s for r in results if r.encoder == kind])
+            series[f"{kind} inference"] = (lens, [r.infer_tokens_per_s for r in results if r.encoder == kind])
+        plot_curves(plot, series, xlabel="sequence length", ylabel="tokens/s", title=f"speed on {dev}", log_y=True)
+    if fmt is Format.json:
+        print(
+            json.dumps(
+                {
+                    "device": str(dev),
+                    "batch": batch,
+                    "hidden": hidden,
+                    "layers": layers,
+                    "results": [vars(r) for r in results],
+                }
+            )
+        )
+        return
+    for what, key in (("training", "train_tokens_per_s"), ("inference", "infer_tokens_per_s")):
+        rows = [[k] + [f"{getattr(r, key):,.0f}" for r in results if r.encoder == k] for k in kinds]
+        print_table(
+            f"{what} tokens/s on {dev} (batch {batch}, width {hidden}, {layers} layers)",
+            ["encoder"] + [str(n) for n in lens],
+            rows,
+        )

@@ -1,0 +1,105 @@
+"""How much the loss at the last step depends on each earlier input: the norm of dL/dx_t,
+the gradient with respect to the input vector t steps back. Vanishing gradients show as norms
+that fall geometrically with distance; exploding ones as norms that grow.
+
+A probe is an embedding, a shared encoder and a linear read-out at the last step; it is
+either freshly initialised (untrained) or taken from a language model file (trained).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nlpkit.encoders import EncoderConfig, build_encoder
+
+
+class Probe(nn.Module):
+    def __init__(self, embedding: nn.Embedding, encoder: nn.Module, readout):
+        super().__init__()
+        self.embedding = embedding
+        self.encoder = encoder
+        self.readout = readout  # features at the last step [batch, dim] -> logits [batch, vocab]
+
+
+def fresh_probe(kind: str, vocab: int, hidden: int, layers: int, seed: int = 0, max_len: int = 4096) -> Probe:
+    torch.manual_seed(seed)
+    config = EncoderConfig(
+        kind=kind, input_size=hidden, hidden_size=hidden, layers=layers, causal=True, max_len=max_len
+    )
+    embedding = nn.Embedding(vocab, hidden)
+    nn.init.normal_(embedding.weight, std=0.1 if config.is_recurrent else 0.02)
+    return Probe(embedding, build_encoder(config), nn.Linear(hidden, vocab))
+
+
+def probe_from_lm(model) -> Probe:
+    """A language model as a probe: its own embedding, encoder and output layer."""
+
+    def readout(h):
+        h = model.drop(h)
+        if model.project is not None:
+            h = model.project(h)
+        if model.adaptive is not None:
+            return model.adaptive.log_prob(h)
+        return model.decoder(h)
+
+    return Probe(model.embedding, model.encoder, readout)
+
+
+def scale_recurrent_weights(encoder: nn.Module, factor: float) -> None:
+    """Multiply the hidden-to-hidden weights: above 1/(largest singular value) an Elman RNN's
+    step Jacobian stretches vectors and gradients can explode."""
+    with torch.no_grad():
+        for name, p in encoder.named_parameters():
+            if "weight_hh" in name:
+                p.mul_(factor)
+
+
+@dataclass
+class GradientFlow:
+    norms: list[float]  # mean |dL/dx_t| over the batch, index = distance from the last step (0 = last)
+    loss: float
+    param_grad_norm: float  # global norm of dL/dtheta: what clipping looks at
+
+
+def gradient_flow(probe: Probe, tokens: torch.Tensor, targets: torch.Tensor) -> GradientFlow:
+    """tokens [batch, time], targets [batch]: the loss is the cross-entropy of the read-out at
+    the last step. Sequences in a batch do not interact, so one backward pass of the summed
+    loss gives every sequence's own input gradients."""
+    was_training = probe.training
+    probe.eval()  # no dropout: the measurement must not be noise
+    probe.zero_grad(set_to_none=True)
+    x = probe.embedding(tokens).detach().requires_grad_(True)
+    h, _ = probe.encoder(x)
+    logits = probe.readout(h[:, -1])
+    loss = F.cross_entropy(logits.float(), targets, reduction="sum")
+    loss.backward()
+    per_step = x.grad.norm(dim=-1)  # [batch, time]
+    norms = per_step.mean(0).flip(0).tolist()
+    grads = [p.grad.norm() for p in probe.parameters() if p.grad is not None]
+    param_norm = float(torch.linalg.vector_norm(torch.stack(grads))) if grads else 0.0
+    probe.zero_grad(set_to_none=True)
+    probe.train(was_training)
+    return GradientFlow(norms, float(loss.detach()) / tokens.size(0), param_norm)
+
+
+def clipped_update_scale(param_grad_norm: float, clip: float) -> float:
+    """The factor clipping by global norm applies to this step's update (1 = untouched)."""
+    if not clip or param_grad_norm <= clip:
+        return 1.0
+    return clip / param_grad_norm
+
+
+def decay_rate(norms: list[float]) -> float:
+    """The fitted factor by which the gradient norm changes per step back (log-linear least
+    squares over the distances with a positive norm): < 1 vanishing, > 1 exploding."""
+    points = [(d, torch.tensor(n).log().item()) for d, n in enumerate(norms) if n > 0]
+    if len(points) < 2:
+        return float("nan")
+    d = torch.tensor([p[0] for p in points], dtype=torch.float64)
+    y = torch.tensor([p[1] for p in points], dtype=torch.float64)
+    slope = ((d - d.mean()) * (y - y.mean())).sum() / ((d - d.mean()) ** 2).sum()
+    return float(slope.exp())
