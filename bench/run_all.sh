@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every benchmark of the foundation issue, in sequence (about 85 minutes on 2 cores).
+# Every benchmark, in sequence (about 2.5 hours on 2 cores).
 # Keep the machine otherwise idle while it runs: the figures are timings.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -10,3 +10,8 @@ python ptb.py quality --budget 10m --dropout 0.2 --tag adaptive --untied -- --ad
 python shakespeare.py --budget 10m
 python generation.py
 python ptb.py quality --budget 30m --dropout 0.25 --tag adaptive --untied -- --adaptive-softmax 2000,6000
+# Sentiment (issue 4): SST-2 against TF-IDF + LR and spaCy, with IMDB LM pretraining if needed (~60 min)
+python sst2.py --budget 10m --ft-budget 8m --lm-budget 20m
+python mr_cv.py --fold-budget 75s
+# Recurrent diagnostics (issue 6): docs/recurrent-models.md (~15 min)
+bash recurrent_diagnostics.sh "$PWD/work/shakespeare-lstm.nlpk"

@@ -3,9 +3,11 @@ scikit-learn TF-IDF + logistic regression and spaCy's text classifier (CPU effic
 on the same split, in one run. Accuracy on the 1,821 test sentences, training time, and
 prediction speed in sentences/s.
 
-    python bench/imdb_lm_text.py ../shared/data/imdb/{train,test}.tsv.gz -o bench/work/imdb-lm.txt
-    nlpkit lm train bench/work/imdb-lm.txt ... --out bench/work/imdb-lm.nlpk   # see docs/benchmarks.md
-    python bench/sst2.py --budget 10m --ft-budget 8m --lm bench/work/imdb-lm.nlpk
+    python bench/sst2.py --budget 10m --ft-budget 8m [--lm-budget 20m]
+
+Without bench/work/imdb-lm.nlpk the language model is pretrained first: the 50,000 IMDB
+reviews (train and test, labels dropped) in SST-2's spelling (bench/imdb_lm_text.py), then
+`nlpkit lm train` with LM_RECIPE for --lm-budget.
 """
 
 import argparse
@@ -15,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from common import SHARED, WORK, machine, need, run, write
 
@@ -26,6 +29,10 @@ SCRATCH = (
     "--tokenizer word --min-freq 2 --encoder lstm --layers 1 --hidden 256 --embed 128 --bidirectional "
     "--pooling max --dropout 0.5 --word-dropout 0.25 --weight-decay 0.1 --batch-size 32 --lr 2e-3 --warmup 50 "
     "--eval-every 100".split()
+)
+LM_RECIPE = (
+    "--tokenizer word:30000 --encoder lstm --layers 2 --hidden 384 --embed 256 --batch-size 64 --context 50 "
+    "--adaptive-softmax 2000,10000 --dropout 0.05 --valid-fraction 0.005 --eval-every 600".split()
 )
 FINETUNE = (
     "--pooling last,max,mean --dropout 0.4 --word-dropout 0.1 --batch-size 32 --lr 3e-3 --warmup 50 "
@@ -181,11 +188,31 @@ def nlpkit_run(name, train, dev, test, test_texts, recipe, budget) -> dict:
     }
 
 
+def pretrain(out: str, budget: str) -> None:
+    text = WORK / "imdb-lm.txt"
+    imdb = need(SHARED / "imdb")
+    run(
+        [
+            sys.executable,
+            str(WORK.parent / "imdb_lm_text.py"),
+            str(imdb / "train.tsv.gz"),
+            str(imdb / "test.tsv.gz"),
+            "-o",
+            str(text),
+        ]
+    )
+    run(
+        ["nlpkit", "lm", "train", str(text), *LM_RECIPE, "--time-budget", budget, "--device", "cpu", "--out", out],
+        WORK / "logs" / "imdb-lm.log",
+    )
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--budget", default="10m", help="training budget of the from-scratch model and of spaCy")
     p.add_argument("--ft-budget", default="8m", help="fine-tuning budget of the pretrained model")
     p.add_argument("--lm", default=str(WORK / "imdb-lm.nlpk"), help="language model for --init-from")
+    p.add_argument("--lm-budget", default="20m", help="pretraining budget when --lm does not exist yet")
     p.add_argument("--only", default="tfidf,spacy,scratch,lm")
     p.add_argument("--tag", default="")
     args = p.parse_args()
@@ -210,6 +237,8 @@ def main() -> None:
         record["runs"]["nlpkit-bilstm-scratch"] = nlpkit_run(
             "scratch", train, dev, test, test_texts, SCRATCH, args.budget
         )
+    if "lm" in only and not Path(args.lm).exists():
+        pretrain(args.lm, args.lm_budget)
     if "lm" in only:
         lm_meta = json.loads(run(["nlpkit", "info", args.lm, "--format", "json"])["stdout"])
         lm_train = lm_meta["metrics"]["train"]

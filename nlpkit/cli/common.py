@@ -83,6 +83,22 @@ MinFreqOpt = Annotated[
     int, typer.Option("--min-freq", min=1, help="Word tokenizer: drop rarer words to <unk>.", rich_help_panel="Model")
 ]
 
+DatasetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dataset",
+        help="A `datasets` source: hub name, data folder or data file (.txt/.json/.jsonl/.csv/.tsv/.parquet).",
+        rich_help_panel="Data",
+    ),
+]
+DatasetConfigOpt = Annotated[
+    str | None, typer.Option("--dataset-config", help="The dataset's configuration name.", rich_help_panel="Data")
+]
+SplitOpt = Annotated[str, typer.Option("--split", help="Dataset split to train on.", rich_help_panel="Data")]
+ValidSplitOpt = Annotated[
+    str | None, typer.Option("--valid-split", help="Dataset split to validate on.", rich_help_panel="Data")
+]
+
 EpochsOpt = Annotated[
     int,
     typer.Option(

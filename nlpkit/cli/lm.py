@@ -54,21 +54,10 @@ def train(
             rich_help_panel="Data",
         ),
     ] = 0.0,
-    dataset: Annotated[
-        str | None,
-        typer.Option(
-            "--dataset",
-            help="A `datasets` source: hub name, data folder or data file (.txt/.json/.jsonl/.csv/.parquet).",
-            rich_help_panel="Data",
-        ),
-    ] = None,
-    dataset_config: Annotated[
-        str | None, typer.Option("--dataset-config", help="The dataset's configuration name.", rich_help_panel="Data")
-    ] = None,
-    split: Annotated[str, typer.Option("--split", help="Dataset split to train on.", rich_help_panel="Data")] = "train",
-    valid_split: Annotated[
-        str | None, typer.Option("--valid-split", help="Dataset split to validate on.", rich_help_panel="Data")
-    ] = None,
+    dataset: c.DatasetOpt = None,
+    dataset_config: c.DatasetConfigOpt = None,
+    split: c.SplitOpt = "train",
+    valid_split: c.ValidSplitOpt = None,
     text_field: TextFieldOpt = "text",
     input_format: InputFormatOpt = InputFormat.auto,
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
@@ -133,7 +122,6 @@ def train(
     from nlpkit.modelfile import load, versions
     from nlpkit.tasks import language_model as lm
     from nlpkit.text.tokenizers import train_tokenizer
-    from nlpkit.training import Trainer
 
     if not inputs and not dataset:
         raise c.fail("give training text files, '-' for stdin, or --dataset")
@@ -219,24 +207,16 @@ def train(
         batch_size = fits
     task = lm.LMTraining(model, train_ids, valid_ids, batch_size, dev, seed)
     fingerprint = readers.fingerprint(lines, sources)
-    file_meta = lm.to_modelfile(model, tok, {})
-    ckpt_meta = {
-        **{k: v for k, v in file_meta.meta.items()},
-        "tensors": {k: v for k, v in file_meta.tensors.items() if k.startswith("tokenizer.")},
-        "batch_size": batch_size,
-    }
-    trainer = Trainer(
+    trainer = tr.make_trainer(
         task,
         config,
         dev,
-        checkpoint=ckpt,
-        checkpoint_meta=ckpt_meta,
-        task_name=lm.TASK,
+        out=out,
+        file_meta=lm.to_modelfile(model, tok, {}),
+        batch_size=batch_size,
         quiet=quiet,
-        console=c.console(),
+        resume_from=saved if resume else None,
     )
-    if resume:
-        trainer.restore(saved)
     c.info(
         f"training {encoder if not resume else model.config.encoder.kind} language model: "
         f"{model_size(model):,} parameters, vocabulary {tok.vocab_size:,}, {train_ids.numel():,} training tokens"

@@ -133,21 +133,10 @@ def train(
             rich_help_panel="Data",
         ),
     ] = 0.0,
-    dataset: Annotated[
-        str | None,
-        typer.Option(
-            "--dataset",
-            help="A `datasets` source: hub name, data folder or data file (.json/.jsonl/.csv/.tsv/.parquet).",
-            rich_help_panel="Data",
-        ),
-    ] = None,
-    dataset_config: Annotated[
-        str | None, typer.Option("--dataset-config", help="The dataset's configuration name.", rich_help_panel="Data")
-    ] = None,
-    split: Annotated[str, typer.Option("--split", help="Dataset split to train on.", rich_help_panel="Data")] = "train",
-    valid_split: Annotated[
-        str | None, typer.Option("--valid-split", help="Dataset split to validate on.", rich_help_panel="Data")
-    ] = None,
+    dataset: c.DatasetOpt = None,
+    dataset_config: c.DatasetConfigOpt = None,
+    split: c.SplitOpt = "train",
+    valid_split: c.ValidSplitOpt = None,
     input_format: InputFormatOpt = InputFormat.auto,
     text_column: TextColumnOpt = "text",
     label_column: LabelColumnOpt = "label",
@@ -262,7 +251,6 @@ def train(
     from nlpkit.tasks import classifier as cl
     from nlpkit.tasks import language_model as lm
     from nlpkit.text.tokenizers import train_tokenizer
-    from nlpkit.training import Trainer
 
     if not inputs and not dataset:
         raise c.fail("give labeled training files, '-' for stdin, or --dataset")
@@ -389,24 +377,16 @@ def train(
         lr_decay=lr_decay,
         gradual_unfreeze=gradual_unfreeze,
     )
-    file_meta = cl.to_modelfile(model, tok, {"transfer": transfer})
-    ckpt_meta = {
-        **file_meta.meta,
-        "tensors": {k: v for k, v in file_meta.tensors.items() if k.startswith("tokenizer.")},
-        "batch_size": batch_size,
-    }
-    trainer = Trainer(
+    trainer = tr.make_trainer(
         task,
         config,
         dev,
-        checkpoint=ckpt,
-        checkpoint_meta=ckpt_meta,
-        task_name=cl.TASK,
+        out=out,
+        file_meta=cl.to_modelfile(model, tok, {"transfer": transfer}),
+        batch_size=batch_size,
         quiet=quiet,
-        console=c.console(),
+        resume_from=saved if resume else None,
     )
-    if resume:
-        trainer.restore(saved)
     counts = {label: data.labels.count(label) for label in labels}
     c.info(
         f"training {model.config.encoder.kind} classifier: {sum(p.numel() for p in model.parameters()):,} parameters, "

@@ -57,6 +57,32 @@ def checkpoint_path(out: str) -> Path:
     return Path(out + ".ckpt")
 
 
+def make_trainer(task, config, device, *, out: str, file_meta, batch_size: int, quiet: bool, resume_from=None):
+    """The trainer with its checkpoint next to `out`. The checkpoint carries what the model file
+    will (config, tokenizer) plus the batch size, since the data position is counted in batches;
+    with `resume_from` (a loaded checkpoint) training continues where it stopped."""
+    from nlpkit.training import Trainer
+
+    ckpt_meta = {
+        **file_meta.meta,
+        "tensors": {k: v for k, v in file_meta.tensors.items() if k.startswith("tokenizer.")},
+        "batch_size": batch_size,
+    }
+    trainer = Trainer(
+        task,
+        config,
+        device,
+        checkpoint=checkpoint_path(out),
+        checkpoint_meta=ckpt_meta,
+        task_name=file_meta.task,
+        quiet=quiet,
+        console=console(),
+    )
+    if resume_from is not None:
+        trainer.restore(resume_from)
+    return trainer
+
+
 def run(trainer, out: str):
     """Fit, turning Ctrl-C into a resumable checkpoint and a clean exit message."""
     result = trainer.fit()

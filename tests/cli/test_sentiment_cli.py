@@ -218,3 +218,12 @@ def test_real_corpus_sst2(tmp_path):
         nlpkit("sentiment", "eval", out, sst / "stsa.binary.test", "--format", "json", check=True).stdout
     )
     assert scores["count"] == 1821 and scores["labels"] == ["0", "1"]
+
+
+def test_resume_continues_from_the_checkpoint(tmp_path):
+    out = tmp_path / "r.nlpk"
+    args = ["sentiment", "train", TRAIN, "--out", out, "--hidden", "16", "--device", "cpu", "--metrics-out", tmp_path / "m.json"]
+    nlpkit(*args, "--max-steps", "4", check=True)
+    assert (tmp_path / "r.nlpk.ckpt").exists()
+    nlpkit(*args, "--max-steps", "9", "--resume", check=True)
+    assert json.loads((tmp_path / "m.json").read_text())["train"]["steps"] == 9
