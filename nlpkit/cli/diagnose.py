@@ -62,13 +62,16 @@ def sparkline(values: list[float], width: int = 24) -> str:
         return ""
     step = max(1, math.ceil(len(values) / width))
     points = [values[i] for i in range(0, len(values), step)]
-    logs = [math.log10(v) if v > 0 else None for v in points]
+    # Zero (underflow) shows as a dot; an overflowed (infinite) norm as the top bar.
+    finite = [v for v in points if 0 < v < math.inf]
+    top = math.log10(max(finite)) if finite else 0.0
+    logs = [None if v <= 0 or math.isnan(v) else (math.log10(v) if v < math.inf else top) for v in points]
     real = [v for v in logs if v is not None]
     if not real:
-        return " " * len(points)
+        return "·" * len(points)
     low, high = min(real), max(real)
     span = (high - low) or 1.0
-    return "".join(" " if v is None else SPARK[min(7, int((v - low) / span * 7.999))] for v in logs)
+    return "".join("·" if v is None else SPARK[min(7, int((v - low) / span * 7.999))] for v in logs)
 
 
 def plot_curves(
@@ -100,6 +103,17 @@ def plot_curves(
         plt.close(fig)
 
 
+def finite_or_none(value):
+    """JSON has no Infinity or NaN: an overflowed value becomes null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [finite_or_none(v) for v in value]
+    if isinstance(value, dict):
+        return {k: finite_or_none(v) for k, v in value.items()}
+    return value
+
+
 def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -109,7 +123,10 @@ def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
         table.add_column(name, justify="left" if i == 0 else "right", no_wrap=True)
     for row in rows:
         table.add_row(*row)
-    Console(highlight=False).print(table)
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=240)  # files and pipes get whole rows, not ellipses
+    console.print(table)
 
 
 # ----- gradients ------------------------------------------------------------------------------
@@ -218,7 +235,7 @@ def gradients(
             log_y=True,
         )
     if fmt is Format.json:
-        print(json.dumps({"length": length, "batch": batch, "text": text, "results": results}))
+        print(json.dumps(finite_or_none({"length": length, "batch": batch, "text": text, "results": results})))
         return
     marks = [d for d in (0, 1, 5, 10, 25, 50, 100, 200, 500, 1000) if d < length]
     rows = []
@@ -230,7 +247,7 @@ def gradients(
                 f"{r['decay_per_step']:.3f}",
                 sparkline(r["norms"]),
                 f"{r['param_grad_norm']:.3g}",
-                f"{r['update_scale_after_clip']:.3g}",
+                "overflow" if math.isnan(r["update_scale_after_clip"]) else f"{r['update_scale_after_clip']:.3g}",
             ]
         )
     columns = ["model"] + [f"t-{d}" for d in marks] + ["per step", "0 ... back", "|grad|", f"clip {clip:g}: x"]

@@ -8,6 +8,7 @@ either freshly initialised (untrained) or taken from a language model file (trai
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -87,7 +88,10 @@ def gradient_flow(probe: Probe, tokens: torch.Tensor, targets: torch.Tensor) -> 
 
 
 def clipped_update_scale(param_grad_norm: float, clip: float) -> float:
-    """The factor clipping by global norm applies to this step's update (1 = untouched)."""
+    """The factor clipping by global norm applies to this step's update (1 = untouched; NaN
+    when the norm itself overflowed, where clipping cannot rescue the step)."""
+    if not math.isfinite(param_grad_norm):
+        return float("nan")
     if not clip or param_grad_norm <= clip:
         return 1.0
     return clip / param_grad_norm
@@ -95,8 +99,8 @@ def clipped_update_scale(param_grad_norm: float, clip: float) -> float:
 
 def decay_rate(norms: list[float]) -> float:
     """The fitted factor by which the gradient norm changes per step back (log-linear least
-    squares over the distances with a positive norm): < 1 vanishing, > 1 exploding."""
-    points = [(d, torch.tensor(n).log().item()) for d, n in enumerate(norms) if n > 0]
+    squares over the distances with a positive, finite norm): < 1 vanishing, > 1 exploding."""
+    points = [(d, math.log(n)) for d, n in enumerate(norms) if 0 < n < math.inf]
     if len(points) < 2:
         return float("nan")
     d = torch.tensor([p[0] for p in points], dtype=torch.float64)

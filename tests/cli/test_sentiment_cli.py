@@ -222,7 +222,19 @@ def test_real_corpus_sst2(tmp_path):
 
 def test_resume_continues_from_the_checkpoint(tmp_path):
     out = tmp_path / "r.nlpk"
-    args = ["sentiment", "train", TRAIN, "--out", out, "--hidden", "16", "--device", "cpu", "--metrics-out", tmp_path / "m.json"]
+    args = [
+        "sentiment",
+        "train",
+        TRAIN,
+        "--out",
+        out,
+        "--hidden",
+        "16",
+        "--device",
+        "cpu",
+        "--metrics-out",
+        tmp_path / "m.json",
+    ]
     nlpkit(*args, "--max-steps", "4", check=True)
     assert (tmp_path / "r.nlpk.ckpt").exists()
     nlpkit(*args, "--max-steps", "9", "--resume", check=True)

@@ -84,3 +84,17 @@ def test_memory_training_runs_and_scores_a_short_distance():
 def test_speed_measures_both_directions():
     r = sp.measure("lstm", 8, batch=2, hidden=8, layers=1, repeats=1)
     assert r.train_tokens_per_s > 0 and r.infer_tokens_per_s > 0
+
+
+def test_sparkline_is_log_scaled_and_marks_underflow_and_overflow():
+    from nlpkit.cli.diagnose import SPARK, finite_or_none, sparkline
+
+    line = sparkline([10.0**-k for k in range(8)], width=8)
+    assert line == SPARK[::-1]  # one bar lower per factor of 10
+    assert sparkline([1.0, 0.0, math.inf, 0.1]) == "█·█▁"
+    assert finite_or_none({"a": [1.0, math.inf], "b": math.nan}) == {"a": [1.0, None], "b": None}
+
+
+def test_overflowed_norms_do_not_break_the_fit_or_the_clip_factor():
+    assert gr.decay_rate([1.0, 2.0, 4.0, math.inf]) == pytest.approx(2.0)
+    assert math.isnan(gr.clipped_update_scale(math.inf, 1.0))
