@@ -194,9 +194,12 @@ def gradients(
     if model:
         import copy
 
+        import torch
+
         for path in model:
             lm_model, tok = lm.from_modelfile(load(path, task=lm.TASK))
             probes.append((f"{path} (trained)", gr.probe_from_lm(lm_model), tok))
+            torch.manual_seed(seed)  # the re-initialised copy repeats from run to run
             fresh = copy.deepcopy(lm_model)
             fresh.load_state_dict(lm.build_model(lm.LMConfig.from_dict(lm_model.config.to_dict())).state_dict())
             probes.append((f"{path} (untrained)", gr.probe_from_lm(fresh.eval()), tok))
