@@ -6,6 +6,9 @@ sentiment.{train,valid}.tsv are short reviews of the same town's inns, ferries a
 labelled pos or neg (a header line, then label<TAB>text); some turn on a negation ("not bad at
 all"), so word counts alone do not settle every label.
 
+ner.{train,valid}.conll tag the town's people (PER), places (LOC) and organisations (ORG) in
+IOB2, one token and its tag a line, a blank line after each sentence.
+
 sample.txt is a chronicle of an invented harbour town, generated from a small grammar with a
 fixed seed: varied enough that a character model has something to learn in a minute of
 training, regular enough that what it learns shows in its samples.
@@ -156,6 +159,42 @@ def review(rng: random.Random) -> tuple[str, str]:
     return ("pos" if positive else "neg"), text
 
 
+SURNAMES = ["Lund", "Hale", "Brandt", "Okafor", "Varga", "Moreau", "Sato", "Eriksen"]
+TOWNS = ["Kestrel Bay", "Port Arden", "Saltmere", "Gull Point", "Northwick", "Hollow Ford"]
+ORGS = ["the Harbour Trust", "the Salt Guild", "the Ferry Company", "the Lamplighters' Union", "Arden Mills"]
+
+
+def _tokens(text: str, tag: str) -> list[tuple[str, str]]:
+    words = text.split()
+    kind = tag
+    return [(w, ("B-" if i == 0 else "I-") + kind) for i, w in enumerate(words)]
+
+
+def ner_sentence(rng: random.Random) -> list[tuple[str, str]]:
+    """One sentence as (token, IOB2 tag) pairs: people, places and organisations of the town."""
+    person = _tokens(f"{rng.choice(NAMES)} {rng.choice(SURNAMES)}" if rng.random() < 0.6 else rng.choice(NAMES), "PER")
+    place, other = [_tokens(t, "LOC") for t in rng.sample(TOWNS, 2)]
+    org_text = rng.choice(ORGS)
+    article = [("the", "O")] if org_text.startswith("the ") else []
+    org = article + _tokens(org_text.removeprefix("the "), "ORG")
+    plain = lambda text: [(w, "O") for w in text.split()]  # noqa: E731
+    kind = rng.randrange(4)
+    if kind == 0:
+        words = person + plain("sailed from") + place + plain("to") + other
+    elif kind == 1:
+        words = org + plain("opened a new office in") + place
+    elif kind == 2:
+        words = person + plain("joined") + org + plain("last") + [(rng.choice(["spring", "winter"]), "O")]
+    else:
+        words = plain(f"{rng.choice(TIMES)} ,".replace(" ,", "")) + [(",", "O")] + person + plain("met") + org + plain("in") + place
+    return words + [(".", "O")]
+
+
+def ner_corpus(count: int, seed: int) -> str:
+    rng = random.Random(seed)
+    return "".join("".join(f"{w}\t{t}\n" for w, t in ner_sentence(rng)) + "\n" for _ in range(count))
+
+
 def reviews(count: int, seed: int) -> str:
     rng = random.Random(seed)
     return "label\ttext\n" + "".join(f"{label}\t{text}\n" for label, text in (review(rng) for _ in range(count)))
@@ -167,3 +206,5 @@ if __name__ == "__main__":
     (here / "sample.valid.txt").write_text("\n".join(chronicle(300, seed=8)) + "\n", encoding="utf-8")
     (here / "sentiment.train.tsv").write_text(reviews(1200, seed=11), encoding="utf-8")
     (here / "sentiment.valid.tsv").write_text(reviews(200, seed=12), encoding="utf-8")
+    (here / "ner.train.conll").write_text(ner_corpus(600, seed=21), encoding="utf-8")
+    (here / "ner.valid.conll").write_text(ner_corpus(100, seed=22), encoding="utf-8")

@@ -26,7 +26,8 @@ def demo(
 ) -> None:
     """Train a small character-level LSTM language model on data/sample.txt, evaluate it and
     generate from it; then train a sentiment classifier on data/sentiment.train.tsv, evaluate
-    it and label a few new reviews."""
+    it and label a few new reviews; then train a named-entity tagger on data/ner.train.conll,
+    score it and tag two new sentences."""
     from nlpkit.cli.main import app  # the demo runs the same commands a user types
 
     data = sample_dir()
@@ -70,7 +71,23 @@ def demo(
         ),
         (f"labelling the reviews in {reviews}", ["sentiment", "predict", classifier, str(reviews), *common]),
     ]
+    tagger = str(out / "sample-ner.nlpk")
+    sentences = out / "new-sentences.txt"
+    sentences.write_text(
+        "Greta Sato sailed from Gull Point to Northwick.\nThe Salt Guild opened a new office in Saltmere.\n",
+        encoding="utf-8",
+    )
+    steps += [
+        (
+            f"training a BiLSTM-CRF entity tagger on {data / 'ner.train.conll'}",
+            ["ner", "train", str(data / "ner.train.conll"), "--valid", str(data / "ner.valid.conll"), "--out", tagger]
+            + "--crf --hidden 64 --embed 50 --char-size 25 --epochs 3 --lr 5e-3".split()
+            + [*common, *(["--quiet"] if quiet else [])],
+        ),
+        (f"entity scores on {data / 'ner.valid.conll'}", ["ner", "eval", tagger, str(data / "ner.valid.conll"), *common]),
+        (f"tagging {sentences}", ["ner", "tag", tagger, str(sentences), "--format", "inline", *common]),
+    ]
     for number, (title, args) in enumerate(steps, start=1):
         c.info(f"[bold]{number}/{len(steps)}[/bold] {title}: nlpkit {' '.join(args)}", quiet)
         app(args, standalone_mode=False)
-    c.info(f"models written to {model} and {classifier}; try: nlpkit info {model}", quiet)
+    c.info(f"models written to {model}, {classifier} and {tagger}; try: nlpkit info {model}", quiet)

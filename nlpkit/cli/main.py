@@ -12,7 +12,7 @@ import sys
 import typer
 
 from nlpkit import __version__
-from nlpkit.cli import demo, diagnose, generate, info, lm, sentiment
+from nlpkit.cli import demo, diagnose, generate, info, lm, ner, sentiment
 from nlpkit.errors import NlpkitError
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app = typer.Typer(
 )
 app.add_typer(lm.app, name="lm")
 app.add_typer(sentiment.app, name="sentiment")
+app.add_typer(ner.app, name="ner")
 app.add_typer(diagnose.app, name="diagnose")
 app.command("generate")(generate.generate)
 app.command("info")(info.info)

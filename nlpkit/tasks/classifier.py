@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nlpkit.data.batching import length_batches, pad, token_budget_groups
 from nlpkit.encoders import EncoderConfig, build_encoder
 from nlpkit.encoders.groups import layer_groups
 from nlpkit.text.tokenizers import PAD_ID, UNK_ID
@@ -146,44 +147,15 @@ def encode(tokenizer, text: str, max_len: int) -> tuple[list[int], bool]:
     return (ids[:max_len], True) if len(ids) > max_len else (ids, False)
 
 
-def pad(seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-    lengths = torch.tensor([len(s) for s in seqs])
-    batch = torch.full((len(seqs), int(lengths.max())), PAD_ID, dtype=torch.long)
-    for row, seq in enumerate(seqs):
-        batch[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
-    return batch, lengths
-
-
-def length_batches(lengths: list[int], batch_size: int, generator: torch.Generator | None = None) -> list[list[int]]:
-    """Indices grouped into batches of similar length (little padding). With a generator the
-    order is shuffled: within pools of 50 batches before sorting, and then across batches."""
-    order = list(range(len(lengths)))
-    if generator is None:
-        order.sort(key=lambda i: lengths[i])
-        return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    order = [order[i] for i in torch.randperm(len(order), generator=generator).tolist()]
-    pool = 50 * batch_size
-    batches = []
-    for start in range(0, len(order), pool):
-        chunk = sorted(order[start : start + pool], key=lambda i: lengths[i])
-        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
-    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
-
-
 @torch.no_grad()
 def predict_proba(model: Classifier, encoded: list[list[int]], batch_tokens: int = 16384) -> torch.Tensor:
     """Class probabilities [n, labels] of already encoded texts, in their order."""
     device = next(model.parameters()).device
     probs = torch.empty(len(encoded), len(model.config.labels))
-    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
-    start = 0
-    while start < len(order):
-        size = max(1, batch_tokens // max(1, len(encoded[order[min(start + 63, len(order) - 1)]])))
-        group = order[start : start + size]
+    for group in token_budget_groups([len(e) for e in encoded], batch_tokens):
         tokens, lengths = pad([encoded[i] for i in group])
         logits = model(tokens.to(device), lengths)
         probs[group] = torch.softmax(logits.float(), dim=-1).cpu()
-        start += len(group)
     return probs
 
 

@@ -168,15 +168,23 @@ def test_ctrl_c_writes_a_checkpoint_and_exits_zero(tmp_path, corpus):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell starts background jobs with SIGINT ignored, and Python keeps an inherited
+        # "ignore": give the child the default disposition, as a terminal's Ctrl-C would find it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     ckpt = tmp_path / "i.nlpk.ckpt"
-    deadline = time.time() + 120
+    deadline = time.time() + 240  # generous: a loaded CI machine imports torch slowly
     while time.time() < deadline:  # wait until training has really started (the first epoch's checkpoint)
         if ckpt.exists():
             break
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+    try:
+        _, err = proc.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+        raise AssertionError(f"no exit within 300 s of Ctrl-C; stderr tail: {err[-2000:]}") from None
     assert proc.returncode == 0, err
     assert "interrupted" in err and "--resume" in err
     assert out.exists() and ckpt.exists()
@@ -354,6 +362,8 @@ def test_demo_trains_evaluates_and_generates(tmp_path):
     assert out[1].startswith("At dawn, ")
     assert (tmp_path / "sample-lm.nlpk").exists() and (tmp_path / "sample-sentiment.nlpk").exists()
     assert "accuracy" in proc.stdout and "confusion matrix" in proc.stdout
-    labels = [row.split("\t")[0] for row in out[-3:]]
+    labels = [row.split("\t")[0] for row in out[-5:-2]]
     assert all(label in ("pos", "neg") for label in labels)
-    assert "6/6" in proc.stderr and "language model training" in proc.stderr and "classifier training" in proc.stderr
+    assert (tmp_path / "sample-ner.nlpk").exists() and "micro avg" in proc.stdout
+    assert "[PER " in out[-2] and "[ORG " in out[-1]  # the sample's people and organisations, tagged inline
+    assert "9/9" in proc.stderr and "classifier training" in proc.stderr and "tagger training" in proc.stderr

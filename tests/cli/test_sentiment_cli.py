@@ -57,7 +57,9 @@ def test_predict_jsonl_with_all_probabilities_matches_tsv(classifier):
         assert cells[2].startswith("neg=") and cells[3].startswith("pos=")
 
 
-def test_train_from_stdin_label_first_fasttext_and_csv(tmp_path):
+def test_train_from_stdin_label_first_and_csv(  # FastText lines: tests/data/test_labeled.py
+    tmp_path,
+):
     rows = [line.split("\t") for line in TRAIN.read_text().splitlines()[1:200]]
     label_first = "".join(f"{label} {text}\n" for label, text in rows)
     out = tmp_path / "a.nlpk"
@@ -75,9 +77,6 @@ def test_train_from_stdin_label_first_fasttext_and_csv(tmp_path):
         input=label_first,
         check=True,
     )
-    fasttext = tmp_path / "train.txt"
-    fasttext.write_text("".join(f"__label__{label} {text}\n" for label, text in rows))
-    nlpkit("sentiment", "train", fasttext, "--out", out, *SMALL, "--max-steps", "3", check=True)
     csv = tmp_path / "train.csv"
     csv.write_text("review,stars\n" + "".join(f'"{text}",{label}\n' for label, text in rows))
     nlpkit(

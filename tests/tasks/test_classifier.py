@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from nlpkit.data.batching import length_batches, pad
 from nlpkit.encoders import EncoderConfig
 from nlpkit.tasks import classifier as cl
 from nlpkit.tasks import language_model as lm
@@ -24,15 +25,15 @@ def test_padding_does_not_change_a_prediction(kind, pooling):
     model = build(kind, pooling.split(","))
     short = [3, 7, 9]
     long = [3, 5, 6, 7, 8, 9, 10]
-    alone = model(*cl.pad([short]))
-    batched = model(*cl.pad([long, short]))
+    alone = model(*pad([short]))
+    batched = model(*pad([long, short]))
     assert torch.allclose(alone[0], batched[1], atol=1e-5)
 
 
 def test_last_pooling_of_a_bidirectional_encoder_reads_both_ends():
     torch.manual_seed(0)
     model = build("lstm", ["last"])
-    tokens, lengths = cl.pad([[3, 4, 5, 6], [3, 4]])
+    tokens, lengths = pad([[3, 4, 5, 6], [3, 4]])
     h, _ = model.encoder(model.embedding(tokens), lengths)
     pooled = model.pool(h, lengths)
     assert torch.equal(pooled[1, :16], h[1, 1, :16])  # forward half at the last real token
@@ -63,11 +64,11 @@ def test_scores_match_hand_computation():
 
 def test_length_batches_cover_every_example_once_and_repeat_with_the_seed():
     lengths = [5, 1, 9, 3, 3, 7, 2, 8, 4, 6, 1]
-    plain = cl.length_batches(lengths, 3)
+    plain = length_batches(lengths, 3)
     assert sorted(i for b in plain for i in b) == list(range(11))
     assert [lengths[i] for b in plain for i in b] == sorted(lengths)
-    a = cl.length_batches(lengths, 3, torch.Generator().manual_seed(1))
-    b = cl.length_batches(lengths, 3, torch.Generator().manual_seed(1))
+    a = length_batches(lengths, 3, torch.Generator().manual_seed(1))
+    b = length_batches(lengths, 3, torch.Generator().manual_seed(1))
     assert a == b and sorted(i for batch in a for i in batch) == list(range(11))
 
 

@@ -1,0 +1,213 @@
+"""CoNLL-2003 NER (IOB2, ../shared/data/conll2003): nlpkit's BiLSTM-CRF with character CNN
+against spaCy's CPU "efficiency" NER pipeline, the same files and the same wall clock, in one
+run; test micro F1 (seqeval) and tagging speed. Then WNUT-17 with the same nlpkit recipe.
+
+    python bench/conll.py --budget 20m --wnut-budget 10m [--only nlpkit,spacy,wnut]
+"""
+
+import argparse
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+from common import SHARED, WORK, machine, need, run, write
+
+RECIPE = (
+    "--crf --char-features cnn --encoder lstm --layers 2 --hidden 200 --embed 100 --char-size 50 --dropout 0.5 "
+    "--word-dropout 0.05 --batch-size 16 --lr 2e-3 --warmup 100 --clip 5 --eval-every 1000".split()
+)
+
+
+def nlpkit_run(name, train, valid, test, budget) -> dict:
+    model, metrics = WORK / f"{name}.nlpk", WORK / f"{name}.json"
+    cmd = [
+        "nlpkit",
+        "ner",
+        "train",
+        str(train),
+        "--valid",
+        str(valid),
+        *RECIPE,
+        "--time-budget",
+        budget,
+        "--device",
+        "cpu",
+        "--out",
+        str(model),
+        "--metrics-out",
+        str(metrics),
+    ]
+    trained = run(cmd, WORK / "logs" / f"{name}.log")
+    scores = json.loads(run(["nlpkit", "ner", "eval", str(model), str(test), "--format", "json"])["stdout"])
+    words = sum(
+        1
+        for line in test.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("-DOCSTART-")
+    )
+    tagged = run(["nlpkit", "ner", "tag", str(model), str(test), "--input-format", "conll", "--format", "conll"])
+    m = json.loads(metrics.read_text())
+    return {
+        "f1": round(scores["f1"], 4),
+        "precision": round(scores["precision"], 4),
+        "recall": round(scores["recall"], 4),
+        "per_type_f1": {k: round(v["f1"], 4) for k, v in scores["per_type"].items()},
+        "train_s": trained["wall_s"],
+        "epochs": m["train"]["epochs"],
+        "best_valid_f1": m["valid"]["valid_f1"],
+        "words_per_s": round(words / tagged["wall_s"]),
+        "tag_note": f"{words:,} words, wall time of the whole `ner tag` command (start-up included)",
+        "command": " ".join(cmd),
+    }
+
+
+def spacy_run(train, valid, test, budget_s) -> dict:
+    from nlpkit.tasks.tagger import entity_scores
+    from nlpkit.text.schemes import convert
+
+    py = WORK / "spacy-env" / "bin" / "python"
+    if not py.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(WORK / "spacy-env")], check=True)
+        subprocess.run([str(WORK / "spacy-env" / "bin" / "pip"), "install", "-q", "spacy"], check=True)
+    helper = str(WORK.parent / "spacy_ner.py")
+    data = WORK / "spacy-conll"
+    subprocess.run([str(py), helper, "prepare", str(train), str(valid), str(data)], check=True)
+    cfg = data / "ner.cfg"
+    subprocess.run(
+        [
+            str(py),
+            "-m",
+            "spacy",
+            "init",
+            "config",
+            str(cfg),
+            "--lang",
+            "en",
+            "--pipeline",
+            "ner",
+            "--optimize",
+            "efficiency",
+            "--force",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    out = data / "model"
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [
+        str(py),
+        "-m",
+        "spacy",
+        "train",
+        str(cfg),
+        "--output",
+        str(out),
+        "--paths.train",
+        str(data / "train.spacy"),
+        "--paths.dev",
+        str(data / "dev.spacy"),
+    ]
+    print("+", " ".join(cmd), file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    with open(WORK / "logs" / "conll-spacy.log", "w") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            proc.wait(timeout=budget_s)
+            stopped = "finished (patience or max steps)"
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGINT)
+            proc.wait()
+            stopped = "time budget"
+    train_s = time.perf_counter() - t0
+    predictions = data / "test.pred.jsonl"
+    speed = json.loads(
+        subprocess.run(
+            [str(py), helper, "predict", str(out / "model-best"), str(test), str(predictions)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+    gold, tags = [], []
+    for line in test.read_text(encoding="utf-8").splitlines() + [""]:
+        if not line.strip():
+            if tags:
+                gold.append(tags)
+            tags = []
+        elif not line.startswith("-DOCSTART-"):
+            tags.append(line.split()[-1])
+    predicted = [json.loads(line) for line in predictions.read_text().splitlines()]
+    to_bioes = lambda seqs: [convert(s, "iob2", "bioes")[0] for s in seqs]  # noqa: E731
+    scores = entity_scores(to_bioes(gold), to_bioes(predicted))
+    return {
+        "f1": round(scores["f1"], 4),
+        "precision": round(scores["precision"], 4),
+        "recall": round(scores["recall"], 4),
+        "per_type_f1": {k: round(v["f1"], 4) for k, v in scores["per_type"].items()},
+        "train_s": round(train_s, 1),
+        "stopped": stopped,
+        "words_per_s": round(speed["words_per_s"]),
+        "tag_note": "nlp.pipe over pre-tokenized Docs, timed inside Python (no start-up)",
+        "command": "spacy init config --pipeline ner --optimize efficiency; spacy train (model-best)",
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--budget", default="20m")
+    p.add_argument("--wnut-budget", default="10m")
+    p.add_argument("--only", default="nlpkit,spacy,wnut")
+    args = p.parse_args()
+    from nlpkit.training import parse_duration
+
+    only = set(args.only.split(","))
+    (WORK / "logs").mkdir(parents=True, exist_ok=True)
+    d = need(SHARED / "conll2003")
+    train, valid, test = d / "train.txt", d / "valid.txt", d / "test.txt"
+    record = {"benchmark": "conll2003", "machine": machine(), "budget": args.budget, "runs": {}}
+    if "nlpkit" in only:
+        record["runs"]["nlpkit-bilstm-crf-charcnn"] = nlpkit_run("conll-nlpkit", train, valid, test, args.budget)
+    if "spacy" in only:
+        record["runs"]["spacy-ner-efficiency"] = spacy_run(train, valid, test, parse_duration(args.budget))
+    if "wnut" in only:
+        w = need(SHARED / "wnut17")
+        record["runs"]["nlpkit-wnut17"] = nlpkit_run(
+            "wnut-nlpkit",
+            w / "wnut17train.conll",
+            w / "emerging.dev.conll",
+            w / "emerging.test.annotated",
+            args.wnut_budget,
+        )
+    lines = [
+        "# CoNLL-2003 NER (and WNUT-17)",
+        "",
+        f"Machine: {record['machine']['cpu']}, {record['machine']['cores']} cores, torch {record['machine']['torch']}, "
+        f"{record['machine']['date']}. Command: `python bench/conll.py {' '.join(sys.argv[1:])}`.",
+        "",
+        "| system | data | test micro F1 | P | R | training time (s) | tagging words/s | note |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for key, r in record["runs"].items():
+        data = "WNUT-17" if "wnut" in key else "CoNLL-2003"
+        note = r.get("stopped", "")
+        if "epochs" in r:
+            note = f"{r['epochs']:g} epochs, best dev F1 {r['best_valid_f1']:.4f}"
+        lines.append(
+            f"| {key} | {data} | {100 * r['f1']:.2f} | {100 * r['precision']:.2f} | {100 * r['recall']:.2f} | "
+            f"{r['train_s']:.0f} | {r['words_per_s']:,} | {note} |"
+        )
+    lines += [
+        "",
+        "Tagging speed: " + "; ".join(f"{k}: {r['tag_note']}" for k, r in record["runs"].items()),
+        "",
+        "Commands:",
+        "",
+    ]
+    lines += [f"- {k}: `{r['command']}`" for k, r in record["runs"].items()]
+    write("conll2003", record, "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Padding and length-grouped batches for tasks that read one sequence per example."""
+
+from __future__ import annotations
+
+import torch
+
+from nlpkit.text.tokenizers import PAD_ID
+
+
+def pad(seqs: list[list[int]], value: int = PAD_ID) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sequences of ids -> a [batch, longest] tensor padded with `value`, and their lengths."""
+    lengths = torch.tensor([len(s) for s in seqs])
+    batch = torch.full((len(seqs), max(1, int(lengths.max()))), value, dtype=torch.long)
+    for row, seq in enumerate(seqs):
+        if seq:
+            batch[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+    return batch, lengths
+
+
+def length_batches(lengths: list[int], batch_size: int, generator: torch.Generator | None = None) -> list[list[int]]:
+    """Indices grouped into batches of similar length (little padding). With a generator the
+    order is shuffled: within pools of 50 batches before sorting, and then across batches."""
+    order = list(range(len(lengths)))
+    if generator is None:
+        order.sort(key=lambda i: lengths[i])
+        return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    order = [order[i] for i in torch.randperm(len(order), generator=generator).tolist()]
+    pool = 50 * batch_size
+    batches = []
+    for start in range(0, len(order), pool):
+        chunk = sorted(order[start : start + pool], key=lambda i: lengths[i])
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+
+
+def token_budget_groups(lengths: list[int], batch_tokens: int) -> list[list[int]]:
+    """Indices sorted by length and cut into groups of about `batch_tokens` tokens (prediction)."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    groups, start = [], 0
+    while start < len(order):
+        probe = lengths[order[min(start + 63, len(order) - 1)]]
+        size = max(1, batch_tokens // max(1, probe))
+        groups.append(order[start : start + size])
+        start += size
+    return groups

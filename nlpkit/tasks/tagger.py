@@ -1,0 +1,285 @@
+"""Sequence tagging (named entities): word embeddings plus character features, a shared
+encoder, and per-token scores decoded by a linear-chain CRF or by constrained Viterbi over
+softmax outputs. Tags are BIOES inside the model; files in IOB1/IOB2 are converted on the way
+in and written back in their own scheme on the way out.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nlpkit.crf import CRF, constraint_scores, viterbi
+from nlpkit.data.batching import length_batches, pad, token_budget_groups
+from nlpkit.encoders import EncoderConfig, build_encoder
+from nlpkit.text.schemes import allowed_transitions
+from nlpkit.text.tokenizers import PAD_ID, UNK_ID
+
+TASK = "tagger"
+CHAR_FEATURES = ("cnn", "lstm", "none")
+MAX_WORD_CHARS = 24
+
+
+@dataclass
+class TaggerConfig:
+    vocab_size: int
+    tags: list[str]  # BIOES, "O" first
+    scheme: str = "iob2"  # the scheme of the training data: what `ner tag` writes
+    chars: list[str] = field(default_factory=list)  # character vocabulary (ids from 2: 0 pad, 1 unknown)
+    embed_size: int = 100
+    char_features: str = "cnn"
+    char_embed: int = 30
+    char_size: int = 50  # CNN filters, or LSTM units per direction
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    dropout: float = 0.5
+    word_dropout: float = 0.05
+    lowercase: bool = True  # word lookups ignore case; the character features keep it
+    crf: bool = False
+
+    def __post_init__(self) -> None:
+        if self.char_features not in CHAR_FEATURES:
+            raise ValueError(f"unknown --char-features {self.char_features!r}; use cnn, lstm or none")
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "encoder": self.encoder.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TaggerConfig:
+        return cls(**{**data, "encoder": EncoderConfig.from_dict(data["encoder"])})
+
+    @property
+    def char_output(self) -> int:
+        if self.char_features == "none":
+            return 0
+        return self.char_size * (2 if self.char_features == "lstm" else 1)
+
+
+class CharFeatures(nn.Module):
+    """One vector per word from its characters: a CNN with max-pooling, or a BiLSTM's final states."""
+
+    def __init__(self, config: TaggerConfig):
+        super().__init__()
+        self.kind = config.char_features
+        self.embedding = nn.Embedding(len(config.chars) + 2, config.char_embed, padding_idx=0)
+        if self.kind == "cnn":
+            self.conv = nn.Conv1d(config.char_embed, config.char_size, kernel_size=3, padding=1)
+        else:
+            self.lstm = nn.LSTM(config.char_embed, config.char_size, batch_first=True, bidirectional=True)
+
+    def forward(self, chars: torch.Tensor) -> torch.Tensor:
+        """chars [B, T, L] -> [B, T, char_output]."""
+        b, t, length = chars.shape
+        flat = chars.view(b * t, length)
+        x = self.embedding(flat)
+        if self.kind == "cnn":
+            h = self.conv(x.transpose(1, 2))  # [N, size, L]
+            h = h.masked_fill((flat == 0)[:, None, :], float("-inf")).amax(-1)
+            return torch.nan_to_num(h, neginf=0.0).view(b, t, -1)  # padding words have no characters
+        lengths = (flat != 0).sum(1).clamp(min=1)
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        _, (h, _) = self.lstm(packed)
+        return torch.cat([h[0], h[1]], dim=-1).view(b, t, -1)
+
+
+class Tagger(nn.Module):
+    def __init__(self, config: TaggerConfig):
+        super().__init__()
+        self.config = config
+        self.embedding = nn.Embedding(config.vocab_size, config.embed_size, padding_idx=PAD_ID)
+        nn.init.normal_(self.embedding.weight, std=0.1)
+        self.chars = CharFeatures(config) if config.char_features != "none" else None
+        self.encoder = build_encoder(config.encoder)
+        self.drop = nn.Dropout(config.dropout)
+        self.out = nn.Linear(self.encoder.output_size, len(config.tags))
+        allowed, may_start, may_end = allowed_transitions(config.tags)
+        self.crf = CRF(allowed, may_start, may_end) if config.crf else None
+        self._constraints = (allowed, may_start, may_end)
+
+    def emissions(self, words: torch.Tensor, chars: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        if self.training and self.config.word_dropout:
+            drop = torch.rand(words.shape, device=words.device) < self.config.word_dropout
+            words = words.masked_fill(drop & (words != PAD_ID), UNK_ID)
+        x = self.embedding(words)
+        if self.chars is not None:
+            x = torch.cat([x, self.chars(chars)], dim=-1)
+        h, _ = self.encoder(self.drop(x), lengths.to(words.device))
+        return self.out(self.drop(h))
+
+    def loss(self, words, chars, lengths, tags) -> torch.Tensor:
+        e = self.emissions(words, chars, lengths)
+        mask = torch.arange(words.size(1), device=words.device)[None] < lengths.to(words.device)[:, None]
+        if self.crf is not None:
+            return self.crf.nll(e, tags, mask).mean()
+        return F.cross_entropy(e.float()[mask], tags[mask])
+
+    @torch.no_grad()
+    def decode(self, words, chars, lengths, with_probs: bool = True) -> tuple[list[list[int]], torch.Tensor | None]:
+        """Best tag ids per sentence and (with_probs) each token's probability for every tag
+        [B, T, N]: CRF marginals, or the softmax."""
+        e = self.emissions(words, chars, lengths).float()
+        mask = torch.arange(words.size(1), device=words.device)[None] < lengths.to(words.device)[:, None]
+        if self.crf is not None:
+            return self.crf.decode(e, mask), (self.crf.marginals(e, mask) if with_probs else None)
+        log_probs = torch.log_softmax(e, dim=-1)
+        trans, start, end = constraint_scores(*self._constraints, device=e.device)
+        return viterbi(log_probs, mask, trans, start, end), log_probs.exp()
+
+
+def build_model(config: TaggerConfig) -> Tagger:
+    config.encoder.input_size = config.embed_size + config.char_output
+    return Tagger(config)
+
+
+# ----- encoding ----------------------------------------------------------------------------------
+
+
+def word_key(word: str, config: TaggerConfig) -> str:
+    return word.lower() if config.lowercase else word
+
+
+def encode_sentence(words: list[str], vocab_index: dict, char_index: dict, config: TaggerConfig):
+    ids = [vocab_index.get(word_key(w, config), UNK_ID) for w in words]
+    chars = [[char_index.get(ch, 1) for ch in w[:MAX_WORD_CHARS]] or [1] for w in words]
+    return ids, chars
+
+
+def pad_chars(batch_chars: list[list[list[int]]], time: int) -> torch.Tensor:
+    longest = max((len(w) for sent in batch_chars for w in sent), default=1)
+    out = torch.zeros(len(batch_chars), time, max(1, longest), dtype=torch.long)
+    for b, sent in enumerate(batch_chars):
+        for t, word in enumerate(sent):
+            out[b, t, : len(word)] = torch.tensor(word)
+    return out
+
+
+def make_batch(encoded: list, indices: list[int], tags: list[list[int]] | None = None):
+    words, lengths = pad([encoded[i][0] for i in indices])
+    chars = pad_chars([encoded[i][1] for i in indices], words.size(1))
+    if tags is None:
+        return words, chars, lengths
+    gold, _ = pad([tags[i] for i in indices], value=0)
+    return words, chars, lengths, gold
+
+
+@torch.no_grad()
+def predict(
+    model: Tagger, encoded: list, batch_tokens: int = 8192, with_probs: bool = True
+) -> list[tuple[list[int], list[float]]]:
+    """(tag ids, probability of each chosen tag) per encoded sentence, in input order; an empty
+    sentence gives empty lists. Without with_probs the probabilities are left empty (faster)."""
+    device = next(model.parameters()).device
+    results: list = [([], [])] * len(encoded)
+    nonempty = [i for i, (ids, _) in enumerate(encoded) if ids]
+    for group in token_budget_groups([len(encoded[i][0]) for i in nonempty], batch_tokens):
+        indices = [nonempty[g] for g in group]
+        words, chars, lengths = make_batch(encoded, indices)
+        paths, probs = model.decode(words.to(device), chars.to(device), lengths, with_probs)
+        for row, i in enumerate(indices):
+            path = paths[row]
+            results[i] = (path, [float(probs[row, t, k]) for t, k in enumerate(path)] if with_probs else [])
+    return results
+
+
+# ----- training ----------------------------------------------------------------------------------
+
+
+class TaggerTraining:
+    """The tagger side of the training engine (see nlpkit.training)."""
+
+    metric = "valid_f1"
+    higher_is_better = True
+
+    def __init__(
+        self, model: Tagger, train: tuple[list, list], valid, batch_size: int, device, *, seed: int = 0, score=None
+    ):
+        self.model = model
+        self.device = device
+        self.seed = seed
+        self.encoded, self.tags = train
+        self.valid = valid  # (encoded, gold BIOES tag strings) or None
+        self.batch_size = batch_size
+        self.score = score  # (gold tag lists, predicted tag lists) -> {"f1", ...}
+        self._lengths = [len(e[0]) for e in self.encoded]
+
+    def steps_per_epoch(self) -> int:
+        return math.ceil(len(self.encoded) / self.batch_size)
+
+    def batches(self, epoch: int, start: int):
+        g = torch.Generator().manual_seed(self.seed * 1000 + epoch)
+        for i, group in enumerate(length_batches(self._lengths, self.batch_size, g)):
+            if i >= start:
+                yield tuple(t.to(self.device) for t in make_batch(self.encoded, group, self.tags))
+
+    def loss(self, batch):
+        words, chars, lengths, gold = batch
+        return self.model.loss(words, chars, lengths, gold), int(lengths.sum())
+
+    def evaluate(self) -> dict:
+        if self.valid is None:
+            return {}
+        encoded, gold = self.valid
+        tags = self.model.config.tags
+        predicted = [[tags[k] for k in path] for path, _ in predict(self.model, encoded, with_probs=False)]
+        scores = self.score(gold, predicted)
+        return {
+            "valid_f1": round(scores["f1"], 5),
+            "valid_precision": round(scores["precision"], 5),
+            "valid_recall": round(scores["recall"], 5),
+        }
+
+
+# ----- model files -------------------------------------------------------------------------------
+
+
+def to_modelfile(model: Tagger, tokenizer, extra_meta: dict):
+    from nlpkit.tasks.files import to_modelfile as pack
+
+    return pack(TASK, model, tokenizer, extra_meta)
+
+
+def from_modelfile(saved, device=None) -> tuple[Tagger, object]:
+    """The model (in eval mode, on `device`) and word vocabulary stored in a loaded model file."""
+    from nlpkit.tasks.files import load_weights
+
+    return load_weights(Tagger(TaggerConfig.from_dict(saved.meta["model"])), saved, device)
+
+
+# ----- scores ------------------------------------------------------------------------------------
+
+
+def entity_scores(gold: list[list[str]], predicted: list[list[str]]) -> dict:
+    """seqeval span scores of BIOES tag lists: micro precision/recall/F1, per type and the
+    micro and macro averages. Both sides go to IOB2 first, which seqeval reads as conlleval does."""
+    from seqeval.metrics import classification_report
+
+    from nlpkit.text.schemes import convert
+
+    def iob2(seqs):
+        return [convert(tags, "bioes", "iob2")[0] for tags in seqs]
+
+    report = classification_report(iob2(gold), iob2(predicted), output_dict=True, zero_division=0)
+    per_type = {
+        k: {
+            "precision": float(v["precision"]),
+            "recall": float(v["recall"]),
+            "f1": float(v["f1-score"]),
+            "support": int(v["support"]),
+        }
+        for k, v in report.items()
+        if not k.endswith(" avg")
+    }
+    micro, macro = report["micro avg"], report["macro avg"]
+    return {
+        "precision": float(micro["precision"]),
+        "recall": float(micro["recall"]),
+        "f1": float(micro["f1-score"]),
+        "macro_precision": float(macro["precision"]),
+        "macro_recall": float(macro["recall"]),
+        "macro_f1": float(macro["f1-score"]),
+        "per_type": per_type,
+        "entities": int(micro["support"]),
+    }
