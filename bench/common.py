@@ -65,3 +65,71 @@ def need(path: Path) -> Path:
     if not path.exists():
         raise SystemExit(f"{path} is missing: the benchmarks read the corpora in ../shared/data")
     return path
+
+
+def spacy_python() -> Path:
+    """The Python of bench/work/spacy-env (created with spaCy on first use): spaCy stays out of
+    nlpkit's own environment."""
+    env = WORK / "spacy-env"
+    py = env / "bin" / "python"
+    if not py.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
+        subprocess.run([str(env / "bin" / "pip"), "install", "-q", "spacy"], check=True)
+    return py
+
+
+def spacy_config(cfg: Path, pipeline: str) -> None:
+    """spaCy's own CPU "efficiency" training config for an English `pipeline` (textcat, ner)."""
+    subprocess.run(
+        [
+            str(spacy_python()),
+            "-m",
+            "spacy",
+            "init",
+            "config",
+            str(cfg),
+            "--lang",
+            "en",
+            "--pipeline",
+            pipeline,
+            "--optimize",
+            "efficiency",
+            "--force",
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
+def spacy_train(cfg: Path, data: Path, out: Path, budget_s: float, log: Path) -> tuple[float, str]:
+    """`spacy train` on data/{train,dev}.spacy for at most budget_s seconds (then Ctrl-C, which
+    keeps model-best); returns the wall time and what stopped it."""
+    import shutil
+    import signal
+
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [
+        str(spacy_python()),
+        "-m",
+        "spacy",
+        "train",
+        str(cfg),
+        "--output",
+        str(out),
+        "--paths.train",
+        str(data / "train.spacy"),
+        "--paths.dev",
+        str(data / "dev.spacy"),
+    ]
+    print("+", shlex.join(cmd), file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    with open(log, "w") as f:
+        proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT)
+        try:
+            proc.wait(timeout=budget_s)
+            stopped = "finished (patience or max steps)"
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGINT)
+            proc.wait()
+            stopped = "time budget"
+    return time.perf_counter() - t0, stopped

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every benchmark, in sequence (about 2.5 hours on 2 cores).
+# Every benchmark, in sequence (about 3 hours on 2 cores).
 # Keep the machine otherwise idle while it runs: the figures are timings.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -13,5 +13,7 @@ python ptb.py quality --budget 30m --dropout 0.25 --tag adaptive --untied -- --a
 # Sentiment (issue 4): SST-2 against TF-IDF + LR and spaCy, with IMDB LM pretraining if needed (~60 min)
 python sst2.py --budget 10m --ft-budget 8m --lm-budget 20m
 python mr_cv.py --fold-budget 75s
+# NER (issue 3): CoNLL-2003 nlpkit vs spaCy on the same wall clock, then WNUT-17 (~40 min)
+python conll.py --budget 15m --wnut-budget 5m
 # Recurrent diagnostics (issue 6): docs/recurrent-models.md (~15 min)
 bash recurrent_diagnostics.sh "$PWD/work/shakespeare-lstm.nlpk"

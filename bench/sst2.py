@@ -12,14 +12,12 @@ reviews (train and test, labels dropped) in SST-2's spelling (bench/imdb_lm_text
 
 import argparse
 import json
-import shutil
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from common import SHARED, WORK, machine, need, run, write
+from common import SHARED, WORK, machine, need, run, spacy_config, spacy_python, spacy_train, write
 
 # Recipes from 90-second trials on the dev set (docs/benchmarks.md): embed 256 / min-freq 1 and
 # embed 128 / min-freq 2 / word dropout 0.25 / weight decay 0.1 both reached 0.79; the second
@@ -78,61 +76,14 @@ def tfidf(train, test) -> dict:
 
 
 def spacy(train_tsv, dev_tsv, test_tsv, budget_s: float) -> dict:
-    env = WORK / "spacy-env"
-    py = env / "bin" / "python"
-    if not py.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
-        subprocess.run([str(env / "bin" / "pip"), "install", "-q", "spacy"], check=True)
+    py = spacy_python()
     helper = str(WORK.parent / "spacy_textcat.py")
     data = WORK / "spacy-sst2"
     subprocess.run([str(py), helper, "prepare", str(train_tsv), str(dev_tsv), str(data)], check=True)
     cfg = data / "textcat.cfg"
-    subprocess.run(
-        [
-            str(py),
-            "-m",
-            "spacy",
-            "init",
-            "config",
-            str(cfg),
-            "--lang",
-            "en",
-            "--pipeline",
-            "textcat",
-            "--optimize",
-            "efficiency",
-            "--force",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    spacy_config(cfg, "textcat")
     out = data / "model"
-    shutil.rmtree(out, ignore_errors=True)
-    cmd = [
-        str(py),
-        "-m",
-        "spacy",
-        "train",
-        str(cfg),
-        "--output",
-        str(out),
-        "--paths.train",
-        str(data / "train.spacy"),
-        "--paths.dev",
-        str(data / "dev.spacy"),
-    ]
-    print("+", " ".join(cmd), file=sys.stderr, flush=True)
-    t0 = time.perf_counter()
-    with open(WORK / "logs" / "sst2-spacy.log", "w") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            proc.wait(timeout=budget_s)
-            stopped = "finished (patience or max steps)"
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGINT)
-            proc.wait()
-            stopped = "time budget"
-    train_s = time.perf_counter() - t0
+    train_s, stopped = spacy_train(cfg, data, out, budget_s, WORK / "logs" / "sst2-spacy.log")
     result = json.loads(
         subprocess.run(
             [str(py), helper, "predict", str(out / "model-best"), str(test_tsv)],

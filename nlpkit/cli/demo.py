@@ -84,7 +84,10 @@ def demo(
             + "--crf --hidden 64 --embed 50 --char-size 25 --epochs 3 --lr 5e-3".split()
             + [*common, *(["--quiet"] if quiet else [])],
         ),
-        (f"entity scores on {data / 'ner.valid.conll'}", ["ner", "eval", tagger, str(data / "ner.valid.conll"), *common]),
+        (
+            f"entity scores on {data / 'ner.valid.conll'}",
+            ["ner", "eval", tagger, str(data / "ner.valid.conll"), *common],
+        ),
         (f"tagging {sentences}", ["ner", "tag", tagger, str(sentences), "--format", "inline", *common]),
     ]
     for number, (title, args) in enumerate(steps, start=1):

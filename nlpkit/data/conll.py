@@ -8,10 +8,9 @@ end). Every sentence remembers the line it starts on, for error messages.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
-from nlpkit.data.readers import display_name, iter_lines, load_dataset
+from nlpkit.data.readers import display_name, iter_json_objects, iter_lines, load_dataset
 from nlpkit.errors import NlpkitError
 from nlpkit.text.words import split_words
 
@@ -87,17 +86,7 @@ def read_jsonl(paths: list[str], encoding_errors: str = "strict") -> Sentences:
     word boundaries)."""
     out = Sentences()
     for path in paths:
-        name = display_name(path)
-        for line_no, line in enumerate(iter_lines(path, encoding_errors), start=1):
-            if not line.strip():
-                continue
-            where = f"{name}:{line_no}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise NlpkitError(f"{where}: invalid JSON ({exc.msg})") from None
-            if not isinstance(record, dict):
-                raise NlpkitError(f"{where}: expected a JSON object")
+        for where, record in iter_json_objects(path, encoding_errors):
             if "tokens" in record:
                 tokens, tags = record.get("tokens"), record.get("tags")
                 if not isinstance(tokens, list) or not isinstance(tags, list) or len(tokens) != len(tags):

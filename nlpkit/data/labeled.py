@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 
-from nlpkit.data.readers import _decode, _open_binary, check_readable, display_name, iter_lines, load_dataset
+from nlpkit.data.readers import (
+    _decode,
+    _open_binary,
+    check_readable,
+    display_name,
+    iter_json_objects,
+    iter_lines,
+    load_dataset,
+)
 from nlpkit.errors import NlpkitError
 
 FORMATS = ("auto", "tsv", "csv", "label-first", "fasttext", "jsonl")
@@ -144,17 +151,7 @@ def _read_fasttext(path, fmt, columns, out, skip_bad, errors) -> None:
 
 
 def _read_jsonl(path, fmt, columns, out, skip_bad, errors) -> None:
-    name = display_name(path)
-    for line_no, line in enumerate(iter_lines(path, errors), start=1):
-        if not line.strip():
-            continue
-        where = f"{name}:{line_no}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise NlpkitError(f"{where}: invalid JSON ({exc.msg})") from None
-        if not isinstance(record, dict):
-            raise NlpkitError(f"{where}: expected a JSON object with {columns.text!r} and {columns.label!r}")
+    for where, record in iter_json_objects(path, errors, f"{columns.text!r} and {columns.label!r}"):
         _keep(out, record.get(columns.text), record.get(columns.label), where, skip_bad)
 
 

@@ -69,20 +69,30 @@ def iter_lines(path: str, encoding_errors: str = "strict") -> Iterator[str]:
             f.close()
 
 
-def read_jsonl_texts(path: str, field: str, encoding_errors: str = "strict") -> Iterator[str]:
+def iter_json_objects(path: str, encoding_errors: str = "strict", expected: str = "") -> Iterator[tuple[str, dict]]:
+    """('file:line', object) for each non-blank line of a JSON-lines file; a line that is not
+    a JSON object is an error naming it (`expected` says what the object should hold)."""
     name = display_name(path)
     for line_no, line in enumerate(iter_lines(path, encoding_errors), start=1):
         if not line.strip():
             continue
+        where = f"{name}:{line_no}"
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise NlpkitError(f"{name}:{line_no}: invalid JSON ({exc.msg})") from None
-        if not isinstance(record, dict) or field not in record:
-            raise NlpkitError(f"{name}:{line_no}: record has no field {field!r} (see --text-field)")
+            raise NlpkitError(f"{where}: invalid JSON ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise NlpkitError(f"{where}: expected a JSON object{' with ' + expected if expected else ''}")
+        yield where, record
+
+
+def read_jsonl_texts(path: str, field: str, encoding_errors: str = "strict") -> Iterator[str]:
+    for where, record in iter_json_objects(path, encoding_errors, f"a field {field!r} (see --text-field)"):
+        if field not in record:
+            raise NlpkitError(f"{where}: record has no field {field!r} (see --text-field)")
         value = record[field]
         if not isinstance(value, str):
-            raise NlpkitError(f"{name}:{line_no}: field {field!r} is not a string")
+            raise NlpkitError(f"{where}: field {field!r} is not a string")
         yield from value.split("\n")
 
 
