@@ -362,7 +362,7 @@ def test_demo_trains_evaluates_and_generates(tmp_path):
     assert out[1].startswith("At dawn, ")
     assert (tmp_path / "sample-lm.nlpk").exists() and (tmp_path / "sample-sentiment.nlpk").exists()
     assert "accuracy" in proc.stdout and "confusion matrix" in proc.stdout
-    labels = [row.split("\t")[0] for row in out if "\t" in row]  # sentiment predict's rows
+    labels = [row.split("\t")[0] for row in out[1:] if "\t" in row]  # sentiment predict's rows (out[0]: lm eval)
     assert len(labels) == 3 and all(label in ("pos", "neg") for label in labels)
     assert (tmp_path / "sample-ner.nlpk").exists() and "micro avg" in proc.stdout
     assert "[PER " in out[-2] and "[ORG " in out[-1]  # the sample's people and organisations, tagged inline
