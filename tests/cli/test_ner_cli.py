@@ -138,3 +138,64 @@ def test_real_corpus_wnut17_reads_tab_separated_sentences(tmp_path):
     nlpkit("ner", "train", wnut / "wnut17train.conll", "--out", out, *SMALL, "--max-steps", "1", check=True)
     scores = json.loads(nlpkit("ner", "eval", out, wnut / "emerging.dev.conll", "--format", "json", check=True).stdout)
     assert scores["entities"] > 800 and len(scores["per_type"]) == 6
+
+
+def test_init_from_a_word_level_language_model(tmp_path, corpus):
+    lm = tmp_path / "words.nlpk"
+    nlpkit(
+        "lm",
+        "train",
+        corpus,
+        "--tokenizer",
+        "word",
+        "--out",
+        lm,
+        "--hidden",
+        "16",
+        "--max-steps",
+        "2",
+        "--context",
+        "8",
+        "--quiet",
+        "--device",
+        "cpu",
+        check=True,
+    )
+    out = tmp_path / "ft.nlpk"
+    nlpkit(
+        "ner",
+        "train",
+        TRAIN,
+        "--init-from",
+        lm,
+        "--out",
+        out,
+        "--max-steps",
+        "2",
+        "--quiet",
+        "--device",
+        "cpu",
+        check=True,
+    )
+    info = json.loads(nlpkit("info", out, "--format", "json", check=True).stdout)
+    assert info["model"]["char_features"] == "none" and info["model"]["encoder"]["hidden_size"] == 16
+    char_lm = tmp_path / "chars.nlpk"
+    nlpkit(
+        "lm",
+        "train",
+        corpus,
+        "--out",
+        char_lm,
+        "--hidden",
+        "16",
+        "--max-steps",
+        "1",
+        "--context",
+        "8",
+        "--quiet",
+        "--device",
+        "cpu",
+        check=True,
+    )
+    proc = nlpkit("ner", "train", TRAIN, "--init-from", char_lm, "--out", out, "--max-steps", "1", "--device", "cpu")
+    assert proc.returncode == 1 and "needs a word-level one" in proc.stderr
