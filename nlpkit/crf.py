@@ -83,13 +83,16 @@ def viterbi(emissions, mask, trans, start, end) -> list[list[int]]:
         history.append(torch.where(on, index, torch.arange(index.size(1), device=index.device)[None]))
     score = score + end
     lengths = mask.sum(1).tolist()
-    last = score.argmax(1)
+    last = score.argmax(1).tolist()
+    # Backtrack in plain Python lists: one conversion instead of a tensor index per token.
+    back = torch.stack(history, dim=1).tolist() if history else [[] for _ in range(batch)]  # [B][T-1][N]
     paths = []
     for row in range(batch):
-        tag = int(last[row])
+        tag = last[row]
         path = [tag]
+        steps = back[row]
         for t in range(time - 2, -1, -1):
-            tag = int(history[t][row, tag])
+            tag = steps[t][tag]
             path.append(tag)
         path.reverse()
         paths.append(path[: lengths[row]])

@@ -148,12 +148,11 @@ def encode_sentence(words: list[str], vocab_index: dict, char_index: dict, confi
 
 
 def pad_chars(batch_chars: list[list[list[int]]], time: int) -> torch.Tensor:
-    longest = max((len(w) for sent in batch_chars for w in sent), default=1)
-    out = torch.zeros(len(batch_chars), time, max(1, longest), dtype=torch.long)
-    for b, sent in enumerate(batch_chars):
-        for t, word in enumerate(sent):
-            out[b, t, : len(word)] = torch.tensor(word)
-    return out
+    """[B, time, longest word] character ids, 0-padded; built as nested lists and converted once."""
+    longest = max(1, max((len(w) for sent in batch_chars for w in sent), default=1))
+    empty = [0] * longest
+    rows = [[w + [0] * (longest - len(w)) for w in sent] + [empty] * (time - len(sent)) for sent in batch_chars]
+    return torch.tensor(rows, dtype=torch.long)
 
 
 def make_batch(encoded: list, indices: list[int], tags: list[list[int]] | None = None):
