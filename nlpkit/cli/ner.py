@@ -365,7 +365,7 @@ def train(
     valid_pair = None
     if valid_data is not None:
         valid_pair = ([tg.encode_sentence(s, vocab_index, char_index, cfg) for s in valid_data.tokens], valid_tags)
-    task = tg.TaggerTraining(model, (encoded, gold_ids), valid_pair, batch_size, dev, seed=seed, score=tg.entity_scores)
+    task = tg.TaggerTraining(model, (encoded, gold_ids), valid_pair, batch_size, dev, seed=seed)
     trainer = tr.make_trainer(
         task,
         config,

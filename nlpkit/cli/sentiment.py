@@ -102,7 +102,7 @@ def encode_all(tok, texts: list[str], max_len: int) -> tuple[list[list[int]], in
     return encoded, cut
 
 
-def label_ids(data, labels: list[str], what: str) -> list[int]:
+def label_ids(data, labels: list[str]) -> list[int]:
     index = {label: i for i, label in enumerate(labels)}
     out = []
     for label, where in zip(data.labels, data.where, strict=True):
@@ -357,12 +357,12 @@ def train(
     model.to(dev)
 
     train_ids, cut = encode_all(tok, data.texts, model.config.max_len)
-    train_labels = label_ids(data, labels, "training data")
+    train_labels = label_ids(data, labels)
     valid_pair = None
     if valid_data is not None:
         valid_ids, valid_cut = encode_all(tok, valid_data.texts, model.config.max_len)
         cut += valid_cut
-        valid_pair = (valid_ids, label_ids(valid_data, labels, "validation data"))
+        valid_pair = (valid_ids, label_ids(valid_data, labels))
     if cut:
         c.warn(f"{cut:,} text(s) longer than --max-len {model.config.max_len} tokens were cut")
     weights = cl.balanced_weights(train_labels, len(labels)) if class_weights is ClassWeights.balanced else None
@@ -523,7 +523,7 @@ def evaluate(
     model, tok = cl.from_modelfile(load(model_path, task=cl.TASK), dev)
     labels = model.config.labels
     data = read_examples(inputs, input_format, text_column, label_column, skip_bad, encoding_errors, "test data")
-    gold = label_ids(data, labels, "test data")
+    gold = label_ids(data, labels)
     encoded, _ = encode_all(tok, data.texts, model.config.max_len)
     with autocast(dev):
         predicted = cl.predict_proba(model, encoded).argmax(-1).tolist()

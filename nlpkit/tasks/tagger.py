@@ -192,16 +192,13 @@ class TaggerTraining:
     metric = "valid_f1"
     higher_is_better = True
 
-    def __init__(
-        self, model: Tagger, train: tuple[list, list], valid, batch_size: int, device, *, seed: int = 0, score=None
-    ):
+    def __init__(self, model: Tagger, train: tuple[list, list], valid, batch_size: int, device, *, seed: int = 0):
         self.model = model
         self.device = device
         self.seed = seed
         self.encoded, self.tags = train
         self.valid = valid  # (encoded, gold BIOES tag strings) or None
         self.batch_size = batch_size
-        self.score = score  # (gold tag lists, predicted tag lists) -> {"f1", ...}
         self._lengths = [len(e[0]) for e in self.encoded]
 
     def steps_per_epoch(self) -> int:
@@ -223,7 +220,7 @@ class TaggerTraining:
         encoded, gold = self.valid
         tags = self.model.config.tags
         predicted = [[tags[k] for k in path] for path, _ in predict(self.model, encoded, with_probs=False)]
-        scores = self.score(gold, predicted)
+        scores = entity_scores(gold, predicted)
         return {
             "valid_f1": round(scores["f1"], 5),
             "valid_precision": round(scores["precision"], 5),
