@@ -33,13 +33,18 @@ def length_batches(lengths: list[int], batch_size: int, generator: torch.Generat
     return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
 
 
-def token_budget_groups(lengths: list[int], batch_tokens: int) -> list[list[int]]:
-    """Indices sorted by length and cut into groups of about `batch_tokens` tokens (prediction)."""
+def token_budget_groups(lengths: list[int], batch_tokens: int, max_batch: int = 512) -> list[list[int]]:
+    """Indices sorted by length and cut into groups whose padded size (members x longest member)
+    stays within `batch_tokens`, and at most `max_batch` members (prediction)."""
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    groups, start = [], 0
-    while start < len(order):
-        probe = lengths[order[min(start + 63, len(order) - 1)]]
-        size = max(1, batch_tokens // max(1, probe))
-        groups.append(order[start : start + size])
-        start += size
+    groups: list[list[int]] = []
+    group: list[int] = []
+    for i in order:
+        # sorted ascending, so the newcomer is the longest: it sets the padded width
+        if group and ((len(group) + 1) * max(1, lengths[i]) > batch_tokens or len(group) >= max_batch):
+            groups.append(group)
+            group = []
+        group.append(i)
+    if group:
+        groups.append(group)
     return groups
