@@ -1,7 +1,9 @@
 """Choosing the next token: greedy, sampling with temperature, top-k, top-p, repetition penalty
-and n-gram blocking. Shared by text generation and (later) translation.
+and n-gram blocking (text generation), and greedy / beam search for translation.
 
-The decoder is model-agnostic: it calls `step(tokens [B, 1], state) -> (logits [B, V], state)`.
+Sampling is model-agnostic: it calls `step(tokens [B, 1], state) -> (logits [B, V], state)`.
+The searches drive a decoder with `start(memory)`, `step(tokens, state, memory, need_weights)`
+and `reorder(state, index)` (nlpkit.tasks.seq2seq.Seq2Seq).
 """
 
 from __future__ import annotations
@@ -120,3 +122,129 @@ def sample(
             break
         logits, state = step(token[:, None], state)
     return new
+
+
+# ----- search (translation) ----------------------------------------------------------------------
+
+
+@dataclass
+class Hypothesis:
+    tokens: list[int]  # without the end token
+    score: float  # log-probability divided by the length penalty: what the beam ranks by
+    logprob: float  # log-probability of the tokens and the end token
+    attention: torch.Tensor | None = None  # [len(tokens) + 1, source length]
+
+
+def length_penalty(length: int, alpha: float) -> float:
+    """GNMT's ((5 + length) / 6) ** alpha: alpha 0 ranks by raw log-probability (short outputs
+    win), larger alphas favour longer outputs."""
+    return ((5 + length) / 6) ** alpha
+
+
+def _banned(logp: torch.Tensor, banned: list[int]) -> torch.Tensor:
+    return logp.index_fill(1, torch.tensor(banned, device=logp.device), float("-inf"))
+
+
+@torch.no_grad()
+def greedy_search(model, memory, max_lens: list[int], eos: int, bos: int, banned: list[int], need_weights=False):
+    """One hypothesis per row: the most probable token at every step, until `eos` or the row's
+    maximum length (counting the end token)."""
+    n = len(max_lens)
+    device = memory.mask.device
+    state = model.start(memory)
+    tokens = torch.full((n,), bos, dtype=torch.long, device=device)
+    out: list[list[int]] = [[] for _ in range(n)]
+    logprob = [0.0] * n
+    attn: list[list[torch.Tensor]] = [[] for _ in range(n)]
+    done = [False] * n
+    for t in range(max(max_lens)):
+        logp, weights, state = model.step(tokens, state, memory, need_weights)
+        logp = _banned(logp, banned)
+        best, tokens = logp.max(-1)
+        for row, (tok, lp) in enumerate(zip(tokens.tolist(), best.tolist(), strict=True)):
+            if done[row]:
+                continue
+            logprob[row] += lp
+            if weights is not None:
+                attn[row].append(weights[row])
+            if tok == eos or t + 1 >= max_lens[row]:
+                done[row] = True
+            if tok != eos:
+                out[row].append(tok)
+        if all(done):
+            break
+    return [[Hypothesis(out[r], logprob[r], logprob[r], torch.stack(attn[r]) if attn[r] else None)] for r in range(n)]
+
+
+@torch.no_grad()
+def beam_search(
+    model,
+    memory,
+    max_lens: list[int],
+    beam: int,
+    eos: int,
+    bos: int,
+    banned: list[int],
+    alpha: float = 0.6,
+    n_best: int = 1,
+    need_weights: bool = False,
+) -> list[list[Hypothesis]]:
+    """The `n_best` best hypotheses of every row (best first) by log-probability over GNMT's
+    length penalty. Each step keeps the `beam` best unfinished continuations per row; a row
+    stops once `beam` hypotheses have ended (or at its maximum length, where the open ones end)."""
+    b, k = len(max_lens), beam
+    device = memory.mask.device
+    memory = memory.expand(k)
+    state = model.start(memory)
+    tokens = torch.full((b * k,), bos, dtype=torch.long, device=device)
+    scores = torch.full((b, k), float("-inf"), device=device)
+    scores[:, 0] = 0.0
+    history: list[list[int]] = [[] for _ in range(b * k)]
+    attention: torch.Tensor | None = None  # [b*k, steps, S]
+    finished: list[list[Hypothesis]] = [[] for _ in range(b)]
+    done = [False] * b
+    for t in range(max(max_lens)):
+        logp, weights, state = model.step(tokens, state, memory, need_weights)
+        logp = _banned(logp, banned)
+        vocab = logp.size(-1)
+        if weights is not None:
+            attention = weights[:, None] if attention is None else torch.cat([attention, weights[:, None]], 1)
+        candidates = (scores.view(-1, 1) + logp).view(b, k * vocab)
+        top_scores, top_index = candidates.topk(min(2 * k, k * vocab), dim=1)
+        top_scores, top_index = top_scores.tolist(), top_index.tolist()
+        rows, new_tokens, new_scores = [], [], []
+        for i in range(b):
+            chosen: list[tuple[int, int, float]] = []
+            if not done[i]:
+                last = t + 1 >= max_lens[i]
+                for score, index in zip(top_scores[i], top_index[i], strict=True):
+                    if score == float("-inf"):
+                        break
+                    row, tok = i * k + index // vocab, index % vocab
+                    if tok == eos or last:
+                        seq = history[row] + ([] if tok == eos else [tok])
+                        att = attention[row] if attention is not None else None
+                        finished[i].append(Hypothesis(seq, score / length_penalty(t + 1, alpha), score, att))
+                        if len(finished[i]) >= k:
+                            break
+                    elif len(chosen) < k:
+                        chosen.append((row, tok, score))
+                    if len(chosen) == k:
+                        break
+                done[i] = len(finished[i]) >= k or last or not chosen
+            while len(chosen) < k:  # padding rows of finished sentences: never chosen again
+                chosen.append((i * k, eos if t else bos, float("-inf")))
+            for row, tok, score in chosen:
+                rows.append(row)
+                new_tokens.append(tok)
+                new_scores.append(score)
+        if all(done):
+            break
+        index = torch.tensor(rows, device=device)
+        state = model.reorder(state, index)
+        if attention is not None:
+            attention = attention.index_select(0, index)
+        history = [history[r] + [tok] for r, tok in zip(rows, new_tokens, strict=True)]
+        tokens = torch.tensor(new_tokens, device=device)
+        scores = torch.tensor(new_scores, device=device).view(b, k)
+    return [sorted(f, key=lambda h: -h.score)[:n_best] for f in finished]

@@ -77,13 +77,9 @@ def sparkline(values: list[float], width: int = 24) -> str:
 def plot_curves(
     path: str, series: dict[str, tuple[list, list]], *, xlabel: str, ylabel: str, title: str, log_y: bool
 ) -> None:
-    try:
-        import matplotlib
+    from nlpkit.plots import pyplot, save
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise c.fail("--plot needs matplotlib: pip install matplotlib") from None
+    plt = pyplot("--plot")
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for name, (xs, ys) in series.items():
         ax.plot(xs, ys, marker="o" if len(xs) < 20 else None, label=name)
@@ -95,12 +91,7 @@ def plot_curves(
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=120)
-    except OSError as exc:
-        raise c.fail(f"{path}: cannot write the plot ({exc.strerror})") from None
-    finally:
-        plt.close(fig)
+    save(fig, path)
 
 
 def finite_or_none(value):

@@ -48,3 +48,15 @@ def token_budget_groups(lengths: list[int], batch_tokens: int, max_batch: int = 
     if group:
         groups.append(group)
     return groups
+
+
+def shuffled_token_batches(lengths: list[int], batch_tokens: int, generator: torch.Generator) -> list[list[int]]:
+    """Training batches of about `batch_tokens` padded tokens: a seeded shuffle, sorted by length
+    within pools of 100 batches' worth (little padding), cut by padded size, batch order shuffled."""
+    order = [int(i) for i in torch.randperm(len(lengths), generator=generator).tolist()]
+    pool = max(1, 100 * batch_tokens // max(1, sum(lengths) // max(1, len(lengths))))
+    batches: list[list[int]] = []
+    for start in range(0, len(order), pool):
+        chunk = order[start : start + pool]
+        batches.extend([chunk[i] for i in g] for g in token_budget_groups([lengths[i] for i in chunk], batch_tokens))
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
