@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every benchmark, in sequence (about 3 hours on 2 cores).
+# Every benchmark, in sequence (about 5.5 hours on 2 cores).
 # Keep the machine otherwise idle while it runs: the figures are timings.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -15,5 +15,11 @@ python sst2.py --budget 10m --ft-budget 8m --lm-budget 20m
 python mr_cv.py --fold-budget 75s
 # NER (issue 3): CoNLL-2003 nlpkit vs spaCy on the same wall clock, then WNUT-17 (~40 min)
 python conll.py --budget 15m --wnut-budget 5m
+python ner_speed.py --rounds 3
 # Recurrent diagnostics (issue 6): docs/recurrent-models.md (~15 min)
 bash recurrent_diagnostics.sh "$PWD/work/shakespeare-lstm.nlpk"
+# Translation (issue 5): Multi30k, Transformer and GRU + Bahdanau de->en, Transformer fr->en and en->fr (~2 h)
+python multi30k.py --pair de-en --model transformer --budget 60m
+python multi30k.py --pair de-en --model gru --budget 40m
+python multi30k.py --pair fr-en --model transformer --budget 7m --eval-every 200
+python multi30k.py --pair en-fr --model transformer --budget 7m --eval-every 200

@@ -9,6 +9,11 @@ all"), so word counts alone do not settle every label.
 ner.{train,valid}.conll tag the town's people (PER), places (LOC) and organisations (ORG) in
 IOB2, one token and its tag a line, a blank line after each sentence.
 
+translate.{train,valid}.{en,fr} are line-aligned English and French sentences about the same
+town's people and places, built from one small bilingual grammar: French puts most adjectives
+after the noun and agrees them in gender, and contracts "de le" to "du", so a translation model
+has to reorder and look back, which shows in its attention plots.
+
 sample.txt is a chronicle of an invented harbour town, generated from a small grammar with a
 fixed seed: varied enough that a character model has something to learn in a minute of
 training, regular enough that what it learns shows in its samples.
@@ -200,6 +205,97 @@ def reviews(count: int, seed: int) -> str:
     return "label\ttext\n" + "".join(f"{label}\t{text}\n" for label, text in (review(rng) for _ in range(count)))
 
 
+# English word -> (French word, gender) for nouns; adjectives: English -> (masculine, feminine).
+PEOPLE = {
+    "baker": ("boulanger", "m"),
+    "ferryman": ("passeur", "m"),
+    "weaver": ("tisserande", "f"),
+    "pilot": ("pilote", "m"),
+    "teacher": ("institutrice", "f"),
+    "clerk": ("greffier", "m"),
+    "fisherwoman": ("pêcheuse", "f"),
+    "dog": ("chien", "m"),
+    "cat": ("chatte", "f"),
+    "smith": ("forgeron", "m"),
+}
+SITES = {
+    "market": ("marché", "m"),
+    "harbour": ("port", "m"),
+    "mill": ("moulin", "m"),
+    "lighthouse": ("phare", "m"),
+    "chapel": ("chapelle", "f"),
+    "bridge": ("pont", "m"),
+    "library": ("bibliothèque", "f"),
+    "orchard": ("verger", "m"),
+    "school": ("école", "f"),
+    "tower": ("tour", "f"),
+}
+ADJECTIVES = {
+    "tired": ("fatigué", "fatiguée"),
+    "happy": ("heureux", "heureuse"),
+    "quiet": ("silencieux", "silencieuse"),
+    "proud": ("fier", "fière"),
+    "green": ("vert", "verte"),
+    "grey": ("gris", "grise"),
+    "cold": ("froid", "froide"),
+    "busy": ("occupé", "occupée"),
+}
+# English verb phrase -> (French verb, French preposition before the place's article)
+MOTIONS = {
+    "walks to": ("marche vers", ""),
+    "runs to": ("court vers", ""),
+    "looks at": ("regarde", ""),
+    "waits near": ("attend près", "de"),
+    "sings in": ("chante dans", ""),
+    "sleeps behind": ("dort derrière", ""),
+    "comes back from": ("revient", "de"),
+}
+WHEN = {
+    "every day": "chaque jour",
+    "in the morning": "le matin",
+    "at night": "la nuit",
+    "in winter": "en hiver",
+    "after the rain": "après la pluie",
+    "": "",
+}
+
+
+def noun_phrase(rng: random.Random, nouns: dict, definite: bool, de: bool = False) -> tuple[str, str]:
+    en_noun = rng.choice(sorted(nouns))
+    fr_noun, gender = nouns[en_noun]
+    adjective = rng.choice(sorted(ADJECTIVES)) if rng.random() < 0.5 else ""
+    en = ("the " if definite else "a ") + (adjective + " " if adjective else "") + en_noun
+    if definite:
+        if fr_noun[0] in "aeiouéèh":
+            article = "de l'" if de else "l'"
+        elif de:
+            article = "de la" if gender == "f" else "du"
+        else:
+            article = "la" if gender == "f" else "le"
+    else:
+        article = ("d'une" if gender == "f" else "d'un") if de else ("une" if gender == "f" else "un")
+    fr_adj = ADJECTIVES[adjective][gender == "f"] if adjective else ""
+    fr = f"{article}{'' if article.endswith(chr(39)) else ' '}{fr_noun}" + (f" {fr_adj}" if fr_adj else "")
+    return en, fr
+
+
+def parallel_sentence(rng: random.Random) -> tuple[str, str]:
+    en_subject, fr_subject = noun_phrase(rng, PEOPLE, definite=rng.random() < 0.7)
+    motion = rng.choice(sorted(MOTIONS))
+    fr_verb, prep = MOTIONS[motion]
+    en_place, fr_place = noun_phrase(rng, SITES, definite=rng.random() < 0.8, de=prep == "de")
+    when = rng.choice(sorted(WHEN))
+    en = f"{en_subject} {motion} {en_place}" + (f" {when}" if when else "") + " ."
+    fr = f"{fr_subject} {fr_verb} {fr_place}" + (f" {WHEN[when]}" if when else "") + " ."
+    return en[0].upper() + en[1:], fr[0].upper() + fr[1:]
+
+
+def parallel(count: int, seed: int) -> tuple[str, str]:
+    rng = random.Random(seed)
+    pairs = [parallel_sentence(rng) for _ in range(count)]
+    return "".join(e + "\n" for e, _ in pairs), "".join(f + "\n" for _, f in pairs)
+
+
 if __name__ == "__main__":
     here = Path(__file__).parent
     (here / "sample.txt").write_text("\n".join(chronicle(3000, seed=7)) + "\n", encoding="utf-8")
@@ -208,3 +304,7 @@ if __name__ == "__main__":
     (here / "sentiment.valid.tsv").write_text(reviews(200, seed=12), encoding="utf-8")
     (here / "ner.train.conll").write_text(ner_corpus(600, seed=21), encoding="utf-8")
     (here / "ner.valid.conll").write_text(ner_corpus(100, seed=22), encoding="utf-8")
+    for split, count, seed in (("train", 2000, 31), ("valid", 200, 32)):
+        en, fr = parallel(count, seed)
+        (here / f"translate.{split}.en").write_text(en, encoding="utf-8")
+        (here / f"translate.{split}.fr").write_text(fr, encoding="utf-8")

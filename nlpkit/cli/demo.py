@@ -27,7 +27,8 @@ def demo(
     """Train a small character-level LSTM language model on data/sample.txt, evaluate it and
     generate from it; then train a sentiment classifier on data/sentiment.train.tsv, evaluate
     it and label a few new reviews; then train a named-entity tagger on data/ner.train.conll,
-    score it and tag two new sentences."""
+    score it and tag two new sentences; then train an English-to-French GRU translator with
+    attention on data/translate.train.*, score it and translate two new sentences."""
     from nlpkit.cli.main import app  # the demo runs the same commands a user types
 
     data = sample_dir()
@@ -90,7 +91,33 @@ def demo(
         ),
         (f"tagging {sentences}", ["ner", "tag", tagger, str(sentences), "--format", "inline", *common]),
     ]
+    translator = str(out / "sample-translate.nlpk")
+    english = out / "new-english.txt"
+    english.write_text(
+        "The proud weaver walks to the green chapel .\n\nA tired dog sleeps behind the mill at night .\n",
+        encoding="utf-8",
+    )
+    steps += [
+        (
+            f"training a GRU translator with attention on {data / 'translate.train.en'} -> .fr",
+            ["translate", "train", "--src", str(data / "translate.train.en"), "--tgt", str(data / "translate.train.fr")]
+            + ["--valid-src", str(data / "translate.valid.en"), "--valid-tgt", str(data / "translate.valid.fr")]
+            + ["--out", translator, "--encoder", "gru", "--attention", "luong-general", "--layers", "1"]
+            + "--hidden 32 --tokenizer word --vocab separate --batch-tokens 512 --max-steps 150 --lr 1e-2".split()
+            + "--warmup 10 --eval-every 150".split()
+            + [*common, *(["--quiet"] if quiet else [])],
+        ),
+        (
+            f"BLEU and chrF on {data / 'translate.valid.en'}",
+            ["translate", "eval", translator, "--src", str(data / "translate.valid.en")]
+            + ["--ref", str(data / "translate.valid.fr"), *common],
+        ),
+        (
+            f"translating {english} (beam 5; the empty line stays empty; attention in {out / 'alignments.jsonl'})",
+            ["translate", "predict", translator, str(english), "--alignments", str(out / "alignments.jsonl"), *common],
+        ),
+    ]
     for number, (title, args) in enumerate(steps, start=1):
         c.info(f"[bold]{number}/{len(steps)}[/bold] {title}: nlpkit {' '.join(args)}", quiet)
         app(args, standalone_mode=False)
-    c.info(f"models written to {model}, {classifier} and {tagger}; try: nlpkit info {model}", quiet)
+    c.info(f"models written to {model}, {classifier}, {tagger} and {translator}; try: nlpkit info {model}", quiet)

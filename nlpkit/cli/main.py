@@ -12,7 +12,7 @@ import sys
 import typer
 
 from nlpkit import __version__
-from nlpkit.cli import demo, diagnose, generate, info, lm, ner, sentiment
+from nlpkit.cli import demo, diagnose, generate, info, lm, ner, sentiment, translate
 from nlpkit.errors import NlpkitError
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app = typer.Typer(
 app.add_typer(lm.app, name="lm")
 app.add_typer(sentiment.app, name="sentiment")
 app.add_typer(ner.app, name="ner")
+app.add_typer(translate.app, name="translate")
 app.add_typer(diagnose.app, name="diagnose")
 app.command("generate")(generate.generate)
 app.command("info")(info.info)

@@ -279,7 +279,8 @@ def test_every_help_works_without_torch():
         "for args in [['--help'], ['lm', '--help'], ['lm', 'train', '--help'], ['lm', 'score', '--help'],"
         " ['lm', 'eval', '--help'], ['generate', '--help'], ['info', '--help'], ['demo', '--help'],"
         " ['sentiment', '--help'], ['sentiment', 'train', '--help'], ['sentiment', 'predict', '--help'],"
-        " ['sentiment', 'eval', '--help']]:\n"
+        " ['sentiment', 'eval', '--help'], ['ner', 'tag', '--help'], ['translate', 'train', '--help'],"
+        " ['translate', 'predict', '--help'], ['translate', 'eval', '--help']]:\n"
         "    try: app(args)\n"
         "    except SystemExit as e: assert e.code == 0, args\n"
         "assert 'torch' not in sys.modules and 'datasets' not in sys.modules\n"
@@ -365,5 +366,9 @@ def test_demo_trains_evaluates_and_generates(tmp_path):
     labels = [row.split("\t")[0] for row in out[1:] if "\t" in row]  # sentiment predict's rows (out[0]: lm eval)
     assert len(labels) == 3 and all(label in ("pos", "neg") for label in labels)
     assert (tmp_path / "sample-ner.nlpk").exists() and "micro avg" in proc.stdout
-    assert "[PER " in out[-2] and "[ORG " in out[-1]  # the sample's people and organisations, tagged inline
-    assert "9/9" in proc.stderr and "classifier training" in proc.stderr and "tagger training" in proc.stderr
+    tagged = [row for row in out if row.startswith(("[PER ", "The [ORG "))]
+    assert len(tagged) == 2  # the sample's people and organisations, tagged inline
+    assert (tmp_path / "sample-translate.nlpk").exists() and "BLEU signature" in proc.stdout
+    assert out[-3] and out[-2] == "" and out[-1]  # two translations around the kept empty line
+    assert (tmp_path / "alignments.jsonl").read_text().count("\n") == 3
+    assert "12/12" in proc.stderr and "classifier training" in proc.stderr and "tagger training" in proc.stderr

@@ -1,0 +1,149 @@
+"""Multi30k translation (../shared/data/multi30k, test_2016_flickr): train an nlpkit model for a
+wall-clock budget, score it with sacreBLEU (detokenized, cased; beam 5 and greedy), and time
+translation in sentences/s, greedy and beam 5, at batch 1 and batch 64.
+
+    python bench/multi30k.py --pair de-en --model transformer --budget 35m
+    python bench/multi30k.py --pair de-en --model gru --budget 25m
+
+Each run adds (or replaces) its row in bench/results/multi30k.json and .md. Batch-1 speed is
+measured on the first 200 test sentences (the full set takes minutes at batch 1); batch-64
+speed on all 1,000. Published references (GPU, 10 epochs, torchtext BLEU on tokenized text, so
+not directly comparable): GRU with attention 28.1, Transformer 36.5 (bentrevett/pytorch-seq2seq).
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from common import RESULTS, SHARED, WORK, machine, need, run, write
+
+RECIPES = {
+    # 3+3 layers, width 256, 8 heads, feed-forward 512 (the reference's size), joint BPE 6000
+    # with tied embeddings; 2.6k target tokens/s on these 2 cores (1.9k with BPE 8000).
+    "transformer": "--encoder transformer --layers 3 --hidden 256 --heads 8 --ff-size 512 --dropout 0.1 "
+    "--tokenizer bpe:6000 --batch-tokens 4096 --lr 1e-3 --warmup 300 --label-smoothing 0.1",
+    # bidirectional GRU 256 encoder, GRU 512 decoder with Bahdanau attention (the reference's sizes)
+    "gru": "--encoder gru --attention bahdanau --layers 1 --hidden 256 --dropout 0.3 "
+    "--tokenizer bpe:6000 --batch-tokens 4096 --lr 1e-3 --warmup 100 --label-smoothing 0.1",
+}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--pair", default="de-en", help="source-target, from de, en, fr")
+    p.add_argument("--model", choices=sorted(RECIPES), default="transformer")
+    p.add_argument("--budget", default="35m")
+    p.add_argument("--eval-every", default="400")
+    args = p.parse_args()
+    src_lang, tgt_lang = args.pair.split("-")
+    d = need(SHARED / "multi30k")
+    name = f"multi30k-{args.pair}-{args.model}"
+    model = WORK / f"{name}.nlpk"
+    metrics = WORK / f"{name}.json"
+    (WORK / "logs").mkdir(parents=True, exist_ok=True)
+    cmd = [
+        "nlpkit",
+        "translate",
+        "train",
+        "--src",
+        str(d / f"train.{src_lang}"),
+        "--tgt",
+        str(d / f"train.{tgt_lang}"),
+        "--valid-src",
+        str(d / f"val.{src_lang}"),
+        "--valid-tgt",
+        str(d / f"val.{tgt_lang}"),
+        *RECIPES[args.model].split(),
+        "--eval-every",
+        args.eval_every,
+        "--time-budget",
+        args.budget,
+        "--device",
+        "cpu",
+        "--out",
+        str(model),
+        "--metrics-out",
+        str(metrics),
+    ]
+    trained = run(cmd, WORK / "logs" / f"{name}.log")
+    test_src, test_ref = d / f"test_2016_flickr.{src_lang}", d / f"test_2016_flickr.{tgt_lang}"
+    head_src, head_ref = WORK / f"{name}.head200.src", WORK / f"{name}.head200.ref"
+    head_src.write_text("".join(test_src.read_text(encoding="utf-8").splitlines(True)[:200]), encoding="utf-8")
+    head_ref.write_text("".join(test_ref.read_text(encoding="utf-8").splitlines(True)[:200]), encoding="utf-8")
+
+    def evaluate(src, ref, beam, batch):
+        out = run(
+            ["nlpkit", "translate", "eval", str(model), "--src", str(src), "--ref", str(ref), "--beam", str(beam)]
+            + ["--batch-size", str(batch), "--format", "json", "--device", "cpu"]
+        )
+        return json.loads(out["stdout"])
+
+    beam5 = evaluate(test_src, test_ref, 5, 64)
+    greedy = evaluate(test_src, test_ref, 1, 64)
+    speed = {
+        "greedy_batch64": greedy["sentences_per_s"],
+        "beam5_batch64": beam5["sentences_per_s"],
+        "greedy_batch1": evaluate(head_src, head_ref, 1, 1)["sentences_per_s"],
+        "beam5_batch1": evaluate(head_src, head_ref, 5, 1)["sentences_per_s"],
+    }
+    m = json.loads(metrics.read_text())
+    row = {
+        "pair": args.pair,
+        "model": args.model,
+        "budget": args.budget,
+        "bleu_beam5": beam5["bleu"],
+        "chrf_beam5": beam5["chrf"],
+        "bleu_greedy": greedy["bleu"],
+        "chrf_greedy": greedy["chrf"],
+        "bleu_detail": beam5["bleu_detail"],
+        "bleu_signature": beam5["bleu_signature"],
+        "chrf_signature": beam5["chrf_signature"],
+        "train_s": trained["wall_s"],
+        "epochs": m["train"]["epochs"],
+        "tokens_per_s": m["train"]["tokens_per_s"],
+        "best_valid": m.get("valid", {}),
+        "history": m["train"]["history"],
+        "sentences_per_s": speed,
+        "command": " ".join(cmd),
+        "machine": machine(),
+    }
+    path = RESULTS / "multi30k.json"
+    record = json.loads(path.read_text()) if path.exists() else {"benchmark": "multi30k", "runs": {}}
+    record["runs"][name] = row
+    lines = [
+        "# Multi30k translation (test_2016_flickr)",
+        "",
+        "sacreBLEU on detokenized, cased output (signature below); one run per row, each with its own "
+        "command (`python bench/multi30k.py ...`, see the JSON for the full training command and history).",
+        "",
+        "| pair | model | budget | epochs | BLEU beam 5 | chrF beam 5 | BLEU greedy | best valid BLEU (greedy) "
+        "| greedy b1 / b64 (sent/s) | beam 5 b1 / b64 (sent/s) |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in record["runs"].values():
+        s = r["sentences_per_s"]
+        lines.append(
+            f"| {r['pair']} | {r['model']} | {r['budget']} | {r['epochs']:g} | {r['bleu_beam5']:.2f} | "
+            f"{r['chrf_beam5']:.2f} | {r['bleu_greedy']:.2f} | {r['best_valid'].get('valid_bleu', float('nan')):.2f} | "
+            f"{s['greedy_batch1']:g} / {s['greedy_batch64']:g} | {s['beam5_batch1']:g} / {s['beam5_batch64']:g} |"
+        )
+    first = next(iter(record["runs"].values()))
+    mach = first["machine"]
+    lines += [
+        "",
+        f"Machine: {mach['cpu']}, {mach['cores']} cores, torch {mach['torch']}; dates in the JSON.",
+        f"BLEU signature: `{first['bleu_signature']}`; chrF signature: `{first['chrf_signature']}`.",
+        "Batch-1 speed on the first 200 test sentences, batch-64 speed on all 1,000 (model loading excluded).",
+        "",
+        "Commands:",
+        "",
+    ]
+    lines += [f"- {k}: `python bench/multi30k.py {' '.join(sys.argv[1:])}` -> `{r['command']}`" if k == name
+              else f"- {k}: `{r['command']}`" for k, r in record["runs"].items()]
+    write("multi30k", record, "\n".join(lines))
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).parent))
+    main()
