@@ -139,8 +139,12 @@ def main() -> None:
         "Commands:",
         "",
     ]
-    lines += [f"- {k}: `python bench/multi30k.py {' '.join(sys.argv[1:])}` -> `{r['command']}`" if k == name
-              else f"- {k}: `{r['command']}`" for k, r in record["runs"].items()]
+    lines += [
+        f"- {k}: `python bench/multi30k.py {' '.join(sys.argv[1:])}` -> `{r['command']}`"
+        if k == name
+        else f"- {k}: `{r['command']}`"
+        for k, r in record["runs"].items()
+    ]
     write("multi30k", record, "\n".join(lines))
 
 
