@@ -191,7 +191,15 @@ def ner_sentence(rng: random.Random) -> list[tuple[str, str]]:
     elif kind == 2:
         words = person + plain("joined") + org + plain("last") + [(rng.choice(["spring", "winter"]), "O")]
     else:
-        words = plain(f"{rng.choice(TIMES)} ,".replace(" ,", "")) + [(",", "O")] + person + plain("met") + org + plain("in") + place
+        words = (
+            plain(f"{rng.choice(TIMES)} ,".replace(" ,", ""))
+            + [(",", "O")]
+            + person
+            + plain("met")
+            + org
+            + plain("in")
+            + place
+        )
     return words + [(".", "O")]
 
 
