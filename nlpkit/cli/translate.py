@@ -468,7 +468,7 @@ def predict(
     an empty translation. Sentences are batched by length internally."""
     from pathlib import Path
 
-    from nlpkit.tasks.translation import pieces
+    from nlpkit.tasks.translation import detokenize, pieces
 
     if n_best > 1 and fmt is not OutFormat.jsonl:
         raise c.fail("--n-best above 1 needs --format jsonl (one record a line, with every hypothesis)")
@@ -476,20 +476,26 @@ def predict(
         from nlpkit.plots import require_matplotlib
 
         require_matplotlib("--plot")
-        Path(plot).mkdir(parents=True, exist_ok=True)
+        try:
+            Path(plot).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise c.fail(f"{plot}: cannot create the plot folder ({exc.strerror})") from None
     search = _search_config(
         beam, length_penalty, n_best, max_length_ratio, max_src_len, batch_size, bool(alignments or plot)
     )
     model, toks = _load(model_path, device)
     output = c.Output()
-    align_file = open(alignments, "w", encoding="utf-8") if alignments else None  # noqa: SIM115
+    try:
+        align_file = open(alignments, "w", encoding="utf-8") if alignments else None  # noqa: SIM115
+    except OSError as exc:
+        raise c.fail(f"{alignments}: cannot write the alignments ({exc.strerror})") from None
     cut = 0
     try:
         for number, (line, found) in enumerate(
             _translations(model, toks, _input_lines(inputs, encoding_errors), search, chunk_lines), start=1
         ):
             cut += found.cut
-            texts = [toks.tgt.decode(h.tokens) for h in found.hypotheses]
+            texts = [detokenize(toks.tgt, h.tokens) for h in found.hypotheses]
             if fmt is OutFormat.text:
                 output.write_lines([texts[0] if texts else ""])
             else:
@@ -553,7 +559,7 @@ def evaluate(
 
     from nlpkit.data.parallel import read_aligned
     from nlpkit.metrics import translation_scores
-    from nlpkit.tasks.translation import translate
+    from nlpkit.tasks.translation import detokenize, translate
 
     pairs = read_aligned(src, ref, encoding_errors.value)
     search = _search_config(beam, length_penalty, 1, max_length_ratio, max_src_len, batch_size, False)
@@ -561,7 +567,7 @@ def evaluate(
     t0 = time.perf_counter()
     found = translate(model, toks, pairs.src, search)
     seconds = time.perf_counter() - t0
-    hyps = [toks.tgt.decode(f.hypotheses[0].tokens) if f.hypotheses else "" for f in found]
+    hyps = [detokenize(toks.tgt, f.hypotheses[0].tokens) if f.hypotheses else "" for f in found]
     if hypotheses:
         try:
             with open(hypotheses, "w", encoding="utf-8") as f:

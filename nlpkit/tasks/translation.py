@@ -118,6 +118,12 @@ def translate(model: Seq2Seq, toks: Tokenizers, lines: list[str], search: Search
     return results
 
 
+def detokenize(tok, ids: list[int]) -> str:
+    """The text of a hypothesis, on one line whatever the tokenizer (a character model may
+    have produced a newline)."""
+    return tok.decode(ids).replace("\n", " ").strip()
+
+
 def pieces(tok, ids: list[int]) -> list[str]:
     """The subword (or word) strings of token ids, for alignments."""
     if hasattr(tok, "sp"):
@@ -183,7 +189,7 @@ class TranslationTraining:
 
         src, ref = self.valid
         found = translate(self.model, self.toks, src, SearchConfig(beam=1, n_best=1))
-        hyps = [self.toks.tgt.decode(t.hypotheses[0].tokens) if t.hypotheses else "" for t in found]
+        hyps = [detokenize(self.toks.tgt, t.hypotheses[0].tokens) if t.hypotheses else "" for t in found]
         scores = translation_scores(hyps, ref)
         pairs, _ = encode_pairs(self.toks, src, ref, 10_000, 10_000)
         total, count = 0.0, 0

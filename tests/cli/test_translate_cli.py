@@ -87,6 +87,14 @@ def test_bad_inputs_give_one_line_errors(gru_model, char_model, tmp_path):
         (("translate", "predict", char_model), "not a 'translation' model"),
         (("translate", "train", "--src", EN), "give both the source and the target"),
         (("translate", "train", "--src", EN, "--tgt", FR, "--encoder", "rnn"), "gru, lstm or transformer"),
+        (
+            ("translate", "predict", gru_model, "--alignments", tmp_path / "no" / "a.jsonl"),
+            "cannot write the alignments",
+        ),
+        (
+            ("translate", "predict", gru_model, "--n-best", "3", "--beam", "2", "--format", "jsonl"),
+            "cannot exceed --beam",
+        ),
     ]
     for args, message in cases:
         proc = nlpkit(*args, input="")
