@@ -211,8 +211,8 @@ class Seq2Seq(nn.Module):
         return F.linear(self.drop(vector), self.tgt_embedding.weight, self.out_bias)
 
     # ----- training: the whole target at once ----------------------------------------------------
-    def forward(self, src, src_lengths, tgt_in) -> torch.Tensor:
-        """Logits [B, T, V] for every target position (teacher forcing)."""
+    def vectors(self, src, src_lengths, tgt_in) -> torch.Tensor:
+        """The decoder's output vectors [B, T, E] for every target position (teacher forcing)."""
         memory = self.encode(src, src_lengths)
         if self.config.recurrent:
             state = self.decoder.start(memory.raw, memory.mask)
@@ -221,20 +221,22 @@ class Seq2Seq(nn.Module):
             for t in range(tgt_in.size(1)):
                 vector, _, state = self.decoder.step(emb[:, t], state, memory)
                 vectors.append(vector)
-            return self.logits(torch.stack(vectors, 1))
+            return torch.stack(vectors, 1)
         x = self.tgt_in(self.tgt_embedding(tgt_in))
         h, _ = self.decoder(x, memory.keys, memory.mask[:, None, None, :])
-        return self.logits(self.final_proj(h))
+        return self.final_proj(h)
+
+    def forward(self, src, src_lengths, tgt_in) -> torch.Tensor:
+        """Logits [B, T, V] for every target position (teacher forcing)."""
+        return self.logits(self.vectors(src, src_lengths, tgt_in))
 
     def loss(self, src, src_lengths, tgt_in, tgt_out, label_smoothing: float = 0.0) -> tuple[torch.Tensor, int]:
-        logits = self.forward(src, src_lengths, tgt_in)
-        loss = F.cross_entropy(
-            logits.float().view(-1, logits.size(-1)),
-            tgt_out.view(-1),
-            ignore_index=PAD_ID,
-            label_smoothing=label_smoothing,
-        )
-        return loss, int((tgt_out != PAD_ID).sum())
+        """Mean cross-entropy over the real target tokens, and their count. The output layer
+        runs on those tokens only: padding would cost a vocabulary-sized row each."""
+        real = tgt_out != PAD_ID
+        logits = self.logits(self.vectors(src, src_lengths, tgt_in)[real])
+        loss = F.cross_entropy(logits.float(), tgt_out[real], label_smoothing=label_smoothing)
+        return loss, int(real.sum())
 
     # ----- decoding: one step at a time ----------------------------------------------------------
     def start(self, memory: Memory):
