@@ -49,12 +49,21 @@ class KVCache:
         return buf[0][:, :, :end], buf[1][:, :, :end]
 
     def select(self, index: torch.Tensor) -> KVCache:
+        """The cache of the rows `index` (beam search reorders it every step): only the filled
+        positions are copied, not the whole preallocated block."""
         new = KVCache(len(self.buffers))
         new.buffers = [
-            None if b is None else (b[0].index_select(0, index), b[1].index_select(0, index)) for b in self.buffers
+            None if b is None else tuple(_pick_rows(t, index, n) for t in b)
+            for b, n in zip(self.buffers, self.lengths, strict=True)
         ]
         new.lengths = list(self.lengths)
         return new
+
+
+def _pick_rows(buffer: torch.Tensor, index: torch.Tensor, filled: int) -> torch.Tensor:
+    out = buffer.new_empty(index.numel(), *buffer.shape[1:])
+    out[:, :, :filled] = buffer[:, :, :filled].index_select(0, index)
+    return out
 
 
 def sinusoidal_positions(length: int, dim: int, offset: int = 0, device=None) -> torch.Tensor:
