@@ -19,10 +19,6 @@ def pyplot(option: str = "--plot"):
     return plt
 
 
-def require_matplotlib(option: str) -> None:
-    pyplot(option)
-
-
 def save(fig, path: str | Path) -> None:
     plt = pyplot()
     try:

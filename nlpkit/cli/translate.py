@@ -473,9 +473,9 @@ def predict(
     if n_best > 1 and fmt is not OutFormat.jsonl:
         raise c.fail("--n-best above 1 needs --format jsonl (one record a line, with every hypothesis)")
     if plot:
-        from nlpkit.plots import require_matplotlib
+        from nlpkit.plots import pyplot
 
-        require_matplotlib("--plot")
+        pyplot("--plot")  # a missing matplotlib fails now, not after the first translation
         try:
             Path(plot).mkdir(parents=True, exist_ok=True)
         except OSError as exc:

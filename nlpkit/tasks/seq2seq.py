@@ -126,7 +126,7 @@ class RecurrentDecoder(nn.Module):
 
     def memory(self, enc: torch.Tensor, mask: torch.Tensor) -> Memory:
         outputs = self.memory_proj(enc)
-        return Memory(outputs, mask, self.attention.keys(outputs))
+        return Memory(outputs, mask, self.attention.keys(outputs), raw=enc)
 
     def start(self, enc: torch.Tensor, mask: torch.Tensor):
         """The first decoder state from the mean of the encoder outputs."""
@@ -202,9 +202,7 @@ class Seq2Seq(nn.Module):
         x = self.drop(self.src_embedding(src))
         enc, _ = self.encoder(x, lengths.clamp(min=1))
         if self.config.recurrent:
-            memory = self.decoder.memory(enc, mask)
-            memory.raw = enc
-            return memory
+            return self.decoder.memory(enc, mask)
         return Memory(enc, mask, self.decoder.memory(enc))
 
     def logits(self, vector: torch.Tensor) -> torch.Tensor:

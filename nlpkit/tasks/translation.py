@@ -162,6 +162,8 @@ class TranslationTraining:
         self.seed = seed
         self._lengths = [max(len(s), len(t) + 1) for s, t in train]
         self._steps = len(self._epoch_batches(0))
+        # the validation pairs for the loss, encoded once (not at every validation)
+        self._valid_pairs = encode_pairs(toks, *valid, 10_000, 10_000)[0] if valid is not None else []
 
     def _epoch_batches(self, epoch: int) -> list[list[int]]:
         g = torch.Generator().manual_seed(self.seed * 1000 + epoch)
@@ -191,7 +193,7 @@ class TranslationTraining:
         found = translate(self.model, self.toks, src, SearchConfig(beam=1, n_best=1))
         hyps = [detokenize(self.toks.tgt, t.hypotheses[0].tokens) if t.hypotheses else "" for t in found]
         scores = translation_scores(hyps, ref)
-        pairs, _ = encode_pairs(self.toks, src, ref, 10_000, 10_000)
+        pairs = self._valid_pairs
         total, count = 0.0, 0
         for group in token_budget_groups([max(len(s), len(t)) for s, t in pairs], 4096):
             s, sl, ti, to = (t.to(self.device) for t in make_batch(pairs, group))
