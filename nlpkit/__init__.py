@@ -1,7 +1,46 @@
-"""nlpkit: train, evaluate and run neural sequence models from the shell.
+"""nlpkit: train, evaluate and run neural sequence models from the shell and from Python.
+
+    import nlpkit
+    model = nlpkit.load("sst2.nlpk")                  # the task comes from the file
+    for result in model.predict(["a fine film", "dull"]):
+        print(result["label"], result["prob"])
+    nlpkit.train("ner", train="train.conll", valid="dev.conll", crf=True, time_budget="20m", out="m.nlpk")
 
 Importing the package is cheap on purpose: torch and datasets are imported by the modules
 that need them, so `nlpkit --help` answers without loading either.
 """
 
+from nlpkit.errors import NlpkitError
+
 __version__ = "0.1.0"
+
+
+def load(path, device: str = "auto"):
+    """The model in a model file, as its task's object (nlpkit.tasks.base.Task): an
+    nlpkit.tasks.lm.LanguageModelTask, sentiment.SentimentTask, ner.NERTask or
+    translate.TranslationTask, on `device` (auto | cpu | cuda)."""
+    from nlpkit import tasks
+    from nlpkit.device import resolve_device
+    from nlpkit.modelfile import load as read
+
+    saved = read(path)
+    return tasks.get(saved.task).from_file(saved, resolve_device(device))
+
+
+def train(task: str, recipe: str | None = None, **options):
+    """Train a model of `task` (lm | sentiment | ner | translate), write it to `out` and return
+    it. Options are the `train` command's, as keyword arguments (time_budget="20m", crf=True);
+    `recipe` names a TOML recipe file whose options the keyword arguments override."""
+    from nlpkit import tasks
+    from nlpkit.options import read_recipe
+    from nlpkit.tasks.lifecycle import train as run
+
+    cls = tasks.get(task)
+    values = {}
+    if recipe is not None:
+        values = read_recipe(recipe)
+        cls.Options.create(values, where=recipe)
+    return run(cls, cls.Options.create({**values, **options}))
+
+
+__all__ = ["NlpkitError", "__version__", "load", "train"]

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import torch
 
+from nlpkit.errors import option
+
 
 @dataclass
 class SamplingConfig:
@@ -25,13 +27,15 @@ class SamplingConfig:
 
     def __post_init__(self) -> None:
         if self.temperature < 0:
-            raise ValueError("--temperature must be 0 (greedy) or positive")
+            raise ValueError(f"{option('temperature')} must be 0 (greedy) or positive")
         if not 0 < self.top_p <= 1:
-            raise ValueError("--top-p must be in (0, 1]")
+            raise ValueError(f"{option('top_p')} must be in (0, 1]")
         if self.top_k < 0 or self.no_repeat_ngram < 0 or self.max_new_tokens < 0:
-            raise ValueError("--top-k, --no-repeat-ngram and --max-new-tokens cannot be negative")
+            raise ValueError(
+                f"{option('top_k')}, {option('no_repeat_ngram')} and {option('max_new_tokens')} cannot be negative"
+            )
         if self.repetition_penalty <= 0:
-            raise ValueError("--repetition-penalty must be positive")
+            raise ValueError(f"{option('repetition_penalty')} must be positive")
 
 
 def apply_repetition_penalty(logits: torch.Tensor, history: torch.Tensor, penalty: float) -> torch.Tensor:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
-from nlpkit.errors import NlpkitError
+from nlpkit.errors import NlpkitError, option
 
 
 def resolve_device(name: str = "auto"):
@@ -13,7 +13,7 @@ def resolve_device(name: str = "auto"):
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise NlpkitError("--device cuda: no CUDA device is available (use --device cpu or auto)")
+        raise NlpkitError(f"{option('device')} cuda: no CUDA device is available (use {option('device')} cpu or auto)")
     if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
         raise NlpkitError(f"unknown device {name!r}; use auto, cpu or cuda")
     return torch.device(name)

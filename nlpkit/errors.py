@@ -1,9 +1,25 @@
-"""The one exception type that means "the user gave us something we cannot use".
+"""The one exception type that means "the user gave us something we cannot use", and how
+messages name options.
 
-The CLI prints its message as a single line and exits 1; anything else is a bug and keeps its
-traceback.
+The CLI prints an NlpkitError's message as a single line and exits 1; anything else is a bug and
+keeps its traceback. Library code names options by their field names (`time_budget`); the CLI
+switches `option()` to flag spelling (`--time-budget`) once at start-up, so the same message reads
+right in Python and in a shell.
 """
+
+_FLAGS = False
 
 
 class NlpkitError(Exception):
     """A problem with the user's input, files or options, explained in one line."""
+
+
+def use_flags(on: bool = True) -> None:
+    """Name options as command-line flags in messages (called by the CLI)."""
+    global _FLAGS
+    _FLAGS = on
+
+
+def option(name: str) -> str:
+    """How a message names the option `name`: `max_len` in Python, `--max-len` in the CLI."""
+    return "--" + name.replace("_", "-") if _FLAGS else name

@@ -28,7 +28,7 @@ import torch
 
 from nlpkit import modelfile
 from nlpkit.device import autocast
-from nlpkit.errors import NlpkitError
+from nlpkit.errors import NlpkitError, option
 from nlpkit.schedule import Schedule
 
 
@@ -53,9 +53,9 @@ class TrainConfig:
         if self.optimizer not in ("adamw", "sgd"):
             raise ValueError(f"unknown optimizer {self.optimizer!r}; use adamw or sgd")
         if self.lr <= 0:
-            raise ValueError("--lr must be positive")
+            raise ValueError(f"{option('lr')} must be positive")
         if self.clip < 0:
-            raise ValueError("--clip must be 0 (off) or positive")
+            raise ValueError(f"{option('clip')} must be 0 (off) or positive")
 
     @property
     def epoch_limit(self) -> int:
@@ -335,7 +335,7 @@ class Trainer:
                         loss, n_tokens = task.loss(batch)
                     if not torch.isfinite(loss):
                         raise NlpkitError(
-                            f"training diverged at step {self.step} (loss is {loss.item()}); lower --lr or --clip"
+                            f"training diverged at step {self.step} (loss is {loss.item()}); lower {option('lr')} or {option('clip')}"
                         )
                     self.optimizer.zero_grad(set_to_none=True)
                     loss.backward()

@@ -1,6 +1,8 @@
-"""What every command group shares: the stderr console, option spellings, errors, output.
+"""What every command group shares: option spellings of the use commands, loading a model,
+running a training, reading input in chunks and writing results.
 
 Kept free of torch so that `--help` stays fast; library modules are imported inside commands.
+Training options are not here: they are declared once in nlpkit.options and the task modules.
 """
 
 from __future__ import annotations
@@ -11,42 +13,12 @@ from typing import Annotated
 
 import typer
 
+from nlpkit.console import console, info, warn  # noqa: F401 - the CLI's stderr, re-exported
 from nlpkit.errors import NlpkitError
-
-_console = None
-
-
-def console():
-    """Rich console on stderr: progress, tables and warnings never mix with results on stdout."""
-    global _console
-    if _console is None:
-        from rich.console import Console
-
-        _console = Console(stderr=True, highlight=False)
-    return _console
-
-
-def warn(message: str) -> None:
-    from rich.markup import escape
-
-    console().print(f"[yellow]warning:[/yellow] {escape(message)}", soft_wrap=True)
-
-
-def info(message: str, quiet: bool = False) -> None:
-    if not quiet:
-        console().print(message, soft_wrap=True)
 
 
 def fail(message: str) -> NlpkitError:
     return NlpkitError(message)
-
-
-def library_call(fn, *args, **kwargs):
-    """Turn a library ValueError (bad option values) into a one-line user error."""
-    try:
-        return fn(*args, **kwargs)
-    except ValueError as exc:
-        raise NlpkitError(str(exc)) from None
 
 
 class EncodingErrors(str, Enum):
@@ -60,160 +32,57 @@ class Device(str, Enum):
     cuda = "cuda"
 
 
-# Option spellings shared by every task (DESIGN.md section 1).
-EncoderOpt = Annotated[str, typer.Option("--encoder", help="rnn | lstm | gru | transformer.", rich_help_panel="Model")]
-LayersOpt = Annotated[int, typer.Option("--layers", min=1, help="Encoder layers.", rich_help_panel="Model")]
-HiddenOpt = Annotated[
-    int, typer.Option("--hidden", min=1, help="Hidden size (Transformer: model width).", rich_help_panel="Model")
-]
-EmbedOpt = Annotated[
-    int, typer.Option("--embed", min=0, help="Embedding size; 0 = same as --hidden.", rich_help_panel="Model")
-]
-DropoutOpt = Annotated[float, typer.Option("--dropout", min=0.0, max=0.95, help="Dropout.", rich_help_panel="Model")]
-HeadsOpt = Annotated[
-    int, typer.Option("--heads", min=1, help="Attention heads (Transformer).", rich_help_panel="Model")
-]
-PositionsOpt = Annotated[
-    str, typer.Option("--positions", help="sinusoidal | learned (Transformer).", rich_help_panel="Model")
-]
-TokenizerOpt = Annotated[
-    str, typer.Option("--tokenizer", help="char | word[:MAX] | bpe:SIZE | unigram:SIZE.", rich_help_panel="Model")
-]
-MinFreqOpt = Annotated[
-    int, typer.Option("--min-freq", min=1, help="Word tokenizer: drop rarer words to <unk>.", rich_help_panel="Model")
-]
-
-DatasetOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--dataset",
-        help="A `datasets` source: hub name, data folder or data file (.txt/.json/.jsonl/.csv/.tsv/.parquet).",
-        rich_help_panel="Data",
-    ),
-]
-DatasetConfigOpt = Annotated[
-    str | None, typer.Option("--dataset-config", help="The dataset's configuration name.", rich_help_panel="Data")
-]
-SplitOpt = Annotated[str, typer.Option("--split", help="Dataset split to train on.", rich_help_panel="Data")]
-ValidSplitOpt = Annotated[
-    str | None, typer.Option("--valid-split", help="Dataset split to validate on.", rich_help_panel="Data")
-]
-
-EpochsOpt = Annotated[
-    int,
-    typer.Option(
-        "--epochs",
-        min=0,
-        help="Epochs; 0 = 10, or unlimited under --max-steps/--time-budget.",
-        rich_help_panel="Training",
-    ),
-]
-MaxStepsOpt = Annotated[
-    int,
-    typer.Option(
-        "--max-steps", min=0, help="Stop after this many optimizer steps (0 = no limit).", rich_help_panel="Training"
-    ),
-]
-TimeBudgetOpt = Annotated[
-    str,
-    typer.Option(
-        "--time-budget",
-        help="Stop after this wall time, e.g. 90s, 10m, 1h (evaluation included); the schedule anneals to it.",
-        rich_help_panel="Training",
-    ),
-]
-BatchOpt = Annotated[int, typer.Option("--batch-size", min=1, help="Sequences per batch.", rich_help_panel="Training")]
-LrOpt = Annotated[
-    float,
-    typer.Option(
-        "--lr",
-        min=0.0,
-        help="Peak learning rate; 0 = the optimizer's default (AdamW 2e-3, SGD 20).",
-        rich_help_panel="Training",
-    ),
-]
-OptimizerOpt = Annotated[str, typer.Option("--optimizer", help="adamw | sgd.", rich_help_panel="Training")]
-ScheduleOpt = Annotated[
-    str,
-    typer.Option("--schedule", help="cosine | linear | constant | plateau (after warmup).", rich_help_panel="Training"),
-]
-WarmupOpt = Annotated[int, typer.Option("--warmup", min=0, help="Warmup steps.", rich_help_panel="Training")]
-WeightDecayOpt = Annotated[
-    float | None,
-    typer.Option(
-        "--weight-decay",
-        min=0.0,
-        help="Weight decay (default: 0.01 with AdamW, 0 with SGD).",
-        rich_help_panel="Training",
-    ),
-]
-ClipOpt = Annotated[
-    float,
-    typer.Option(
-        "--clip",
-        min=0.0,
-        help="Clip the global gradient norm to this (0 = off); the share of clipped steps is reported.",
-        rich_help_panel="Training",
-    ),
-]
-EvalEveryOpt = Annotated[
-    int,
-    typer.Option("--eval-every", min=0, help="Validate every N steps (0 = every epoch).", rich_help_panel="Training"),
-]
-PatienceOpt = Annotated[
-    int,
-    typer.Option(
-        "--patience",
-        min=0,
-        help="Stop after N validations without improvement (0 = never).",
-        rich_help_panel="Training",
-    ),
-]
-SeedOpt = Annotated[
-    int,
-    typer.Option(
-        "--seed", help="Random seed; CPU runs without --time-budget repeat exactly.", rich_help_panel="Training"
-    ),
+ModelArg = Annotated[str, typer.Argument(metavar="MODEL", help="A model file (.nlpk) of this task.")]
+InputsArg = Annotated[
+    list[str] | None, typer.Argument(help="Input files, one record a line ('-' or none: stdin).", show_default=False)
 ]
 DeviceOpt = Annotated[Device, typer.Option("--device", help="auto | cpu | cuda (bf16 autocast on CUDA).")]
-ResumeOpt = Annotated[
-    bool,
-    typer.Option(
-        "--resume",
-        help="Continue from OUT.ckpt: weights, optimizer, schedule, RNG and data position.",
-        rich_help_panel="Training",
-    ),
-]
-MetricsOutOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--metrics-out", help="Also write the training metrics to this JSON file.", rich_help_panel="Training"
-    ),
-]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
 EncodingErrorsOpt = Annotated[
     EncodingErrors,
     typer.Option("--encoding-errors", help="strict: invalid UTF-8 is an error; replace: substitute U+FFFD."),
 ]
+BatchTokensOpt = Annotated[int, typer.Option("--batch-tokens", min=1, help="Tokens per batch (memory vs speed).")]
+ChunkLinesOpt = Annotated[
+    int, typer.Option("--chunk-lines", min=1, help="Lines read, sorted by length and processed at a time.")
+]
 
 
-def parse_budget(text: str) -> float:
-    if not text:
-        return 0.0
-    from nlpkit.training import parse_duration
+def train(task: str, values: dict):
+    """Run a `train` command: the task's options from the recipe and flags, then the lifecycle."""
+    from nlpkit import tasks
+    from nlpkit.tasks.lifecycle import train as run
 
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise NlpkitError(f"--time-budget: {exc}") from None
+    cls = tasks.get(task)
+    return run(cls, cls.Options.create(values))
 
 
-class Output:
-    """Line-oriented stdout that flushes per chunk, so `| head` and pipelines see results early."""
+def load(path: str, task: str, device: Device):
+    """The model file at `path`, refused unless it holds a model of `task`."""
+    from nlpkit import tasks
+    from nlpkit.device import resolve_device
+    from nlpkit.modelfile import load as read
 
-    def __init__(self):
-        self.stream = sys.stdout
+    cls = tasks.get(task)
+    return cls.from_file(read(path, task=cls.file_task), resolve_device(device.value))
 
-    def write_lines(self, lines) -> None:
-        self.stream.write("".join(f"{line}\n" for line in lines))
-        self.stream.flush()
+
+def input_lines(inputs: list[str] | None, encoding_errors: EncodingErrors):
+    """Every line of the input files ('-' or none: stdin), in order."""
+    from nlpkit.data.readers import iter_lines
+
+    for path in inputs or ["-"]:
+        yield from iter_lines(path, encoding_errors.value)
+
+
+def input_chunks(inputs: list[str] | None, size: int, encoding_errors: EncodingErrors):
+    """The input lines a bounded chunk at a time, so memory stays flat on any input size."""
+    from nlpkit.tasks.base import chunks
+
+    return chunks(input_lines(inputs, encoding_errors), size)
+
+
+def write_lines(lines) -> None:
+    """Results to stdout, flushed per chunk, so `| head` and pipelines see them early."""
+    sys.stdout.write("".join(f"{line}\n" for line in lines))
+    sys.stdout.flush()

@@ -1,4 +1,4 @@
-"""`nlpkit generate MODEL`: sample text from a language model."""
+"""`nlpkit generate MODEL`: sample text from a language model (nlpkit.tasks.lm)."""
 
 from __future__ import annotations
 
@@ -55,14 +55,7 @@ def generate(
     """Generate text from a language model: one completion (or --num-samples) per prompt."""
     import torch
 
-    from nlpkit.data import readers
-    from nlpkit.decoding import SamplingConfig
-    from nlpkit.device import resolve_device
-    from nlpkit.modelfile import load
-    from nlpkit.tasks import language_model as lm
-
-    sampling = c.library_call(
-        SamplingConfig,
+    sampling = dict(
         max_new_tokens=max_new_tokens,
         temperature=temperature,
         top_k=top_k,
@@ -70,32 +63,32 @@ def generate(
         repetition_penalty=repetition_penalty,
         no_repeat_ngram=no_repeat_ngram,
     )
-    dev = resolve_device(device.value)
-    model, tok = lm.from_modelfile(load(model_path, task=lm.TASK), dev)
-    generator = torch.Generator(device=dev)
+    from nlpkit.tasks.lm import sampling_config
+
+    sampling_config(**sampling)  # bad sampling options fail before the model is read
+    model = c.load(model_path, "lm", device)
+    generator = torch.Generator(device=model.device)
     generator.manual_seed(seed if seed is not None else torch.seed())
     if prompt is not None:
         prompts = iter([prompt])
     elif sys.stdin.isatty():
         prompts = iter([""])
     else:
-        prompts = readers.iter_lines("-", encoding_errors.value)
+        prompts = c.input_lines(None, encoding_errors)
     stream = fmt is GenFormat.text and num_samples == 1 and sys.stdout.isatty()
     warned = False
     for text in prompts:
-        ids, cut = lm.prompt_ids(model, tok, text)
+        read, cut = model.prompt_cut(text)
         if cut and not warned:
             c.warn(
-                f"prompt of {len(ids) + cut - 1} tokens is longer than the model's context of "
-                f"{model.config.context}: only its last {len(ids) - 1} tokens are read"
+                f"prompt of {read + cut} tokens is longer than the model's context of "
+                f"{model.model.config.context}: only its last {read} tokens are read"
             )
             warned = True
-        on_token = _streamer(tok, text) if stream else None
-        completions = lm.generate(
-            model,
-            tok,
+        on_token = _streamer(model.tokenizer, text) if stream else None
+        completions = model.generate(
             text,
-            sampling,
+            **sampling,
             num_samples=num_samples,
             use_cache=not no_cache,
             stop=tuple(stop or ()),

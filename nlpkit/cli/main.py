@@ -13,7 +13,7 @@ import typer
 
 from nlpkit import __version__
 from nlpkit.cli import demo, diagnose, generate, info, lm, ner, sentiment, translate
-from nlpkit.errors import NlpkitError
+from nlpkit.errors import NlpkitError, use_flags
 
 app = typer.Typer(
     name="nlpkit",
@@ -58,12 +58,13 @@ def _quiet_broken_pipe() -> None:
 
 
 def main() -> None:
+    use_flags()  # library messages name options as flags: --max-len, not max_len
     try:
         app()
     except NlpkitError as exc:
         from rich.markup import escape
 
-        from nlpkit.cli.common import console
+        from nlpkit.console import console
 
         console().print(f"[bold red]error:[/bold red] {escape(str(exc))}", soft_wrap=True)
         sys.exit(1)

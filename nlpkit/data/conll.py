@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nlpkit.data.readers import display_name, iter_json_objects, iter_lines, load_dataset
-from nlpkit.errors import NlpkitError
+from nlpkit.errors import NlpkitError, option
 from nlpkit.text.words import split_words
 
 
@@ -127,7 +127,7 @@ def dataset_sentences(
         if col not in data.column_names:
             raise NlpkitError(
                 f"dataset {source!r} has no column {col!r}; columns: {', '.join(data.column_names)} "
-                "(see --token-column/--tag-column)"
+                f"(see {option('token_column')}/{option('tag_column')})"
             )
     feature = data.features.get(tag_column)
     names = getattr(getattr(feature, "feature", None), "names", None)

@@ -20,7 +20,7 @@ from nlpkit.data.readers import (
     iter_lines,
     load_dataset,
 )
-from nlpkit.errors import NlpkitError
+from nlpkit.errors import NlpkitError, option
 
 FORMATS = ("auto", "tsv", "csv", "label-first", "fasttext", "jsonl")
 FASTTEXT_PREFIX = "__label__"
@@ -108,7 +108,7 @@ def read_labeled(
 
 def _bad(out: Labeled, skip_bad: bool, message: str) -> None:
     if not skip_bad:
-        raise NlpkitError(f"{message} (or pass --skip-bad to skip such rows)")
+        raise NlpkitError(f"{message} (or pass {option('skip_bad')} to skip such rows)")
     out.skipped += 1
 
 
@@ -183,7 +183,7 @@ def _read_table(path, fmt, columns, out, skip_bad, errors) -> None:
     if columns.numbered:
         text_i, label_i = int(columns.text) - 1, int(columns.label) - 1
         if min(text_i, label_i) < 0:
-            raise NlpkitError("--text-column/--label-column numbers start at 1")
+            raise NlpkitError(f"{option('text_column')}/{option('label_column')} numbers start at 1")
     else:
         header = next(reader, None)
         if header is None:
@@ -193,7 +193,7 @@ def _read_table(path, fmt, columns, out, skip_bad, errors) -> None:
         if missing:
             raise NlpkitError(
                 f"{name}:1: no column {missing[0]!r} in the header ({', '.join(header)}); "
-                "name the columns with --text-column/--label-column, or give their numbers for a file without a header"
+                f"name the columns with {option('text_column')}/{option('label_column')}, or give their numbers for a file without a header"
             )
         text_i, label_i = header.index(columns.text), header.index(columns.label)
     need = max(text_i, label_i) + 1
@@ -221,7 +221,7 @@ def dataset_labeled(
         if col not in data.column_names:
             raise NlpkitError(
                 f"dataset {source!r} has no column {col!r}; columns: {', '.join(data.column_names)} "
-                "(see --text-column/--label-column)"
+                f"(see {option('text_column')}/{option('label_column')})"
             )
     feature = data.features.get(columns.label)
     names = getattr(feature, "names", None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nlpkit.data.readers import display_name, iter_json_objects, iter_lines, load_dataset
-from nlpkit.errors import NlpkitError
+from nlpkit.errors import NlpkitError, option
 
 
 @dataclass
@@ -35,14 +35,18 @@ class Fields:
             pair = record["translation"]
             if not (self.src_lang and self.tgt_lang):
                 langs = ", ".join(sorted(pair))
-                raise NlpkitError(f"{where}: translation record ({langs}): give --src-lang and --tgt-lang")
+                raise NlpkitError(
+                    f"{where}: translation record ({langs}): give {option('src_lang')} and {option('tgt_lang')}"
+                )
             names, source = (self.src_lang, self.tgt_lang), pair
         else:
             names, source = (self.src_field, self.tgt_field), record
         values = []
         for name in names:
             if name not in source:
-                raise NlpkitError(f"{where}: no field {name!r} (see --src-field/--tgt-field or --src-lang/--tgt-lang)")
+                raise NlpkitError(
+                    f"{where}: no field {name!r} (see {option('src_field')}/{option('tgt_field')} or {option('src_lang')}/{option('tgt_lang')})"
+                )
             value = source[name]
             if not isinstance(value, str):
                 raise NlpkitError(f"{where}: field {name!r} is not text")

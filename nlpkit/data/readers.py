@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from nlpkit.errors import NlpkitError
+from nlpkit.errors import NlpkitError, option
 
 STDIN = "-"
 
@@ -37,7 +37,7 @@ def _decode(raw: bytes, name: str, offset: int, line_no: int, errors: str) -> st
     except UnicodeDecodeError as exc:
         raise NlpkitError(
             f"{name}:{line_no}: invalid UTF-8 at byte offset {offset + exc.start} "
-            "(use --encoding-errors replace to substitute U+FFFD)"
+            f"(use {option('encoding_errors')} replace to substitute U+FFFD)"
         ) from None
 
 
@@ -87,9 +87,9 @@ def iter_json_objects(path: str, encoding_errors: str = "strict", expected: str 
 
 
 def read_jsonl_texts(path: str, field: str, encoding_errors: str = "strict") -> Iterator[str]:
-    for where, record in iter_json_objects(path, encoding_errors, f"a field {field!r} (see --text-field)"):
+    for where, record in iter_json_objects(path, encoding_errors, f"a field {field!r} (see {option('text_field')})"):
         if field not in record:
-            raise NlpkitError(f"{where}: record has no field {field!r} (see --text-field)")
+            raise NlpkitError(f"{where}: record has no field {field!r} (see {option('text_field')})")
         value = record[field]
         if not isinstance(value, str):
             raise NlpkitError(f"{where}: field {field!r} is not a string")
@@ -111,7 +111,7 @@ def load_dataset(source: str, split: str, config: str | None = None):
     try:
         import datasets
     except ImportError:  # pragma: no cover - a declared dependency
-        raise NlpkitError("--dataset needs the 'datasets' package: pip install datasets") from None
+        raise NlpkitError(f"{option('dataset')} needs the 'datasets' package: pip install datasets") from None
     datasets.logging.set_verbosity_error()
     datasets.disable_progress_bars()
     path = Path(source)
@@ -135,7 +135,7 @@ def dataset_texts(source: str, split: str, field: str, config: str | None = None
     data = load_dataset(source, split, config)
     if field not in data.column_names:
         raise NlpkitError(
-            f"dataset {source!r} has no column {field!r}; columns: {', '.join(data.column_names)} (see --text-field)"
+            f"dataset {source!r} has no column {field!r}; columns: {', '.join(data.column_names)} (see {option('text_field')})"
         )
     for row, value in enumerate(data[field]):
         if not isinstance(value, str):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+from nlpkit.errors import option
+
 RECURRENT_KINDS = ("rnn", "lstm", "gru")
 ENCODER_KINDS = (*RECURRENT_KINDS, "transformer")
 
@@ -29,7 +31,7 @@ class EncoderConfig:
             raise ValueError("an encoder needs at least one layer and a positive hidden size")
         if self.kind == "transformer":
             if self.bidirectional:
-                raise ValueError("--bidirectional applies to recurrent encoders only")
+                raise ValueError(f"{option('bidirectional')} applies to recurrent encoders only")
             if self.hidden_size % self.heads:
                 raise ValueError(f"hidden size {self.hidden_size} is not divisible by {self.heads} heads")
             if self.positions not in ("sinusoidal", "learned"):

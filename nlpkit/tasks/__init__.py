@@ -1,1 +1,32 @@
-"""One module per task: its model head, loss, metrics and predict step."""
+"""The tasks, and the one registry that maps their names to their classes.
+
+Each task has a model module (the nn.Module, its loss, batching and training adapter:
+language_model.py, classifier.py, tagger.py, seq2seq.py + translation.py) and a task module (its
+options, data reading, model building and the loaded-model API: lm.py, sentiment.py, ner.py,
+translate.py) implementing nlpkit.tasks.base.Task. Adding a task means a task module, a thin CLI
+module and a line here.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from nlpkit.errors import NlpkitError
+
+# task name -> "module:Class"; the model-file task names ("classifier", ...) map here too.
+REGISTRY = {
+    "lm": "nlpkit.tasks.lm:LanguageModelTask",
+    "sentiment": "nlpkit.tasks.sentiment:SentimentTask",
+    "ner": "nlpkit.tasks.ner:NERTask",
+    "translate": "nlpkit.tasks.translate:TranslationTask",
+}
+FILE_TASKS = {"lm": "lm", "classifier": "sentiment", "tagger": "ner", "translation": "translate"}
+
+
+def get(name: str):
+    """The Task class of a task name ("ner") or of a model file's task ("tagger")."""
+    key = FILE_TASKS.get(name, name)
+    if key not in REGISTRY:
+        raise NlpkitError(f"unknown task {name!r}; the tasks are {', '.join(REGISTRY)}")
+    module, cls = REGISTRY[key].split(":")
+    return getattr(importlib.import_module(module), cls)

@@ -17,6 +17,7 @@ from torch import nn
 from nlpkit.data.streams import batchify, window_count, windows
 from nlpkit.encoders import EncoderConfig, build_encoder
 from nlpkit.encoders.state import detach_state
+from nlpkit.errors import option
 from nlpkit.losses import linear_cross_entropy
 from nlpkit.text.tokenizers import BOS_ID, EOS_ID, PAD_ID
 
@@ -45,7 +46,7 @@ class LanguageModel(nn.Module):
     def __init__(self, config: LMConfig):
         super().__init__()
         if config.encoder.bidirectional:
-            raise ValueError("a language model reads left to right: --bidirectional does not apply")
+            raise ValueError(f"a language model reads left to right: {option('bidirectional')} does not apply")
         self.config = config
         self.embedding = nn.Embedding(config.vocab_size, config.embed_size)
         self.encoder = build_encoder(config.encoder)
@@ -103,7 +104,7 @@ def build_model(config: LMConfig) -> LanguageModel:
     cutoffs = config.adaptive_cutoffs
     if cutoffs:
         if config.tie_weights:
-            raise ValueError("--tie-weights does not combine with --adaptive-softmax")
+            raise ValueError(f"{option('tie_weights')} does not combine with {option('adaptive_softmax')}")
         if cutoffs != sorted(set(cutoffs)) or cutoffs[0] < 1 or cutoffs[-1] >= config.vocab_size - 1:
             raise ValueError(
                 f"adaptive softmax cutoffs must increase and stay below the vocabulary size "

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nlpkit.encoders import EncoderConfig, build_encoder
+from nlpkit.errors import option
 from nlpkit.text.tokenizers import BOS_ID, PAD_ID
 
 TASK = "translation"
@@ -40,7 +41,7 @@ class Seq2SeqConfig:
 
     def __post_init__(self) -> None:
         if self.attention not in ATTENTIONS:
-            raise ValueError(f"unknown --attention {self.attention!r}; use {', '.join(ATTENTIONS)}")
+            raise ValueError(f"unknown {option('attention')} {self.attention!r}; use {', '.join(ATTENTIONS)}")
         if self.encoder.kind == "rnn":
             raise ValueError("translation encoders are gru, lstm or transformer")
         if self.shared_vocab and self.src_vocab != self.tgt_vocab:

@@ -16,6 +16,7 @@ from torch import nn
 from nlpkit.crf import CRF, constraint_scores, viterbi
 from nlpkit.data.batching import length_batches, pad, token_budget_groups
 from nlpkit.encoders import EncoderConfig, build_encoder
+from nlpkit.errors import option
 from nlpkit.text.schemes import allowed_transitions
 from nlpkit.text.tokenizers import PAD_ID, UNK_ID
 
@@ -42,7 +43,7 @@ class TaggerConfig:
 
     def __post_init__(self) -> None:
         if self.char_features not in CHAR_FEATURES:
-            raise ValueError(f"unknown --char-features {self.char_features!r}; use cnn, lstm or none")
+            raise ValueError(f"unknown {option('char_features')} {self.char_features!r}; use cnn, lstm or none")
 
     def to_dict(self) -> dict:
         return {**asdict(self), "encoder": self.encoder.to_dict()}

@@ -11,6 +11,7 @@ import torch
 
 from nlpkit.data.batching import pad, shuffled_token_batches, token_budget_groups
 from nlpkit.decoding import Hypothesis, beam_search, greedy_search
+from nlpkit.errors import option
 from nlpkit.tasks.seq2seq import TASK, Seq2Seq, Seq2SeqConfig  # noqa: F401 - TASK is part of the API
 from nlpkit.text.tokenizers import BOS_ID, EOS_ID, PAD_ID
 
@@ -69,7 +70,7 @@ class SearchConfig:
 
     def __post_init__(self) -> None:
         if self.n_best > self.beam:
-            raise ValueError(f"--n-best {self.n_best} cannot exceed --beam {self.beam}")
+            raise ValueError(f"{option('n_best')} {self.n_best} cannot exceed {option('beam')} {self.beam}")
 
 
 @dataclass

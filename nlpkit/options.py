@@ -1,0 +1,278 @@
+"""Training options, declared once: the Python API takes them as keyword arguments, recipe files
+as TOML keys, and the CLI turns them into flags (nlpkit.cli.options).
+
+Each option is a dataclass field made with `opt()`, whose metadata carries its help text, help
+panel, bounds, choices and flag aliases. `TrainOptions` holds the options every task shares; a
+task subclasses it with its own fields and its own defaults (`same()` re-declares a shared option
+with another default). Kept free of torch so that `nlpkit --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+import types
+import typing
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from pathlib import Path
+
+from nlpkit.encoders.config import ENCODER_KINDS
+from nlpkit.errors import NlpkitError, option
+
+# Options that say where and how a run happens rather than what is trained: accepted in recipe
+# files, left out of the recipe a model file records.
+RUN_OPTIONS = ("out", "resume", "quiet", "metrics_out", "device")
+
+
+def opt(default, help: str, *, panel: str = "", flags: tuple[str, ...] = (), **meta):
+    """A declared option. meta: min, max, choices, metavar, argument (positional in the CLI),
+    show_default."""
+    kwargs = {"default_factory": default} if callable(default) else {"default": default}
+    return field(metadata={"help": help, "panel": panel, "flags": flags, **meta}, **kwargs)
+
+
+def same(name: str, default, cls: type | None = None):
+    """Re-declare a shared option of ModelOptions (or `cls`) with another default."""
+    base = {f.name: f for f in fields(cls or ModelOptions)}[name]
+    kwargs = {"default_factory": default} if callable(default) else {"default": default}
+    return field(metadata=base.metadata, **kwargs)
+
+
+def _kind(annotation) -> tuple[type, bool]:
+    """(base type, optional) of a field's annotation: int, float, bool, str or list."""
+    optional = False
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        optional, annotation = True, args[0]
+    if typing.get_origin(annotation) is list:
+        return list, optional
+    return annotation, optional
+
+
+def _coerce(name: str, value, annotation, meta: dict):
+    kind, optional = _kind(annotation)
+    if value is None:
+        if optional:
+            return None
+        raise NlpkitError(f"{option(name)}: needs a value")
+    if isinstance(value, Path):
+        value = str(value)
+    if kind is list:
+        if isinstance(value, str | Path):
+            value = [value]
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str | Path) for v in value):
+            raise NlpkitError(f"{option(name)}: expected a file name or a list of them, got {value!r}")
+        return [str(v) for v in value]
+    ok = {
+        bool: isinstance(value, bool),
+        int: isinstance(value, int) and not isinstance(value, bool),
+        float: isinstance(value, int | float) and not isinstance(value, bool),
+        str: isinstance(value, str),
+    }[kind]
+    if not ok:
+        raise NlpkitError(f"{option(name)}: expected {kind.__name__}, got {value!r}")
+    value = float(value) if kind is float else value
+    choices = meta.get("choices")
+    if choices and value not in choices:
+        raise NlpkitError(f"{option(name)}: {value!r} is not one of {', '.join(map(str, choices))}")
+    if meta.get("min") is not None and value < meta["min"]:
+        raise NlpkitError(f"{option(name)}: {value} is below the smallest allowed value, {meta['min']}")
+    if meta.get("max") is not None and value > meta["max"]:
+        raise NlpkitError(f"{option(name)}: {value} is above the largest allowed value, {meta['max']}")
+    return value
+
+
+@dataclass
+class Options:
+    """Base of every option set: checked construction from a mapping, and its recipe."""
+
+    HIDDEN: typing.ClassVar[tuple[str, ...]] = ()  # inherited options this set does not offer
+
+    @classmethod
+    def declared(cls) -> list:
+        """The fields this option set offers, in declaration order."""
+        return [f for f in fields(cls) if f.name not in cls.HIDDEN]
+
+    @classmethod
+    def hints(cls) -> dict:
+        return typing.get_type_hints(cls)
+
+    @classmethod
+    def create(cls, values: dict, where: str = ""):
+        """Options from keyword arguments or recipe keys (dashes or underscores), each checked
+        against its declaration; an unknown key is an error naming the closest option."""
+        by_name = {f.name: f for f in cls.declared()}
+        hints = cls.hints()
+        prefix = f"{where}: " if where else ""
+        checked = {}
+        for key, value in values.items():
+            name = key.replace("-", "_")
+            if name not in by_name:
+                close = difflib.get_close_matches(name, list(by_name), n=1)
+                hint = f"; did you mean {option(close[0])}?" if close else ""
+                raise NlpkitError(f"{prefix}unknown option {key!r}{hint}")
+            try:
+                checked[name] = _coerce(name, value, hints[name], dict(by_name[name].metadata))
+            except NlpkitError as exc:
+                raise NlpkitError(f"{prefix}{exc}") from None
+        return cls(**checked)
+
+    def recipe(self) -> dict:
+        """The options that define the run (not where its output goes), for `info --recipe`."""
+        offered = {f.name for f in self.declared()}
+        return {k: v for k, v in asdict(self).items() if k in offered and k not in RUN_OPTIONS and v is not None}
+
+    @classmethod
+    def defaults(cls) -> dict:
+        out = {}
+        for f in fields(cls):
+            if f.default is not MISSING:
+                out[f.name] = f.default
+            elif f.default_factory is not MISSING:
+                out[f.name] = f.default_factory()
+        return out
+
+
+def read_recipe(path: str) -> dict:
+    """The options in a TOML recipe file: top-level keys, or one [train] table."""
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise NlpkitError(f"{path}: no such recipe file") from None
+    except OSError as exc:
+        raise NlpkitError(f"{path}: cannot read the recipe ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise NlpkitError(f"{path}: not a valid TOML recipe ({exc})") from None
+    if set(data) == {"train"} and isinstance(data["train"], dict):
+        data = data["train"]
+    return data
+
+
+def to_toml(values: dict) -> str:
+    """A flat TOML document of option values (strings, numbers, booleans and lists of them)."""
+    import json
+
+    def literal(value) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int | float):
+            return repr(value)
+        if isinstance(value, list):
+            return "[" + ", ".join(literal(v) for v in value) + "]"
+        return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+    return "".join(f"{key} = {literal(value)}\n" for key, value in values.items())
+
+
+@dataclass
+class TrainOptions(Options):
+    """What every `train` command and `nlpkit.train()` accept, whatever the task."""
+
+    BATCH: typing.ClassVar[str] = "batch_size"  # the option that sizes batches (the data position counts them)
+
+    train: list[str] = opt(
+        list, "Training files ('-' for stdin); or use `dataset`.", argument=True, panel="Data", metavar="FILES"
+    )
+    out: str = opt("model.nlpk", "Model file to write.", flags=("--out", "-o"))
+    valid: list[str] | None = opt(None, "Validation file(s).", panel="Data")
+    dataset: str | None = opt(
+        None,
+        "A 'datasets' source: hub name, data folder or data file (.txt/.json/.jsonl/.csv/.tsv/.parquet).",
+        panel="Data",
+    )
+    dataset_config: str | None = opt(None, "The dataset's configuration name.", panel="Data")
+    split: str = opt("train", "Dataset split to train on.", panel="Data")
+    valid_split: str | None = opt(None, "Dataset split to validate on.", panel="Data")
+    encoding_errors: str = opt(
+        "strict", "strict: invalid UTF-8 is an error; replace: substitute U+FFFD.", choices=("strict", "replace")
+    )
+    epochs: int = opt(0, "Epochs; 0 = 10, or unlimited under `max_steps`/`time_budget`.", panel="Training", min=0)
+    max_steps: int = opt(0, "Stop after this many optimizer steps (0 = no limit).", panel="Training", min=0)
+    time_budget: str = opt(
+        "",
+        "Stop after this wall time, e.g. 90s, 10m, 1h (evaluation included); the schedule anneals to it.",
+        panel="Training",
+    )
+    batch_size: int = opt(32, "Sequences per batch.", panel="Training", min=1)
+    lr: float = opt(0.0, "Peak learning rate; 0 = the task's default (AdamW 2e-3, SGD 20).", panel="Training", min=0.0)
+    optimizer: str = opt("adamw", "adamw | sgd.", panel="Training", choices=("adamw", "sgd"))
+    schedule: str = opt(
+        "cosine",
+        "cosine | linear | constant | plateau (after warmup).",
+        panel="Training",
+        choices=("cosine", "linear", "constant", "plateau"),
+    )
+    warmup: int = opt(0, "Warmup steps.", panel="Training", min=0)
+    weight_decay: float | None = opt(
+        None, "Weight decay (default: 0.01 with AdamW, 0 with SGD).", panel="Training", min=0.0
+    )
+    clip: float = opt(
+        1.0,
+        "Clip the global gradient norm to this (0 = off); the share of clipped steps is reported.",
+        panel="Training",
+        min=0.0,
+    )
+    eval_every: int = opt(0, "Validate every N steps (0 = every epoch).", panel="Training", min=0)
+    patience: int = opt(0, "Stop after N validations without improvement (0 = never).", panel="Training", min=0)
+    seed: int = opt(0, "Random seed; CPU runs without `time_budget` repeat exactly.", panel="Training")
+    device: str = opt("auto", "auto | cpu | cuda (bf16 autocast on CUDA).", choices=("auto", "cpu", "cuda"))
+    resume: bool = opt(
+        False, "Continue from OUT.ckpt: weights, optimizer, schedule, RNG and data position.", panel="Training"
+    )
+    metrics_out: str | None = opt(None, "Also write the training metrics to this JSON file.", panel="Training")
+    quiet: bool = opt(False, "No progress or summary on stderr.", flags=("--quiet", "-q"))
+
+    @property
+    def batch(self) -> int:
+        return getattr(self, self.BATCH)
+
+    @batch.setter
+    def batch(self, value: int) -> None:
+        setattr(self, self.BATCH, value)
+
+    def default_lr(self) -> float:
+        """The learning rate when lr is 0: each task may choose its own."""
+        return 20.0 if self.optimizer == "sgd" else 2e-3
+
+    def train_config(self):
+        """The training engine's config (nlpkit.training.TrainConfig) from these options."""
+        from nlpkit.training import TrainConfig, parse_duration
+
+        try:
+            budget = parse_duration(self.time_budget) if self.time_budget else 0.0
+        except ValueError as exc:
+            raise NlpkitError(f"{option('time_budget')}: {exc}") from None
+        weight_decay = self.weight_decay
+        if weight_decay is None:
+            weight_decay = 0.0 if self.optimizer == "sgd" else 0.01
+        return TrainConfig(
+            optimizer=self.optimizer,
+            lr=self.lr or self.default_lr(),
+            weight_decay=weight_decay,
+            schedule=self.schedule,
+            warmup=self.warmup,
+            clip=self.clip,
+            epochs=self.epochs,
+            max_steps=self.max_steps,
+            time_budget=budget,
+            eval_every=self.eval_every,
+            patience=self.patience,
+            seed=self.seed,
+        )
+
+
+@dataclass
+class ModelOptions(TrainOptions):
+    """The encoder options every task shares (defaults differ per task)."""
+
+    encoder: str = opt("lstm", " | ".join(ENCODER_KINDS) + ".", panel="Model")
+    layers: int = opt(2, "Encoder layers.", panel="Model", min=1)
+    hidden: int = opt(256, "Hidden size (Transformer: model width).", panel="Model", min=1)
+    embed: int = opt(0, "Embedding size; 0 = same as `hidden`.", panel="Model", min=0)
+    dropout: float = opt(0.1, "Dropout.", panel="Model", min=0.0, max=0.95)
+    heads: int = opt(4, "Attention heads (Transformer).", panel="Model", min=1)
+    positions: str = opt(
+        "learned", "sinusoidal | learned (Transformer).", panel="Model", choices=("sinusoidal", "learned")
+    )
+    min_freq: int = opt(1, "Word tokenizer: drop rarer words to <unk>.", panel="Model", min=1)

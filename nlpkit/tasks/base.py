@@ -1,0 +1,154 @@
+"""The task contract: what every task implements, and the loaded-model object users hold.
+
+A task is one class. Its class side trains (read the data, build a new model from it, or take one
+back from a checkpoint); its instances are trained models: `nlpkit.load(path)` returns one, and
+`predict`, `evaluate` and `save` work on it. nlpkit.tasks.lifecycle runs the training of every
+task through these methods, and nlpkit.training's Trainer drives the training adapter that
+`training()` returns.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from typing import Any, ClassVar, Protocol
+
+from nlpkit.options import TrainOptions
+
+
+class TrainingAdapter(Protocol):
+    """What a task hands the training engine (nlpkit.training.Trainer). Optional hooks:
+    carry_state() / restore_carry(tensors) for state carried between batches (BPTT),
+    param_groups() for layer-wise rates, before_step(progress) for gradual unfreezing."""
+
+    model: Any
+    metric: str  # the validation metric that picks the kept model
+    higher_is_better: bool
+
+    def steps_per_epoch(self) -> int: ...
+    def batches(self, epoch: int, start: int) -> Iterator: ...
+    def loss(self, batch) -> tuple[Any, int]: ...  # (mean loss tensor, tokens in the batch)
+    def evaluate(self) -> dict: ...  # validation metrics, {} without validation data
+
+
+class Task(ABC):
+    """A trained model of one task, and the recipe for training one."""
+
+    name: ClassVar[str]  # the task's name in the registry and the CLI group: "ner"
+    file_task: ClassVar[str]  # the task a model file records: "tagger"
+    Options: ClassVar[type[TrainOptions]]  # its training options
+    title: ClassVar[str]  # what the training summary is called: "tagger training"
+
+    def __init__(self, model, tokenizer, meta: dict | None = None, device=None):
+        self.model = model  # the torch module, in eval mode
+        self.tokenizer = tokenizer
+        self.meta = meta or {}  # the model file's metadata: data, metrics, recipe, versions
+        self.device = device if device is not None else next(model.parameters()).device
+        self.result = None  # the TrainResult, on a model that was just trained
+
+    # ----- training: the class side ---------------------------------------------------------
+    @classmethod
+    @abstractmethod
+    def read_data(cls, options) -> Any:
+        """The training and validation data the options name, read and checked."""
+
+    @classmethod
+    @abstractmethod
+    def build(cls, options, data) -> Task:
+        """A new, untrained model (tokenizer included) sized for `data`."""
+
+    @classmethod
+    def resume(cls, saved, options) -> Task:
+        """The model of a checkpoint being resumed; options the data position depends on (the
+        batch size) are taken from the checkpoint."""
+        task = cls.from_file(saved)
+        task.model.train()
+        options.batch = saved.meta.get("batch_size", options.batch)
+        return task
+
+    @abstractmethod
+    def training(self, data, options) -> TrainingAdapter:
+        """The training adapter over `data` (the model is already on self.device)."""
+
+    def extra_meta(self) -> dict:
+        """What this task's model files record beyond the model, tokenizer and training run."""
+        return {}
+
+    def describe(self, data, adapter) -> str:
+        """One line on what is about to be trained."""
+        params = sum(p.numel() for p in {id(p): p for p in self.model.parameters()}.values())
+        return f"training {self.model.config.encoder.kind} {self.name} model: {params:,} parameters"
+
+    def summary(self, result) -> list[tuple[str, str]]:
+        """Task rows added to the training summary."""
+        return []
+
+    @staticmethod
+    def data_fingerprint(data) -> dict:
+        return data.fingerprint
+
+    # ----- model files -------------------------------------------------------------------------
+    @classmethod
+    @abstractmethod
+    def from_file(cls, saved, device=None) -> Task:
+        """The model stored in a loaded model file (nlpkit.modelfile.ModelFile)."""
+
+    @abstractmethod
+    def to_file(self, meta: dict):
+        """A ModelFile of this model with `meta` added."""
+
+    def save(self, path) -> None:
+        from nlpkit.modelfile import save
+
+        save(path, self.to_file(self.meta))
+
+    @property
+    def recipe(self) -> dict:
+        """The options this model was trained with (empty for files from before recipes)."""
+        return dict(self.meta.get("recipe", {}))
+
+    @property
+    def metrics(self) -> dict:
+        return self.meta.get("metrics", {})
+
+    # ----- use -----------------------------------------------------------------------------------
+    @abstractmethod
+    def predict(self, items: Iterable, **options) -> Iterator:
+        """One result per item, lazily, in input order; batched by length inside."""
+
+    @abstractmethod
+    def evaluate(self, data, **options) -> dict:
+        """The metrics `nlpkit <task> eval --format json` prints, on files or records."""
+
+    def __repr__(self) -> str:
+        return f"<nlpkit {self.name} model: {self.model.config.encoder.kind} encoder on {self.device}>"
+
+
+def checked(fn, *args, **kwargs):
+    """Call fn, turning a ValueError (an impossible option value) into a one-line user error."""
+    from nlpkit.errors import NlpkitError
+
+    try:
+        return fn(*args, **kwargs)
+    except ValueError as exc:
+        raise NlpkitError(str(exc)) from None
+
+
+def chunks(items: Iterable, size: int) -> Iterator[list]:
+    """Lists of up to `size` items, so that any iterable is read a bounded piece at a time."""
+    import itertools
+
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def as_paths(data) -> list[str] | None:
+    """A file name or a list of file names as a list of strings; None for in-memory records."""
+    from pathlib import Path
+
+    if isinstance(data, str | Path):
+        return [str(data)]
+    if isinstance(data, list | tuple) and data and all(isinstance(d, str | Path) for d in data):
+        return [str(d) for d in data]
+    return None

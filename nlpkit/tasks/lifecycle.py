@@ -1,0 +1,126 @@
+"""The one training lifecycle every task goes through:
+
+    options -> data -> tokenizer and model (new, or the checkpoint's with resume) -> trainer
+    -> fit -> save the model file (metrics, data fingerprint, recipe) -> summary
+
+The task supplies the steps that differ (nlpkit.tasks.base.Task); everything else is here once.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from nlpkit.console import console, info, table
+from nlpkit.errors import NlpkitError, option
+
+
+def checkpoint_path(out: str) -> Path:
+    return Path(out + ".ckpt")
+
+
+def train(task_cls, options):
+    """Train a model of `task_cls` with `options` (its Options), write it to options.out and
+    return it (a Task, with .result holding the run's TrainResult)."""
+    import torch
+
+    from nlpkit.device import resolve_device
+    from nlpkit.modelfile import load, save, versions
+    from nlpkit.training import Trainer
+
+    config = _train_config(options)
+    device = resolve_device(options.device)
+    torch.manual_seed(options.seed)
+    data = task_cls.read_data(options)
+
+    ckpt = checkpoint_path(options.out)
+    saved = None
+    if options.resume:
+        if not ckpt.exists():
+            raise NlpkitError(
+                f"{option('resume')}: no checkpoint {ckpt} (it is written next to {option('out')} while training)"
+            )
+        saved = load(ckpt, task=task_cls.file_task)
+        task = task_cls.resume(saved, options)
+        info(f"resuming from {ckpt} at step {saved.meta['checkpoint']['step']:,}", options.quiet)
+    else:
+        task = task_cls.build(options, data)
+    task.model.to(device)
+    task.device = device
+    adapter = task.training(data, options)
+
+    recipe = options.recipe()
+    file_meta = task.to_file({**task.extra_meta(), "recipe": recipe})
+    trainer = Trainer(
+        adapter,
+        config,
+        device,
+        checkpoint=ckpt,
+        checkpoint_meta={
+            **file_meta.meta,
+            "tensors": {k: v for k, v in file_meta.tensors.items() if k.startswith("tokenizer.")},
+            "batch_size": options.batch,  # the data position is counted in batches
+        },
+        task_name=task_cls.file_task,
+        quiet=options.quiet,
+        console=console(),
+    )
+    if saved is not None:
+        trainer.restore(saved)
+    info(task.describe(data, adapter) + f", device {device}", options.quiet)
+    result = trainer.fit()
+    if result.interrupted:
+        info(
+            f"[yellow]interrupted[/yellow] at step {result.steps}; checkpoint written to {ckpt}; "
+            f"continue with the same command and {option('resume')}",
+            quiet=False,
+        )
+
+    metrics = {"train": result.to_dict()}
+    if result.best:
+        metrics["valid"] = result.best
+    task.meta = {
+        **task.extra_meta(),
+        "data": task.data_fingerprint(data),
+        "metrics": metrics,
+        "training": {**vars(config), options.BATCH: options.batch},
+        "recipe": recipe,
+        "versions": versions(),
+    }
+    task.result = result
+    save(options.out, task.to_file(task.meta))
+    if not options.quiet:
+        table(task.title, [*result_rows(result), *task.summary(result), ("model file", options.out)])
+    if options.metrics_out:
+        _write_metrics(options.metrics_out, metrics)
+    return task
+
+
+def _train_config(options):
+    try:
+        return options.train_config()
+    except ValueError as exc:
+        raise NlpkitError(str(exc)) from None
+
+
+def result_rows(result) -> list[tuple[str, str]]:
+    rows = [
+        ("steps", f"{result.steps:,} ({result.epochs:g} epochs)"),
+        ("stopped by", result.stopped or "completed"),
+        ("time", f"{result.seconds:,.1f} s"),
+        ("throughput", f"{result.tokens_per_s:,.0f} tokens/s (training steps only)"),
+        ("train loss", f"{result.train_loss:.4f}"),
+        ("clipped steps", f"{100 * result.clipped_share:.1f}% (mean gradient norm {result.mean_grad_norm:.3g})"),
+    ]
+    for key, value in result.best.items():
+        rows.append((f"best {key}", f"{value:,.4f}" if isinstance(value, float) else str(value)))
+    if result.best:
+        rows.append(("best at step", f"{result.best_step:,}"))
+    return rows
+
+
+def _write_metrics(path: str, metrics: dict) -> None:
+    try:
+        Path(path).write_text(json.dumps(metrics, indent=2) + "\n")
+    except OSError as exc:
+        raise NlpkitError(f"{path}: cannot write metrics ({exc.strerror})") from None

@@ -1,0 +1,279 @@
+"""The language-modeling task: options, data, training and use of the models in
+nlpkit.tasks.language_model (`nlpkit lm ...`, `nlpkit generate`, `nlpkit.train("lm", ...)`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from nlpkit.errors import NlpkitError, option
+from nlpkit.options import ModelOptions, opt, same
+from nlpkit.tasks.base import Task, as_paths, checked, chunks
+
+LN2 = 0.6931471805599453
+
+
+@dataclass
+class LMOptions(ModelOptions):
+    out: str = same("out", "lm.nlpk")
+    valid_fraction: float = opt(
+        0.0, "Without `valid`: hold out this last share of the training tokens.", panel="Data", min=0.0, max=0.5
+    )
+    text_field: str = opt("text", "JSONL field or dataset column holding the text.", panel="Data")
+    input_format: str = opt(
+        "auto", "auto (JSONL for *.jsonl) | text | jsonl.", panel="Data", choices=("auto", "text", "jsonl")
+    )
+    tokenizer: str = opt("char", "char | word[:MAX] | bpe:SIZE | unigram:SIZE.", panel="Model")
+    tie_weights: bool = opt(False, "Share the input embedding with the output layer.", panel="Model")
+    adaptive_softmax: str = opt(
+        "",
+        "Adaptive softmax with these vocabulary cutoffs, e.g. 2000,6000 (word/subword models; much faster output layer).",
+        panel="Model",
+        metavar="CUTOFFS",
+    )
+    context: int = opt(
+        128,
+        "BPTT length (recurrent) or context window (Transformer).",
+        panel="Model",
+        min=2,
+        flags=("--context", "--bptt"),
+    )
+
+
+@dataclass
+class LMData:
+    lines: list[str]
+    valid_lines: list[str] | None
+    fingerprint: dict
+
+
+def parse_cutoffs(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",")] if text.strip() else []
+    except ValueError:
+        raise NlpkitError(f"{option('adaptive_softmax')}: expected cutoffs like 2000,6000, got {text!r}") from None
+
+
+class LanguageModelTask(Task):
+    name = "lm"
+    file_task = "lm"
+    Options = LMOptions
+    title = "language model training"
+
+    # ----- training ----------------------------------------------------------------------------
+    @classmethod
+    def read_data(cls, options: LMOptions) -> LMData:
+        from nlpkit.data import readers
+
+        if not options.train and not options.dataset:
+            raise NlpkitError("give training text files, '-' for stdin, or a dataset")
+        read = dict(input_format=options.input_format, text_field=options.text_field)
+        errors = options.encoding_errors
+        if options.dataset:
+            ds = (options.dataset, options.text_field, options.dataset_config)
+            lines = list(readers.dataset_texts(ds[0], options.split, *ds[1:]))
+            sources = [f"{options.dataset}:{options.split}"]
+        else:
+            lines = readers.read_texts(options.train, **read, encoding_errors=errors)
+            sources = [readers.display_name(p) for p in options.train]
+        readers.require_text(lines, ", ".join(sources))
+        valid = None
+        if options.valid:
+            valid = readers.read_texts(options.valid, **read, encoding_errors=errors)
+        elif options.dataset and options.valid_split:
+            valid = list(readers.dataset_texts(options.dataset, options.valid_split, *ds[1:]))
+        return LMData(lines, valid, readers.fingerprint(lines, sources))
+
+    @classmethod
+    def build(cls, options: LMOptions, data: LMData) -> LanguageModelTask:
+        from nlpkit.encoders import EncoderConfig
+        from nlpkit.tasks import language_model as lm
+        from nlpkit.text.tokenizers import train_tokenizer
+
+        tok = checked(train_tokenizer, options.tokenizer, data.lines, options.min_freq)
+        enc = checked(
+            EncoderConfig,
+            kind=options.encoder,
+            hidden_size=options.hidden,
+            layers=options.layers,
+            dropout=options.dropout,
+            heads=options.heads,
+            positions=options.positions,
+            causal=True,
+        )
+        cfg = lm.LMConfig(
+            vocab_size=tok.vocab_size,
+            embed_size=options.embed or options.hidden,
+            encoder=enc,
+            dropout=options.dropout,
+            tie_weights=options.tie_weights,
+            context=options.context,
+            adaptive_cutoffs=parse_cutoffs(options.adaptive_softmax),
+        )
+        return cls(checked(lm.build_model, cfg), tok)
+
+    def training(self, data: LMData, options: LMOptions):
+        from nlpkit.console import warn
+        from nlpkit.data.streams import token_stream
+        from nlpkit.tasks.language_model import LMTraining
+
+        train_ids = token_stream(self.tokenizer, data.lines)
+        valid_ids = token_stream(self.tokenizer, data.valid_lines) if data.valid_lines is not None else None
+        if valid_ids is None and options.valid_fraction:
+            cut = int(train_ids.numel() * (1 - options.valid_fraction))
+            train_ids, valid_ids = train_ids[:cut], train_ids[cut:]
+        if valid_ids is not None and valid_ids.numel() < 4:
+            raise NlpkitError(f"validation text has {valid_ids.numel()} tokens: too little to measure anything")
+        context = self.model.config.context
+        fits = train_ids.numel() // (2 * context)
+        if fits < 1:
+            raise NlpkitError(f"{train_ids.numel()} training tokens are too few for a context of {context}")
+        if options.batch_size > fits:
+            warn(f"only {train_ids.numel():,} training tokens: batch size lowered from {options.batch_size} to {fits}")
+            options.batch_size = fits
+        self._counts = (train_ids.numel(), None if valid_ids is None else valid_ids.numel())
+        return LMTraining(self.model, train_ids, valid_ids, options.batch_size, self.device, options.seed)
+
+    def describe(self, data, adapter) -> str:
+        params = sum(p.numel() for p in {id(p): p for p in self.model.parameters()}.values())
+        n_train, n_valid = self._counts
+        return (
+            f"training {self.model.config.encoder.kind} language model: {params:,} parameters, "
+            f"vocabulary {self.tokenizer.vocab_size:,}, {n_train:,} training tokens"
+            + (f", {n_valid:,} validation tokens" if n_valid is not None else "")
+        )
+
+    def summary(self, result) -> list[tuple[str, str]]:
+        if "valid_loss" in result.best and self.tokenizer.kind == "char":
+            return [("best valid bits/char", f"{result.best['valid_loss'] / LN2:.4f}")]
+        return []
+
+    # ----- model files -------------------------------------------------------------------------
+    @classmethod
+    def from_file(cls, saved, device=None) -> LanguageModelTask:
+        from nlpkit.tasks.language_model import from_modelfile
+
+        model, tok = from_modelfile(saved, device)
+        return cls(model, tok, saved.meta)
+
+    def to_file(self, meta: dict):
+        from nlpkit.tasks.language_model import to_modelfile
+
+        return to_modelfile(self.model, self.tokenizer, meta)
+
+    # ----- use -----------------------------------------------------------------------------------
+    def predict(self, items: Iterable[str], *, batch_tokens: int = 8192, chunk_size: int = 4096) -> Iterator[dict]:
+        """Score each text as if it started a text, its line end included:
+        {"loglik" (nats), "tokens", "ppl"} per text, in order."""
+        from nlpkit.tasks.language_model import score_lines
+
+        for chunk in chunks(items, chunk_size):
+            for loglik, n in score_lines(self.model, self.tokenizer, chunk, batch_tokens):
+                yield {"loglik": loglik, "tokens": n, "ppl": math.exp(min(-loglik / n, 700))}
+
+    def evaluate(
+        self,
+        data,
+        *,
+        batch_size: int = 10,
+        input_format: str = "auto",
+        text_field: str = "text",
+        encoding_errors: str = "strict",
+    ) -> dict:
+        """Loss, perplexity and tokens (and bits per character for a character model) of a text:
+        a file name (str or Path), a list of Path objects, or a list of lines (str)."""
+        from nlpkit.data import readers
+        from nlpkit.data.streams import token_stream
+        from nlpkit.tasks.language_model import evaluate
+
+        texts = isinstance(data, list | tuple) and all(isinstance(d, str) for d in data)
+        paths = None if texts else as_paths(data)
+        if paths is None and not texts:
+            raise NlpkitError(f"expected a file name, a list of Path objects or a list of texts, got {data!r}")
+        if paths is not None:
+            lines = readers.read_texts(
+                paths, input_format=input_format, text_field=text_field, encoding_errors=encoding_errors
+            )
+            what = ", ".join(readers.display_name(p) for p in paths)
+        else:
+            lines, what = list(data), "the texts"
+        ids = token_stream(self.tokenizer, lines)
+        if ids.numel() < 2:
+            raise NlpkitError(f"{what}: no text to evaluate")
+        result = evaluate(self.model, ids, batch_size)
+        out = {"loss": round(result["loss"], 5), "perplexity": round(result["ppl"], 3), "tokens": result["tokens"]}
+        if self.tokenizer.kind == "char":
+            out["bits_per_char"] = round(result["loss"] / LN2, 5)
+        return out
+
+    def generate(
+        self,
+        prompt: str = "",
+        *,
+        max_new_tokens: int = 200,
+        temperature: float = 1.0,
+        top_k: int = 0,
+        top_p: float = 1.0,
+        repetition_penalty: float = 1.0,
+        no_repeat_ngram: int = 0,
+        num_samples: int = 1,
+        stop: tuple[str, ...] = (),
+        seed: int | None = None,
+        generator=None,
+        use_cache: bool = True,
+        on_token=None,
+    ) -> list[str]:
+        """Completions of `prompt` (the new text only), num_samples of them. `seed` makes the
+        sampling repeatable; a torch.Generator carries one random stream across calls."""
+        import torch
+
+        from nlpkit.tasks.language_model import generate
+
+        sampling = sampling_config(
+            max_new_tokens=max_new_tokens,
+            temperature=temperature,
+            top_k=top_k,
+            top_p=top_p,
+            repetition_penalty=repetition_penalty,
+            no_repeat_ngram=no_repeat_ngram,
+        )
+        if generator is None:
+            generator = torch.Generator(device=self.device)
+            generator.manual_seed(seed if seed is not None else torch.seed())
+        return generate(
+            self.model,
+            self.tokenizer,
+            prompt,
+            sampling,
+            num_samples=num_samples,
+            use_cache=use_cache,
+            stop=tuple(stop),
+            generator=generator,
+            on_token=on_token,
+        )
+
+    def prompt_cut(self, prompt: str) -> tuple[int, int]:
+        """(tokens read, tokens cut from the left) of a prompt; a Transformer reads at most its
+        context."""
+        from nlpkit.tasks.language_model import prompt_ids
+
+        ids, cut = prompt_ids(self.model, self.tokenizer, prompt)
+        return len(ids) - 1, cut
+
+
+def sampling_config(**values):
+    """A checked nlpkit.decoding.SamplingConfig (max_new_tokens, temperature, top_k, top_p,
+    repetition_penalty, no_repeat_ngram)."""
+    from nlpkit.decoding import SamplingConfig
+
+    return checked(SamplingConfig, **values)
+
+
+def load_lm(path: str) -> LanguageModelTask:
+    """A language model to start another task's model from (--init-from); a file of another
+    task is refused."""
+    from nlpkit.modelfile import load
+
+    return LanguageModelTask.from_file(load(path, task=LanguageModelTask.file_task))

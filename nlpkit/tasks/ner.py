@@ -1,0 +1,410 @@
+"""The named-entity tagging task: options, data, training and use of the tagger in
+nlpkit.tasks.tagger (`nlpkit ner ...`, `nlpkit.train("ner", ...)`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from nlpkit.console import warn
+from nlpkit.errors import NlpkitError, option
+from nlpkit.options import ModelOptions, opt, same
+from nlpkit.tasks.base import Task, as_paths, checked, chunks
+
+
+@dataclass
+class NEROptions(ModelOptions):
+    out: str = same("out", "ner.nlpk")
+    input_format: str = opt(
+        "auto", "auto (JSONL for *.jsonl, else CoNLL columns) | conll | jsonl.", panel="Data",
+        choices=("auto", "conll", "jsonl"),
+    )  # fmt: skip
+    token_column: str = opt(
+        "",
+        "CoNLL: 1-based column of the token (negative counts from the end); datasets: column name (default tokens).",
+        panel="Data",
+    )
+    tag_column: str = opt(
+        "",
+        "CoNLL: 1-based column of the tag, default the last (-1); datasets: column name (default ner_tags).",
+        panel="Data",
+    )
+    scheme: str = opt(
+        "auto", "Tag scheme of the data: auto (detected) | iob1 | iob2 | bioes.", panel="Data",
+        choices=("auto", "iob1", "iob2", "bioes"),
+    )  # fmt: skip
+    strict: bool = opt(
+        False, "An I- tag that continues nothing is an error (default: repaired and counted).", panel="Data"
+    )
+    hidden: int = same("hidden", 200)
+    embed: int = opt(100, "Word embedding size.", panel="Model", min=1)
+    char_features: str = opt(
+        "cnn", "cnn | lstm | none: a vector per word from its characters.", panel="Model",
+        choices=("cnn", "lstm", "none"),
+    )  # fmt: skip
+    char_size: int = opt(50, "Character CNN filters or LSTM units.", panel="Model", min=1)
+    crf: bool = opt(False, "Decode with a linear-chain CRF (else per-token softmax).", panel="Model")
+    bidirectional: bool = opt(
+        True, "Read both ways (recurrent encoders).", panel="Model", flags=("--bidirectional/--unidirectional",)
+    )
+    dropout: float = same("dropout", 0.5)
+    word_dropout: float = opt(0.05, "Share of training words replaced by <unk>.", panel="Model", min=0.0, max=0.9)
+    init_from: str | None = opt(
+        None,
+        "Start the word embedding and encoder from a word-level language model (nlpkit lm train); its "
+        "vocabulary and sizes are used and character features are off.",
+        panel="Model",
+        metavar="LM.nlpk",
+    )
+    batch_size: int = same("batch_size", 16)
+    clip: float = same("clip", 5.0)
+
+    def default_lr(self) -> float:
+        return 2e-3
+
+
+@dataclass
+class NERData:
+    train: object  # nlpkit.data.conll.Sentences
+    train_tags: list[list[str]]  # BIOES
+    scheme: str  # the scheme the data came in
+    valid: object | None
+    valid_tags: list[list[str]] | None
+    sources: list[str]
+
+    @property
+    def fingerprint(self) -> dict:
+        from nlpkit.data.readers import fingerprint
+
+        return fingerprint([" ".join(s) for s in self.train.tokens], self.sources)
+
+
+# ----- reading tagged data ---------------------------------------------------------------------
+
+
+def _column(text: str, name: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise NlpkitError(f"{option(name)}: a CoNLL column is a number (1 = first, -1 = last), got {text!r}") from None
+    if value == 0:
+        raise NlpkitError(f"{option(name)}: columns count from 1 (or from -1 at the end)")
+    return value
+
+
+def read_sentences(paths, input_format="auto", token_column="", tag_column="", encoding_errors="strict"):
+    """Tagged sentences of CoNLL column files and JSONL files, in order."""
+    from nlpkit.data import conll
+
+    jsonl = [
+        p for p in paths if input_format == "jsonl" or (input_format == "auto" and p.endswith((".jsonl", ".jsonl.gz")))
+    ]
+    columns = [p for p in paths if p not in jsonl]
+    out = conll.Sentences()
+    parts = []
+    if jsonl:
+        parts.append(conll.read_jsonl(jsonl, encoding_errors))
+    if columns:
+        cols = (_column(token_column or "1", "token_column"), _column(tag_column or "-1", "tag_column"))
+        parts.append(conll.read_conll(columns, *cols, encoding_errors))
+    for part in parts:
+        for tokens, tags, where in zip(part.tokens, part.tags, part.where, strict=True):
+            out.add(tokens, tags, where)
+    return out
+
+
+def to_bioes(data, scheme: str, strict: bool, what: str) -> tuple[list[list[str]], str]:
+    """The sentences' tags in BIOES and the scheme they were in; repaired tags are counted in a
+    warning (or are an error when strict)."""
+    from nlpkit.text.schemes import convert, detect_scheme, split_tag
+
+    for tags, where in zip(data.tags, data.where, strict=True):
+        for i, tag in enumerate(tags):
+            try:
+                split_tag(tag)
+            except ValueError as exc:
+                raise NlpkitError(f"{where} (token {i + 1}): {exc}") from None
+    source = detect_scheme(data.tags) if scheme == "auto" else scheme
+    converted, repaired = [], 0
+    for tags, where in zip(data.tags, data.where, strict=True):
+        bioes, fixed = convert(tags, source, "bioes")
+        if fixed and strict:
+            raise NlpkitError(
+                f"{where}: an I- or E- tag continues no entity "
+                f"(invalid {source.upper()}; drop {option('strict')} to repair)"
+            )
+        repaired += fixed
+        converted.append(bioes)
+    if repaired:
+        warn(
+            f"{what}: repaired {repaired:,} tag(s) that continued no entity (read as entity starts, as conlleval does)"
+        )
+    return converted, source
+
+
+def drop_empty(data, what: str):
+    from nlpkit.data.conll import Sentences
+
+    kept = Sentences()
+    for tokens, tags, where in zip(data.tokens, data.tags, data.where, strict=True):
+        if tokens:
+            kept.add(tokens, tags, where)
+    if len(kept) < len(data):
+        warn(f"{what}: skipped {len(data) - len(kept):,} empty sentence(s)")
+    return kept
+
+
+class NERTask(Task):
+    name = "ner"
+    file_task = "tagger"
+    Options = NEROptions
+    title = "tagger training"
+
+    def __init__(self, model, tokenizer, meta=None, device=None):
+        super().__init__(model, tokenizer, meta, device)
+        self.char_index = {ch: i + 2 for i, ch in enumerate(model.config.chars)}
+
+    @property
+    def tags(self) -> list[str]:
+        return self.model.config.tags
+
+    # ----- training ----------------------------------------------------------------------------
+    @classmethod
+    def read_data(cls, options: NEROptions) -> NERData:
+        from nlpkit.data import conll
+
+        if not options.train and not options.dataset:
+            raise NlpkitError("give tagged training files, or a dataset")
+        if options.dataset:
+            cols = (options.token_column or "tokens", options.tag_column or "ner_tags", options.dataset_config)
+            data = conll.dataset_sentences(options.dataset, options.split, *cols)
+            valid = (
+                conll.dataset_sentences(options.dataset, options.valid_split, *cols) if options.valid_split else None
+            )
+            sources = [f"{options.dataset}:{options.split}"]
+        else:
+            read = (options.input_format, options.token_column, options.tag_column, options.encoding_errors)
+            data = read_sentences(options.train, *read)
+            valid = read_sentences(options.valid, *read) if options.valid else None
+            sources = list(options.train)
+        data = drop_empty(data, "training data")
+        if not len(data):
+            raise NlpkitError(f"{', '.join(sources)}: no tagged sentences")
+        train_tags, scheme = to_bioes(data, options.scheme, options.strict, "training data")
+        valid_tags = None
+        if valid is not None:
+            valid = drop_empty(valid, "validation data")
+            valid_tags, _ = to_bioes(valid, options.scheme, options.strict, "validation data")
+        return NERData(data, train_tags, scheme, valid, valid_tags, sources)
+
+    @classmethod
+    def build(cls, options: NEROptions, data: NERData) -> NERTask:
+        from nlpkit.encoders import RECURRENT_KINDS, EncoderConfig
+        from nlpkit.tasks import tagger as tg
+        from nlpkit.tasks.lm import load_lm
+        from nlpkit.text.schemes import bioes_tags, split_tag
+        from nlpkit.text.tokenizers import VocabTokenizer
+
+        types = sorted({split_tag(t)[1] for tags in data.train_tags for t in tags} - {""})
+        chars = sorted({ch for sent in data.train.tokens for w in sent for ch in w})
+        lm_task, embed, char_features = None, options.embed, options.char_features
+        if options.init_from:
+            lm_task = load_lm(options.init_from)
+            vocab = lm_task.tokenizer
+            if vocab.kind != "word":
+                raise NlpkitError(
+                    f"{option('init_from')} {options.init_from}: a {vocab.kind} language model; "
+                    "the tagger needs a word-level one"
+                )
+            enc = EncoderConfig.from_dict(lm_task.model.config.encoder.to_dict())
+            embed, char_features = lm_task.model.config.embed_size, "none"
+        else:
+            words = (" ".join(w.lower() for w in sent) for sent in data.train.tokens)
+            vocab = VocabTokenizer.train("word", words, min_freq=options.min_freq)
+            recurrent = options.encoder in RECURRENT_KINDS
+            enc = checked(
+                EncoderConfig,
+                kind=options.encoder,
+                hidden_size=options.hidden,
+                layers=options.layers,
+                bidirectional=options.bidirectional and recurrent,
+                dropout=options.dropout if options.layers > 1 else 0.0,
+                heads=options.heads,
+                positions=options.positions,
+                causal=False,
+            )
+        cfg = checked(
+            tg.TaggerConfig,
+            vocab_size=vocab.vocab_size,
+            tags=bioes_tags(types),
+            scheme=data.scheme,
+            chars=chars,
+            embed_size=embed,
+            char_features=char_features,
+            char_size=options.char_size,
+            encoder=enc,
+            dropout=options.dropout,
+            word_dropout=options.word_dropout,
+            lowercase=not options.init_from,
+            crf=options.crf,
+        )
+        model = tg.build_model(cfg)
+        if lm_task is not None:
+            model.embedding.weight.data.copy_(lm_task.model.embedding.weight.data)
+            model.encoder.load_state_dict(lm_task.model.encoder.state_dict())
+        return cls(model, vocab)
+
+    def training(self, data: NERData, options: NEROptions):
+        from nlpkit.tasks import tagger as tg
+
+        index = {t: i for i, t in enumerate(self.tags)}
+        encoded = [self.encode(s) for s in data.train.tokens]
+        try:
+            gold_ids = [[index[t] for t in tags] for tags in data.train_tags]
+        except KeyError as exc:  # resuming with data that has a type the checkpoint lacks
+            raise NlpkitError(
+                f"training data has tag {exc.args[0]} that the checkpoint's model does not know"
+            ) from None
+        valid = None
+        if data.valid is not None:
+            valid = ([self.encode(s) for s in data.valid.tokens], data.valid_tags)
+        return tg.TaggerTraining(
+            self.model, (encoded, gold_ids), valid, options.batch_size, self.device, seed=options.seed
+        )
+
+    def describe(self, data: NERData, adapter) -> str:
+        cfg = self.model.config
+        entities = sum(t[0] in "BS" for tags in data.train_tags for t in tags)
+        return (
+            f"training {cfg.encoder.kind} tagger{' with CRF' if cfg.crf else ''}: "
+            f"{sum(p.numel() for p in self.model.parameters()):,} parameters, vocabulary "
+            f"{self.tokenizer.vocab_size:,}, {len(data.train):,} sentences "
+            f"({sum(map(len, data.train.tokens)):,} tokens, {entities:,} entities, {data.scheme.upper()})"
+            + (f", {len(data.valid):,} validation sentences" if data.valid is not None else "")
+        )
+
+    def summary(self, result) -> list[tuple[str, str]]:
+        return [("entity types", ", ".join(self.entity_types))]
+
+    @property
+    def entity_types(self) -> list[str]:
+        return sorted({t[2:] for t in self.tags if t != "O"})
+
+    # ----- model files -------------------------------------------------------------------------
+    @classmethod
+    def from_file(cls, saved, device=None) -> NERTask:
+        from nlpkit.tasks.tagger import from_modelfile
+
+        model, vocab = from_modelfile(saved, device)
+        return cls(model, vocab, saved.meta)
+
+    def to_file(self, meta: dict):
+        from nlpkit.tasks.tagger import to_modelfile
+
+        return to_modelfile(self.model, self.tokenizer, meta)
+
+    # ----- use -----------------------------------------------------------------------------------
+    def encode(self, words: list[str]):
+        from nlpkit.tasks.tagger import encode_sentence
+
+        return encode_sentence(words, self.tokenizer.index, self.char_index, self.model.config)
+
+    def predict(
+        self, items: Iterable, *, batch_tokens: int = 8192, chunk_size: int = 2048, scores: bool = True
+    ) -> Iterator[dict]:
+        """Entities of each item, in input order. An item is raw text (split into words by
+        nlpkit.text.words, keeping character offsets) or a list of tokens (joined by spaces).
+        Result: {"text", "words", "offsets" ([start, end] per word), "tags" (in the training
+        data's scheme), "entities": [{"type", "start", "end", "text", "score"}]}; score is the
+        mean probability of the entity's tags (None without `scores`, which is faster)."""
+        from nlpkit.tasks.tagger import predict
+        from nlpkit.text.schemes import convert, to_spans
+
+        for chunk in chunks(items, chunk_size):
+            records = [_record(item) for item in chunk]
+            encoded = [self.encode(words) for _, words, _ in records]
+            found = predict(self.model, encoded, batch_tokens, with_probs=scores)
+            for (text, words, offsets), (path, probs) in zip(records, found, strict=True):
+                tags = [self.tags[k] for k in path]
+                entities = []
+                for kind, s, e in to_spans(tags, "bioes")[0]:
+                    start, end = offsets[s][0], offsets[e - 1][1]
+                    score = round(sum(probs[s:e]) / (e - s), 4) if scores else None
+                    entities.append({"type": kind, "start": start, "end": end, "text": text[start:end], "score": score})
+                shown = convert(tags, "bioes", self.model.config.scheme)[0]
+                yield {"text": text, "words": words, "offsets": offsets, "tags": shown, "entities": entities}
+
+    def evaluate(
+        self,
+        data,
+        *,
+        input_format: str = "auto",
+        token_column: str = "",
+        tag_column: str = "",
+        scheme: str = "auto",
+        strict: bool = False,
+        encoding_errors: str = "strict",
+        predictions: str | None = None,
+    ) -> dict:
+        """seqeval span precision, recall and F1 per entity type with micro and macro averages, on
+        tagged files or (tokens, tags) pairs. `predictions` also writes token, gold and predicted
+        tag columns (CoNLL) to that file."""
+        from nlpkit.data.conll import Sentences
+        from nlpkit.tasks import tagger as tg
+
+        paths = as_paths(data)
+        if paths is not None:
+            sentences = read_sentences(paths, input_format, token_column, tag_column, encoding_errors)
+        else:
+            sentences = Sentences()
+            for n, record in enumerate(data, start=1):
+                if not (isinstance(record, tuple | list) and len(record) == 2 and len(record[0]) == len(record[1])):
+                    raise NlpkitError(f"record {n}: expected (tokens, tags) of the same length, got {record!r}")
+                sentences.add([str(t) for t in record[0]], [str(t) for t in record[1]], f"record {n}")
+        sentences = drop_empty(sentences, "test data")
+        if not len(sentences):
+            raise NlpkitError(f"{', '.join(paths) if paths else 'the records'}: no tagged sentences")
+        gold, test_scheme = to_bioes(sentences, scheme, strict, "test data")
+        unseen = sorted({t[2:] for tags in gold for t in tags if t != "O"} - set(self.entity_types))
+        if unseen:
+            warn(
+                f"test data has entity type(s) the model never saw in training: {', '.join(unseen)} (scored as misses)"
+            )
+        encoded = [self.encode(s) for s in sentences.tokens]
+        predicted = [[self.tags[k] for k in path] for path, _ in tg.predict(self.model, encoded, with_probs=False)]
+        scores = tg.entity_scores(gold, predicted)
+        scores.update({"scheme": test_scheme, "sentences": len(sentences), "unseen_types": unseen})
+        if predictions:
+            _write_predictions(predictions, sentences.tokens, gold, predicted, test_scheme)
+        return scores
+
+
+def _record(item) -> tuple[str, list[str], list[list[int]]]:
+    """(text, words, [start, end] per word) of raw text or of a list of tokens."""
+    from nlpkit.text.words import split_words
+
+    if isinstance(item, str):
+        split = split_words(item)
+        return item, [w for w, _, _ in split], [[s, e] for _, s, e in split]
+    if isinstance(item, list | tuple) and all(isinstance(t, str) for t in item):
+        offsets, pos = [], 0
+        for t in item:
+            offsets.append([pos, pos + len(t)])
+            pos += len(t) + 1
+        return " ".join(item), list(item), offsets
+    raise NlpkitError(f"expected a text or a list of tokens, got {item!r}")
+
+
+def _write_predictions(path: str, tokens, gold, predicted, scheme: str) -> None:
+    from nlpkit.text.schemes import convert
+
+    lines = []
+    for words, g, p in zip(tokens, gold, predicted, strict=True):
+        g_out, p_out = convert(g, "bioes", scheme)[0], convert(p, "bioes", scheme)[0]
+        lines += [f"{t}\t{a}\t{b}" for t, a, b in zip(words, g_out, p_out, strict=True)] + [""]
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+    except OSError as exc:
+        raise NlpkitError(f"{path}: cannot write predictions ({exc.strerror})") from None

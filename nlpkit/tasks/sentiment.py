@@ -1,0 +1,390 @@
+"""The text-classification (sentiment) task: options, data, training and use of the classifier in
+nlpkit.tasks.classifier (`nlpkit sentiment ...`, `nlpkit.train("sentiment", ...)`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from nlpkit.console import warn
+from nlpkit.errors import NlpkitError, option
+from nlpkit.options import ModelOptions, opt, same
+from nlpkit.tasks.base import Task, as_paths, checked, chunks
+
+INPUT_FORMATS = ("auto", "tsv", "csv", "label-first", "fasttext", "jsonl")
+
+
+@dataclass
+class SentimentOptions(ModelOptions):
+    out: str = same("out", "sentiment.nlpk")
+    valid_fraction: float = opt(
+        0.0,
+        "Without `valid`: hold out this share of the training examples (a seeded random choice).",
+        panel="Data",
+        min=0.0,
+        max=0.5,
+    )
+    input_format: str = opt(
+        "auto",
+        "auto: by extension (.tsv .csv .jsonl), else FastText if lines start with __label__, "
+        "else TSV if they hold a tab, else 'label text' lines (label-first, as in SST-2).",
+        panel="Data",
+        choices=INPUT_FORMATS,
+    )
+    text_column: str = opt(
+        "text",
+        "Column (TSV/CSV header name or JSON field) holding the text; a 1-based number for a file without a header.",
+        panel="Data",
+    )
+    label_column: str = opt(
+        "label", "Column holding the label; a 1-based number for a file without a header.", panel="Data"
+    )
+    skip_bad: bool = opt(False, "Skip rows with no label or no text (counted) instead of stopping.", panel="Data")
+    tokenizer: str = opt("word", "char | word[:MAX] | bpe:SIZE | unigram:SIZE.", panel="Model")
+    layers: int = same("layers", 1)
+    bidirectional: bool | None = opt(
+        None,
+        "Read both ways (recurrent encoders; default: bidirectional, except with `init_from`).",
+        panel="Model",
+        flags=("--bidirectional/--unidirectional",),
+        show_default=False,
+    )
+    dropout: float = same("dropout", 0.3)
+    word_dropout: float = opt(0.1, "Share of training tokens replaced by <unk>.", panel="Model", min=0.0, max=0.9)
+    pooling: str = opt(
+        "max", "last | mean | max | attention, or a comma list to concatenate (e.g. last,max,mean).", panel="Model"
+    )
+    max_len: int = opt(512, "Tokens read per text; longer texts are cut (counted).", panel="Model", min=2)
+    class_weights: str = opt(
+        "none", "balanced: weigh classes inversely to their frequency.", panel="Model", choices=("none", "balanced")
+    )
+    init_from: str | None = opt(
+        None,
+        "Start the embedding, encoder and tokenizer from a language model (nlpkit lm train); model options "
+        "other than `dropout`, `word_dropout`, `pooling` and `max_len` come from it.",
+        panel="Transfer",
+        metavar="LM.nlpk",
+    )
+    lr_decay: float | None = opt(
+        None,
+        "Layer-wise learning rates: each layer below the output layer learns this much slower than the one "
+        "above (default 0.5 with `init_from`, else 1: one rate).",
+        panel="Transfer",
+        min=0.0,
+        max=1.0,
+        show_default=False,
+    )
+    gradual_unfreeze: bool = opt(
+        False,
+        "Train only the output layer at first; the layers below join one by one over the first half of training.",
+        panel="Transfer",
+    )
+
+
+@dataclass
+class SentimentData:
+    train: object  # nlpkit.data.labeled.Labeled
+    valid: object | None
+    sources: list[str]
+
+    @property
+    def fingerprint(self) -> dict:
+        from nlpkit.data.readers import fingerprint
+
+        counts = {label: self.train.labels.count(label) for label in sorted(set(self.train.labels))}
+        return {**fingerprint(self.train.texts, self.sources), "labels": counts, "skipped": self.train.skipped}
+
+
+def read_examples(paths, *, input_format="auto", text_column="text", label_column="label", skip_bad=False,
+                  encoding_errors="strict", what="data"):  # fmt: skip
+    """Labeled examples of files, checked: skipped rows are counted in a warning."""
+    from nlpkit.data.labeled import Columns, read_labeled
+
+    data = read_labeled(
+        paths,
+        input_format=input_format,
+        columns=Columns(text_column, label_column),
+        skip_bad=skip_bad,
+        encoding_errors=encoding_errors,
+    )
+    if data.skipped:
+        warn(f"{what}: skipped {data.skipped:,} row(s) with no label or no text")
+    if not len(data):
+        raise NlpkitError(f"{', '.join(paths)}: no labeled examples")
+    return data
+
+
+def hold_out(data, fraction: float, seed: int):
+    """Split off a seeded random share of the examples for validation."""
+    import torch
+
+    from nlpkit.data.labeled import Labeled
+
+    n = len(data)
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
+    held = set(order[: max(1, int(n * fraction))])
+    train, valid = Labeled(skipped=data.skipped), Labeled()
+    for i in range(n):
+        (valid if i in held else train).add(data.texts[i], data.labels[i], data.where[i])
+    if not len(train):
+        raise NlpkitError(f"{option('valid_fraction')} leaves no training examples")
+    return train, valid
+
+
+class SentimentTask(Task):
+    name = "sentiment"
+    file_task = "classifier"
+    Options = SentimentOptions
+    title = "classifier training"
+
+    def __init__(self, model, tokenizer, meta=None, device=None, transfer: dict | None = None):
+        super().__init__(model, tokenizer, meta, device)
+        self.transfer = transfer if transfer is not None else self.meta.get("transfer", {})
+
+    @property
+    def labels(self) -> list[str]:
+        return self.model.config.labels
+
+    # ----- training ----------------------------------------------------------------------------
+    @classmethod
+    def read_data(cls, options: SentimentOptions) -> SentimentData:
+        from nlpkit.data import labeled as lb
+
+        if not options.train and not options.dataset:
+            raise NlpkitError("give labeled training files, '-' for stdin, or a dataset")
+        columns = lb.Columns(options.text_column, options.label_column)
+        read = dict(
+            input_format=options.input_format,
+            text_column=options.text_column,
+            label_column=options.label_column,
+            skip_bad=options.skip_bad,
+            encoding_errors=options.encoding_errors,
+        )
+        ds = (columns, options.dataset_config, options.skip_bad)
+        if options.dataset:
+            data = lb.dataset_labeled(options.dataset, options.split, *ds)
+            sources = [f"{options.dataset}:{options.split}"]
+            if not len(data):
+                raise NlpkitError(f"dataset {options.dataset!r} split {options.split!r}: no labeled examples")
+        else:
+            data = read_examples(options.train, **read, what="training data")
+            sources = list(options.train)
+        valid = None
+        if options.valid:
+            valid = read_examples(options.valid, **read, what="validation data")
+        elif options.dataset and options.valid_split:
+            valid = lb.dataset_labeled(options.dataset, options.valid_split, *ds)
+        elif options.valid_fraction:
+            data, valid = hold_out(data, options.valid_fraction, options.seed)
+        return SentimentData(data, valid, sources)
+
+    @classmethod
+    def build(cls, options: SentimentOptions, data: SentimentData) -> SentimentTask:
+        from nlpkit.encoders import RECURRENT_KINDS, EncoderConfig
+        from nlpkit.tasks import classifier as cl
+        from nlpkit.text.tokenizers import train_tokenizer
+
+        max_len, lm_task = options.max_len, None
+        if options.init_from:
+            from nlpkit.tasks.lm import load_lm
+
+            if options.bidirectional:
+                raise NlpkitError(
+                    f"{option('bidirectional')} does not combine with {option('init_from')}: "
+                    "a language model reads one way"
+                )
+            lm_task = load_lm(options.init_from)
+            tok, lm_config = lm_task.tokenizer, lm_task.model.config
+            enc = EncoderConfig.from_dict(lm_config.encoder.to_dict())
+            enc.dropout = options.dropout if enc.is_recurrent else enc.dropout
+            embed_size = lm_config.embed_size
+            if not enc.is_recurrent and enc.positions == "learned":
+                max_len = min(max_len, enc.max_len - 1)  # the positions the language model learned
+            transfer = {"init_from": options.init_from, "lm_data": lm_task.meta.get("data", {})}
+        else:
+            tok = checked(train_tokenizer, options.tokenizer, data.train.texts, options.min_freq)
+            recurrent = options.encoder in RECURRENT_KINDS
+            enc = checked(
+                EncoderConfig,
+                kind=options.encoder,
+                hidden_size=options.hidden,
+                layers=options.layers,
+                bidirectional=recurrent if options.bidirectional is None else options.bidirectional,
+                dropout=options.dropout if options.layers > 1 or not recurrent else 0.0,
+                heads=options.heads,
+                positions=options.positions,
+                causal=False,
+            )
+            embed_size, transfer = options.embed or options.hidden, {}
+        cfg = checked(
+            cl.ClassifierConfig,
+            vocab_size=tok.vocab_size,
+            labels=sorted(set(data.train.labels)),
+            embed_size=embed_size,
+            encoder=enc,
+            pooling=[p.strip() for p in options.pooling.split(",") if p.strip()],
+            dropout=options.dropout,
+            word_dropout=options.word_dropout,
+            max_len=max_len,
+        )
+        model = checked(cl.build_model, cfg)
+        if lm_task is not None:
+            cl.init_from_lm(model, lm_task.model)
+        lr_decay = options.lr_decay if options.lr_decay is not None else (0.5 if options.init_from else 1.0)
+        transfer.update({"lr_decay": lr_decay, "gradual_unfreeze": options.gradual_unfreeze})
+        return cls(model, tok, transfer=transfer)
+
+    @classmethod
+    def resume(cls, saved, options: SentimentOptions) -> SentimentTask:
+        task = super().resume(saved, options)
+        options.lr_decay = task.transfer.get("lr_decay", 1.0)
+        options.gradual_unfreeze = task.transfer.get("gradual_unfreeze", False)
+        return task
+
+    def training(self, data: SentimentData, options: SentimentOptions):
+        from nlpkit.tasks import classifier as cl
+
+        max_len = self.model.config.max_len
+        train_ids, cut = encode_all(self.tokenizer, data.train.texts, max_len)
+        train_labels = label_ids(data.train, self.labels)
+        valid = None
+        if data.valid is not None:
+            valid_ids, valid_cut = encode_all(self.tokenizer, data.valid.texts, max_len)
+            cut += valid_cut
+            valid = (valid_ids, label_ids(data.valid, self.labels))
+        if cut:
+            warn(f"{cut:,} text(s) longer than {option('max_len')} {max_len} tokens were cut")
+        weights = cl.balanced_weights(train_labels, len(self.labels)) if options.class_weights == "balanced" else None
+        return cl.ClassifierTraining(
+            self.model,
+            (train_ids, train_labels),
+            valid,
+            options.batch_size,
+            self.device,
+            seed=options.seed,
+            class_weights=weights,
+            lr_decay=self.transfer["lr_decay"],
+            gradual_unfreeze=self.transfer["gradual_unfreeze"],
+        )
+
+    def extra_meta(self) -> dict:
+        return {"transfer": self.transfer}
+
+    def describe(self, data: SentimentData, adapter) -> str:
+        counts = data.fingerprint["labels"]
+        source = self.transfer.get("init_from")
+        return (
+            f"training {self.model.config.encoder.kind} classifier: "
+            f"{sum(p.numel() for p in self.model.parameters()):,} parameters, vocabulary "
+            f"{self.tokenizer.vocab_size:,}, {len(data.train):,} training examples ("
+            + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+            + ")"
+            + (f", {len(data.valid):,} validation examples" if data.valid is not None else "")
+            + (f", from {source}" if source else "")
+        )
+
+    def summary(self, result) -> list[tuple[str, str]]:
+        rows = [("labels", ", ".join(self.labels))]
+        skipped = self.meta.get("data", {}).get("skipped", 0)
+        return rows + ([("skipped rows", f"{skipped:,}")] if skipped else [])
+
+    # ----- model files -------------------------------------------------------------------------
+    @classmethod
+    def from_file(cls, saved, device=None) -> SentimentTask:
+        from nlpkit.tasks.classifier import from_modelfile
+
+        model, tok = from_modelfile(saved, device)
+        return cls(model, tok, saved.meta)
+
+    def to_file(self, meta: dict):
+        from nlpkit.tasks.classifier import to_modelfile
+
+        return to_modelfile(self.model, self.tokenizer, meta)
+
+    # ----- use -----------------------------------------------------------------------------------
+    def predict(self, items: Iterable[str], *, batch_tokens: int = 16384, chunk_size: int = 4096) -> Iterator[dict]:
+        """{"label", "prob", "probs" (every label's), "truncated"} per text, in input order; an
+        empty text is classified too. A text over the model's max_len tokens is read from its start."""
+        from nlpkit.device import autocast
+        from nlpkit.tasks.classifier import encode, predict_proba
+
+        for chunk in chunks(items, chunk_size):
+            encoded = [encode(self.tokenizer, text, self.model.config.max_len) for text in chunk]
+            with autocast(self.device):
+                probs = predict_proba(self.model, [ids for ids, _ in encoded], batch_tokens)
+            best_p, best_i = probs.max(-1)
+            for row, (p, i) in enumerate(zip(best_p.tolist(), best_i.tolist(), strict=True)):
+                yield {
+                    "label": self.labels[i],
+                    "prob": p,
+                    "probs": dict(zip(self.labels, probs[row].tolist(), strict=True)),
+                    "truncated": encoded[row][1],
+                }
+
+    def evaluate(
+        self,
+        data,
+        *,
+        input_format: str = "auto",
+        text_column: str = "text",
+        label_column: str = "label",
+        skip_bad: bool = False,
+        encoding_errors: str = "strict",
+    ) -> dict:
+        """Accuracy, per-class precision/recall/F1 with support, macro averages and the confusion
+        matrix (rows gold, columns predicted) on labeled files or (text, label) pairs."""
+        from nlpkit.data.labeled import Labeled
+        from nlpkit.device import autocast
+        from nlpkit.tasks.classifier import classification_scores, predict_proba
+
+        paths = as_paths(data)
+        if paths is not None:
+            examples = read_examples(
+                paths,
+                input_format=input_format,
+                text_column=text_column,
+                label_column=label_column,
+                skip_bad=skip_bad,
+                encoding_errors=encoding_errors,
+                what="test data",
+            )
+        else:
+            examples = Labeled()
+            for n, record in enumerate(data, start=1):
+                if not (isinstance(record, tuple | list) and len(record) == 2):
+                    raise NlpkitError(f"record {n}: expected a (text, label) pair, got {record!r}")
+                examples.add(str(record[0]), str(record[1]), f"record {n}")
+            if not len(examples):
+                raise NlpkitError("no labeled examples to evaluate")
+        gold = label_ids(examples, self.labels)
+        encoded, _ = encode_all(self.tokenizer, examples.texts, self.model.config.max_len)
+        with autocast(self.device):
+            predicted = predict_proba(self.model, encoded).argmax(-1).tolist()
+        scores = classification_scores(gold, predicted, len(self.labels))
+        scores["labels"] = self.labels
+        scores["per_class"] = dict(zip(self.labels, scores["per_class"], strict=True))
+        return scores
+
+
+def encode_all(tok, texts: list[str], max_len: int) -> tuple[list[list[int]], int]:
+    """Token ids of every text, and how many texts were cut to max_len."""
+    from nlpkit.tasks.classifier import encode
+
+    encoded, cut = [], 0
+    for text in texts:
+        ids, was_cut = encode(tok, text, max_len)
+        encoded.append(ids)
+        cut += was_cut
+    return encoded, cut
+
+
+def label_ids(data, labels: list[str]) -> list[int]:
+    index = {label: i for i, label in enumerate(labels)}
+    out = []
+    for label, where in zip(data.labels, data.where, strict=True):
+        if label not in index:
+            shown = ", ".join(labels[:10]) + (", ..." if len(labels) > 10 else "")
+            raise NlpkitError(f"{where}: label {label!r} was not seen in training (the model knows: {shown})")
+        out.append(index[label])
+    return out

@@ -1,0 +1,363 @@
+"""The translation task: options, parallel data, training and use of the seq2seq models in
+nlpkit.tasks.seq2seq and nlpkit.tasks.translation (`nlpkit translate ...`,
+`nlpkit.train("translate", ...)`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from nlpkit.console import warn
+from nlpkit.errors import NlpkitError, option
+from nlpkit.options import ModelOptions, opt, same
+from nlpkit.tasks.base import Task, checked, chunks
+
+
+@dataclass
+class TranslateOptions(ModelOptions):
+    HIDDEN = ("batch_size",)  # batches are counted in tokens: batch_tokens
+    BATCH = "batch_tokens"
+
+    train: list[str] = opt(
+        list, "Pair files (TSV or JSONL); or use `src`/`tgt`, or `dataset`.", argument=True, panel="Data",
+        metavar="PAIR_FILES",
+    )  # fmt: skip
+    src: str | None = opt(None, "Source sentences, one a line.", panel="Data")
+    tgt: str | None = opt(None, "Target sentences, line-aligned with `src`.", panel="Data")
+    valid_src: str | None = opt(None, "Validation source file.", panel="Data")
+    valid_tgt: str | None = opt(None, "Validation target file.", panel="Data")
+    valid: list[str] | None = opt(None, "Validation pair file(s).", panel="Data")
+    out: str = same("out", "translate.nlpk")
+    input_format: str = opt(
+        "auto", "Pair files: tsv (source<TAB>target) or jsonl; auto: by extension (.jsonl/.json, else tsv).",
+        panel="Data", choices=("auto", "tsv", "jsonl"),
+    )  # fmt: skip
+    src_field: str = opt("src", "JSONL/dataset field with the source text.", panel="Data")
+    tgt_field: str = opt("tgt", "JSONL/dataset field with the target text.", panel="Data")
+    src_lang: str | None = opt(None, "Source language code in {'translation': {...}} records.", panel="Data")
+    tgt_lang: str | None = opt(None, "Target language code in {'translation': {...}} records.", panel="Data")
+    max_src_len: int = opt(100, "Leave out pairs whose source has more tokens.", panel="Data", min=2)
+    max_tgt_len: int = opt(100, "Leave out pairs whose target has more tokens.", panel="Data", min=2)
+    tokenizer: str = opt("bpe:8000", "bpe:SIZE | unigram:SIZE (sentencepiece) | word[:MAX] | char.", panel="Model")
+    vocab: str = opt(
+        "joint", "joint: one tokenizer for both languages and one embedding table; separate: one each.",
+        panel="Model", choices=("joint", "separate"),
+    )  # fmt: skip
+    encoder: str = opt("transformer", "gru | lstm (with attention) | transformer.", panel="Model")
+    attention: str = opt("bahdanau", "bahdanau | luong-dot | luong-general (recurrent models).", panel="Model")
+    layers: int = same("layers", 3)
+    decoder_layers: int = opt(0, "Decoder layers; 0 = as `layers`.", panel="Model", min=0)
+    ff_size: int = opt(0, "Transformer feed-forward size; 0 = 4 x `hidden`.", panel="Model", min=0)
+    positions: str = same("positions", "sinusoidal")
+    label_smoothing: float = opt(0.1, "Label smoothing of the loss.", panel="Model", min=0.0, max=0.9)
+    batch_tokens: int = opt(4096, "Tokens per batch (padded; the longer side counts).", panel="Training", min=16)
+    warmup: int = same("warmup", 400)
+
+    def default_lr(self) -> float:
+        return 1e-3 if self.encoder in ("gru", "lstm") else 7e-4
+
+
+@dataclass
+class TranslateData:
+    train: object  # nlpkit.data.parallel.Pairs
+    valid: object | None
+    sources: list[str]
+
+    @property
+    def fingerprint(self) -> dict:
+        from nlpkit.data.readers import fingerprint
+
+        return {**fingerprint(self.train.src + self.train.tgt, self.sources), "pairs": len(self.train)}
+
+
+def read_parallel(pair_files, src, tgt, *, input_format="auto", fields=None, encoding_errors="strict", what="data"):
+    """Sentence pairs from line-aligned source and target files, or from pair files (TSV/JSONL)."""
+    from nlpkit.data import parallel
+
+    if src or tgt:
+        if not (src and tgt):
+            raise NlpkitError(f"{what}: give both the source and the target file")
+        if pair_files:
+            raise NlpkitError(f"{what}: give either pair files or a source and a target file, not both")
+        return parallel.read_aligned(src, tgt, encoding_errors), [src, tgt]
+    pairs = parallel.Pairs()
+    for path in pair_files:
+        more = parallel.read_pairs(path, fields or parallel.Fields(), input_format, encoding_errors)
+        pairs.src.extend(more.src)
+        pairs.tgt.extend(more.tgt)
+    return pairs, list(pair_files)
+
+
+def search_config(**values):
+    """A checked nlpkit.tasks.translation.SearchConfig (beam, length_penalty, n_best,
+    max_length_ratio, max_src_len, batch_size, alignments)."""
+    from nlpkit.tasks.translation import SearchConfig
+
+    return checked(SearchConfig, **values)
+
+
+class TranslationTask(Task):
+    name = "translate"
+    file_task = "translation"
+    Options = TranslateOptions
+    title = "translation training"
+
+    # ----- training ----------------------------------------------------------------------------
+    @classmethod
+    def read_data(cls, options: TranslateOptions) -> TranslateData:
+        from nlpkit.data import parallel
+
+        fields = parallel.Fields(options.src_field, options.tgt_field, options.src_lang, options.tgt_lang)
+        read = dict(input_format=options.input_format, fields=fields, encoding_errors=options.encoding_errors)
+        if options.dataset:
+            if options.train or options.src or options.tgt:
+                raise NlpkitError("give either a dataset or files, not both")
+            data = parallel.dataset_pairs(options.dataset, options.split, fields, options.dataset_config)
+            sources = [f"{options.dataset}:{options.split}"]
+        elif options.train or options.src or options.tgt:
+            data, sources = read_parallel(options.train, options.src, options.tgt, **read, what="training data")
+        else:
+            raise NlpkitError("give source and target files, pair files, '-' for a pair stream on stdin, or a dataset")
+        if not len(data):
+            raise NlpkitError("training data: no sentence pairs")
+        valid = None
+        if options.valid or options.valid_src or options.valid_tgt:
+            valid, _ = read_parallel(
+                options.valid, options.valid_src, options.valid_tgt, **read, what="validation data"
+            )
+        elif options.dataset and options.valid_split:
+            valid = parallel.dataset_pairs(options.dataset, options.valid_split, fields, options.dataset_config)
+        return TranslateData(data, valid, sources)
+
+    @classmethod
+    def build(cls, options: TranslateOptions, data: TranslateData) -> TranslationTask:
+        from nlpkit.encoders import EncoderConfig
+        from nlpkit.tasks import seq2seq as s2s
+        from nlpkit.tasks.translation import Tokenizers
+        from nlpkit.text.tokenizers import train_tokenizer
+
+        spec, min_freq = options.tokenizer, options.min_freq
+        if options.vocab == "joint":
+            shared = checked(train_tokenizer, spec, data.train.src + data.train.tgt, min_freq)
+            toks = Tokenizers(shared, shared)
+        else:
+            toks = Tokenizers(
+                checked(train_tokenizer, spec, data.train.src, min_freq),
+                checked(train_tokenizer, spec, data.train.tgt, min_freq),
+            )
+        recurrent = options.encoder in ("gru", "lstm")
+        enc = checked(
+            EncoderConfig,
+            kind=options.encoder,
+            hidden_size=options.hidden,
+            layers=options.layers,
+            bidirectional=recurrent,
+            dropout=options.dropout if (options.layers > 1 or not recurrent) else 0.0,
+            heads=options.heads,
+            ff_size=options.ff_size,
+            positions=options.positions,
+            causal=False,
+        )
+        cfg = checked(
+            s2s.Seq2SeqConfig,
+            src_vocab=toks.src.vocab_size,
+            tgt_vocab=toks.tgt.vocab_size,
+            shared_vocab=toks.shared,
+            embed_size=options.embed or options.hidden,
+            encoder=enc,
+            decoder_layers=options.decoder_layers or options.layers,
+            decoder_hidden=options.hidden * 2 if recurrent else options.hidden,
+            attention=options.attention,
+            dropout=options.dropout,
+        )
+        task = cls(checked(s2s.build_model, cfg), toks)
+        task.settings = {
+            "label_smoothing": options.label_smoothing,
+            "length_limits": [options.max_src_len, options.max_tgt_len],
+        }
+        return task
+
+    @classmethod
+    def resume(cls, saved, options: TranslateOptions) -> TranslationTask:
+        task = super().resume(saved, options)
+        options.label_smoothing = saved.meta.get("label_smoothing", options.label_smoothing)
+        options.max_src_len, options.max_tgt_len = saved.meta.get(
+            "length_limits", [options.max_src_len, options.max_tgt_len]
+        )
+        return task
+
+    def __init__(self, model, tokenizer, meta=None, device=None):
+        super().__init__(model, tokenizer, meta, device)
+        self.settings = {k: self.meta[k] for k in ("label_smoothing", "length_limits") if k in self.meta}
+
+    def training(self, data: TranslateData, options: TranslateOptions):
+        from nlpkit.tasks.translation import TranslationTraining, encode_pairs
+
+        limits = (options.max_src_len, options.max_tgt_len)
+        pairs, dropped = encode_pairs(self.tokenizer, data.train.src, data.train.tgt, *limits)
+        if dropped:
+            warn(
+                f"{dropped:,} of {len(data.train):,} training pairs left out: empty on one side, or longer than "
+                f"{option('max_src_len')} {limits[0]} / {option('max_tgt_len')} {limits[1]} tokens"
+            )
+        if not pairs:
+            raise NlpkitError("training data: no sentence pairs left after length filtering")
+        self._dropped, self._pairs = dropped, len(pairs)
+        self.settings = {"label_smoothing": options.label_smoothing, "length_limits": list(limits)}
+        valid = (data.valid.src, data.valid.tgt) if data.valid is not None and len(data.valid) else None
+        return TranslationTraining(
+            self.model,
+            self.tokenizer,
+            pairs,
+            valid,
+            options.batch_tokens,
+            self.device,
+            label_smoothing=options.label_smoothing,
+            seed=options.seed,
+        )
+
+    def extra_meta(self) -> dict:
+        return dict(self.settings)
+
+    def data_fingerprint(self, data: TranslateData) -> dict:
+        return {**data.fingerprint, "left_out": self._dropped}
+
+    def describe(self, data: TranslateData, adapter) -> str:
+        cfg, toks = self.model.config, self.tokenizer
+        return (
+            f"training {cfg.encoder.kind} translation model"
+            + (f" ({cfg.attention} attention)" if cfg.recurrent else "")
+            + f": {sum(p.numel() for p in self.model.parameters()):,} parameters, "
+            + (
+                f"joint vocabulary {toks.src.vocab_size:,}"
+                if toks.shared
+                else f"vocabularies {toks.src.vocab_size:,} / {toks.tgt.vocab_size:,}"
+            )
+            + f", {self._pairs:,} training pairs, {adapter.steps_per_epoch():,} batches an epoch"
+            + (f", {len(adapter.valid[0]):,} validation pairs" if adapter.valid else "")
+        )
+
+    # ----- model files -------------------------------------------------------------------------
+    @classmethod
+    def from_file(cls, saved, device=None) -> TranslationTask:
+        from nlpkit.tasks.translation import from_modelfile
+
+        model, toks = from_modelfile(saved, device)
+        return cls(model, toks, saved.meta)
+
+    def to_file(self, meta: dict):
+        from nlpkit.tasks.translation import to_modelfile
+
+        return to_modelfile(self.model, self.tokenizer, meta)
+
+    # ----- use -----------------------------------------------------------------------------------
+    def predict(
+        self,
+        items: Iterable[str],
+        *,
+        beam: int = 5,
+        length_penalty: float = 0.6,
+        n_best: int = 1,
+        max_length_ratio: float = 2.0,
+        max_src_len: int = 256,
+        batch_size: int = 64,
+        alignments: bool = False,
+        chunk_size: int = 1024,
+    ) -> Iterator[dict]:
+        """Translate each source sentence, in input order; an empty line gives an empty
+        translation. Result: {"source", "translation" (the best), "translations": [{"text",
+        "score"}] (n_best, best first), "truncated"} and with `alignments` an "alignment":
+        {"source", "target" (subwords), "attention" (target x source weights)}."""
+        from nlpkit.tasks.translation import detokenize, translate
+
+        search = search_config(
+            beam=beam,
+            length_penalty=length_penalty,
+            n_best=n_best,
+            max_length_ratio=max_length_ratio,
+            max_src_len=max_src_len,
+            batch_size=batch_size,
+            alignments=alignments,
+        )
+        for chunk in chunks(items, chunk_size):
+            for line, found in zip(chunk, translate(self.model, self.tokenizer, chunk, search), strict=True):
+                texts = [detokenize(self.tokenizer.tgt, h.tokens) for h in found.hypotheses]
+                result = {
+                    "source": line,
+                    "translation": texts[0] if texts else "",
+                    "translations": [
+                        {"text": t, "score": h.score} for t, h in zip(texts, found.hypotheses, strict=True)
+                    ],
+                    "truncated": found.cut,
+                }
+                if alignments:
+                    result["alignment"] = self._alignment(found)
+                yield result
+
+    def _alignment(self, found) -> dict:
+        """The best hypothesis's attention: rows are target tokens (and the end token when the
+        translation ended by itself), columns source tokens (and the source end token)."""
+        from nlpkit.tasks.translation import pieces
+
+        if not found.hypotheses or found.hypotheses[0].attention is None:
+            return {"source": [], "target": [], "attention": []}
+        best = found.hypotheses[0]
+        width = len(found.source_ids)  # the batch's padding columns are dropped
+        attention = best.attention[:, :width].float().tolist()
+        target = pieces(self.tokenizer.tgt, best.tokens) + ["</s>"] * (len(attention) - len(best.tokens))
+        source = pieces(self.tokenizer.src, found.source_ids[:-1]) + ["</s>"]
+        return {"source": source, "target": target, "attention": [[round(x, 4) for x in row] for row in attention]}
+
+    def evaluate(
+        self,
+        data,
+        *,
+        beam: int = 5,
+        length_penalty: float = 0.6,
+        max_length_ratio: float = 2.0,
+        max_src_len: int = 256,
+        batch_size: int = 64,
+        hypotheses: str | None = None,
+        encoding_errors: str = "strict",
+    ) -> dict:
+        """sacreBLEU BLEU and chrF (cased, detokenized) with their signatures, on a (source file,
+        reference file) pair or a list of (source, reference) sentence pairs. `hypotheses` also
+        writes the translations, one a line, to that file."""
+        from nlpkit.data.parallel import read_aligned
+        from nlpkit.metrics import translation_scores
+
+        if (
+            isinstance(data, tuple)
+            and len(data) == 2
+            and all(isinstance(d, str) or hasattr(d, "__fspath__") for d in data)
+        ):
+            pairs = read_aligned(str(data[0]), str(data[1]), encoding_errors)
+            src, ref = pairs.src, pairs.tgt
+        else:
+            records = list(data)
+            if not all(isinstance(r, tuple | list) and len(r) == 2 for r in records):
+                raise NlpkitError("expected (source file, reference file) or a list of (source, reference) pairs")
+            src, ref = [str(s) for s, _ in records], [str(r) for _, r in records]
+        search = dict(beam=beam, length_penalty=length_penalty, max_length_ratio=max_length_ratio)
+        t0 = time.perf_counter()
+        found = list(
+            self.predict(src, **search, max_src_len=max_src_len, batch_size=batch_size, chunk_size=len(src) or 1)
+        )
+        seconds = time.perf_counter() - t0
+        hyps = [f["translation"] for f in found]
+        if hypotheses:
+            try:
+                with open(hypotheses, "w", encoding="utf-8") as f:
+                    f.writelines(h + "\n" for h in hyps)
+            except OSError as exc:
+                raise NlpkitError(f"{hypotheses}: cannot write ({exc.strerror})") from None
+        cut = sum(f["truncated"] for f in found)
+        if cut:
+            warn(f"{cut:,} line(s) longer than {option('max_src_len')} {max_src_len} tokens were cut")
+        scores = translation_scores(hyps, ref)
+        scores.update(
+            {"beam": beam, "seconds": round(seconds, 2), "sentences_per_s": round(len(hyps) / max(seconds, 1e-9), 1)}
+        )
+        return scores
