@@ -41,3 +41,22 @@ def attention_heatmap(weights: list[list[float]], source: list[str], target: lis
     ax.set_ylabel("translation")
     fig.tight_layout()
     save(fig, path)
+
+
+def line_plot(
+    path: str, series: dict[str, tuple[list, list]], *, xlabel: str, ylabel: str, title: str, log_y: bool
+) -> None:
+    """One curve per series name: (xs, ys)."""
+    plt = pyplot("--plot")
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for name, (xs, ys) in series.items():
+        ax.plot(xs, ys, marker="o" if len(xs) < 20 else None, label=name)
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    save(fig, path)

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from nlpkit.cli import common as c
+from nlpkit.plots import line_plot
 
 app = typer.Typer(
     help="Measure gradient flow through time, memory over distance and speed against length.",
@@ -74,26 +75,6 @@ def sparkline(values: list[float], width: int = 24) -> str:
     return "".join("·" if v is None else SPARK[min(7, int((v - low) / span * 7.999))] for v in logs)
 
 
-def plot_curves(
-    path: str, series: dict[str, tuple[list, list]], *, xlabel: str, ylabel: str, title: str, log_y: bool
-) -> None:
-    from nlpkit.plots import pyplot, save
-
-    plt = pyplot("--plot")
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for name, (xs, ys) in series.items():
-        ax.plot(xs, ys, marker="o" if len(xs) < 20 else None, label=name)
-    if log_y:
-        ax.set_yscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    save(fig, path)
-
-
 def finite_or_none(value):
     """JSON has no Infinity or NaN: an overflowed value becomes null."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -121,27 +102,6 @@ def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
 
 
 # ----- gradients ------------------------------------------------------------------------------
-
-
-def _token_batches(text_path: str | None, tokenizer, vocab: int, batch: int, length: int, seed: int):
-    """(tokens [batch, length], targets [batch]) from a text's token stream, or random tokens."""
-    import torch
-
-    if text_path is None:
-        g = torch.Generator().manual_seed(seed)
-        tokens = torch.randint(4, vocab, (batch, length + 1), generator=g)
-        return tokens[:, :-1], tokens[:, -1]
-    from nlpkit.data.readers import iter_lines
-    from nlpkit.data.streams import token_stream
-
-    ids = token_stream(tokenizer, list(iter_lines(text_path)))
-    need = batch * (length + 1)
-    if ids.numel() < length + 1:
-        raise c.fail(f"{text_path}: {ids.numel():,} tokens, too few for --length {length}")
-    if ids.numel() < need:
-        batch = ids.numel() // (length + 1)
-    windows = ids[: batch * (length + 1)].view(batch, length + 1)
-    return windows[:, :-1], windows[:, -1]
 
 
 @app.command()
@@ -175,52 +135,15 @@ def gradients(
     seed: SeedOpt = 0,
 ) -> None:
     """Norm of the gradient of the last step's loss with respect to each earlier input."""
-    from nlpkit.data.readers import iter_lines
     from nlpkit.diagnostics import gradients as gr
-    from nlpkit.modelfile import load
-    from nlpkit.tasks import language_model as lm
-    from nlpkit.text.tokenizers import train_tokenizer
 
-    probes = []  # (name, probe, tokenizer or None)
-    if model:
-        import copy
-
-        import torch
-
-        for path in model:
-            lm_model, tok = lm.from_modelfile(load(path, task=lm.TASK))
-            probes.append((f"{path} (trained)", gr.probe_from_lm(lm_model), tok))
-            torch.manual_seed(seed)  # the re-initialised copy repeats from run to run
-            fresh = copy.deepcopy(lm_model)
-            fresh.load_state_dict(lm.build_model(lm.LMConfig.from_dict(lm_model.config.to_dict())).state_dict())
-            probes.append((f"{path} (untrained)", gr.probe_from_lm(fresh.eval()), tok))
-    else:
-        # Fresh encoders have no tokenizer of their own: a text is read character by character.
-        tok = train_tokenizer("char", list(iter_lines(text))) if text else None
-        vocab = tok.vocab_size if tok else 64
-        for kind in parse_encoders(encoder):
-            probe = gr.fresh_probe(kind, vocab, hidden, layers, seed, max_len=length + 1)
-            probes.append((f"{kind} (untrained)", probe, tok))
-            if scale_recurrent and kind != "transformer":
-                scaled = gr.fresh_probe(kind, vocab, hidden, layers, seed, max_len=length + 1)
-                gr.scale_recurrent_weights(scaled.encoder, scale_recurrent)
-                probes.append((f"{kind} (W_hh x{scale_recurrent:g})", scaled, tok))
-
-    results = {}
-    for name, probe, tok in probes:
-        vocab = probe.embedding.num_embeddings
-        tokens, targets = _token_batches(text, tok, vocab, batch, length, seed)
-        flow = gr.gradient_flow(probe, tokens, targets)
-        results[name] = {
-            "norms": flow.norms,
-            "loss": flow.loss,
-            "decay_per_step": gr.decay_rate(flow.norms),
-            "param_grad_norm": flow.param_grad_norm,
-            "clip": clip,
-            "update_scale_after_clip": gr.clipped_update_scale(flow.param_grad_norm, clip),
-        }
+    kinds = None if model else parse_encoders(encoder)
+    results, batch = gr.measure(
+        models=model or [], encoders=kinds, text=text, length=length, batch=batch, hidden=hidden, layers=layers,
+        scale_recurrent=scale_recurrent, clip=clip, seed=seed,
+    )  # fmt: skip
     if plot:
-        plot_curves(
+        line_plot(
             plot,
             {n: (list(range(len(r["norms"]))), r["norms"]) for n, r in results.items()},
             xlabel="steps back from the loss",
@@ -246,7 +169,7 @@ def gradients(
         )
     columns = ["model"] + [f"t-{d}" for d in marks] + ["per step", "0 ... back", "|grad|", f"clip {clip:g}: x"]
     print_table(
-        f"|dL/dx| of the loss at the last step, {length} steps, mean of {tokens.size(0)} sequences "
+        f"|dL/dx| of the loss at the last step, {length} steps, mean of {batch} sequences "
         "(per step: fitted change per step back; <1 vanishing, >1 exploding)",
         columns,
         rows,
@@ -302,7 +225,7 @@ def memory(
             for t in tasks
             for k in kinds
         }
-        plot_curves(
+        line_plot(
             plot,
             series,
             xlabel="distance (steps)",
@@ -370,7 +293,7 @@ def speed(
         for kind in kinds:
             series[f"{kind} train"] = (lens, [r.train_tokens_per_s for r in results if r.encoder == kind])
             series[f"{kind} inference"] = (lens, [r.infer_tokens_per_s for r in results if r.encoder == kind])
-        plot_curves(plot, series, xlabel="sequence length", ylabel="tokens/s", title=f"speed on {dev}", log_y=True)
+        line_plot(plot, series, xlabel="sequence length", ylabel="tokens/s", title=f"speed on {dev}", log_y=True)
     if fmt is Format.json:
         print(
             json.dumps(

@@ -17,11 +17,28 @@ class InfoFormat(str, Enum):
 def info(
     model_path: Annotated[str, typer.Argument(metavar="MODEL", help="A model file (.nlpk).")],
     fmt: Annotated[InfoFormat, typer.Option("--format", help="table (on stdout) | json.")] = InfoFormat.table,
+    recipe: Annotated[
+        bool,
+        typer.Option("--recipe", help="Print the options the model was trained with as a TOML recipe (for --config)."),
+    ] = False,
 ) -> None:
     """Show a model file's task, configuration, tokenizer, training data, metrics and versions."""
+    from nlpkit.errors import NlpkitError
     from nlpkit.modelfile import read_header
 
     meta = read_header(model_path)
+    if recipe:
+        from nlpkit.options import to_toml
+        from nlpkit.tasks import FILE_TASKS
+
+        if not meta.get("recipe"):
+            raise NlpkitError(f"{model_path}: the file records no recipe (written by an nlpkit before recipes)")
+        group = FILE_TASKS.get(meta.get("task"), meta.get("task"))
+        print(
+            f"# the recipe of {model_path}: nlpkit {group} train --config RECIPE.toml\n" + to_toml(meta["recipe"]),
+            end="",
+        )
+        return
     tok = meta.get("tokenizer", {})
     if "symbols" in tok:  # a word vocabulary can be long: show its size and a few entries
         meta["tokenizer"] = {**tok, "symbols": tok["symbols"][:20] + (["..."] if len(tok["symbols"]) > 20 else [])}
@@ -36,15 +53,9 @@ def info(
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     for key, value in meta.items():
-        if isinstance(value, dict):
-            for sub, v in value.items():
-                table.add_row(f"{key}.{sub}", _short(v))
-        else:
-            table.add_row(key, _short(value))
+        for sub, v in value.items() if isinstance(value, dict) else [(None, value)]:
+            table.add_row(
+                f"{key}.{sub}" if sub is not None else key,
+                json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else str(v),
+            )
     Console(highlight=False).print(table)
-
-
-def _short(value) -> str:
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nlpkit.encoders import EncoderConfig, build_encoder
+from nlpkit.errors import NlpkitError, option
 
 
 class Probe(nn.Module):
@@ -107,3 +108,70 @@ def decay_rate(norms: list[float]) -> float:
     y = torch.tensor([p[1] for p in points], dtype=torch.float64)
     slope = ((d - d.mean()) * (y - y.mean())).sum() / ((d - d.mean()) ** 2).sum()
     return float(slope.exp())
+
+
+def token_batches(text_path: str | None, tokenizer, vocab: int, batch: int, length: int, seed: int):
+    """(tokens [batch, length], targets [batch]) from a text's token stream, or random tokens."""
+    import torch
+
+    if text_path is None:
+        g = torch.Generator().manual_seed(seed)
+        tokens = torch.randint(4, vocab, (batch, length + 1), generator=g)
+        return tokens[:, :-1], tokens[:, -1]
+    from nlpkit.data.readers import iter_lines
+    from nlpkit.data.streams import token_stream
+
+    ids = token_stream(tokenizer, list(iter_lines(text_path)))
+    need = batch * (length + 1)
+    if ids.numel() < length + 1:
+        raise NlpkitError(f"{text_path}: {ids.numel():,} tokens, too few for {option('length')} {length}")
+    if ids.numel() < need:
+        batch = ids.numel() // (length + 1)
+    windows = ids[: batch * (length + 1)].view(batch, length + 1)
+    return windows[:, :-1], windows[:, -1]
+
+
+def measure(*, models, encoders, text, length, batch, hidden, layers, scale_recurrent, clip, seed):
+    """Gradient flow of each language-model file (trained, and re-initialised with `seed`) or,
+    without files, of each fresh encoder kind (and, with scale_recurrent, the same encoder with
+    its hidden-to-hidden weights scaled). Returns ({name: figures}, sequences averaged over)."""
+    import copy
+
+    from nlpkit.data.readers import iter_lines
+    from nlpkit.modelfile import load
+    from nlpkit.tasks import language_model as lm
+    from nlpkit.text.tokenizers import train_tokenizer
+
+    probes = []  # (name, probe, tokenizer or None)
+    for path in models:
+        lm_model, tok = lm.from_modelfile(load(path, task=lm.TASK))
+        probes.append((f"{path} (trained)", probe_from_lm(lm_model), tok))
+        torch.manual_seed(seed)  # the re-initialised copy repeats from run to run
+        fresh = copy.deepcopy(lm_model)
+        fresh.load_state_dict(lm.build_model(lm.LMConfig.from_dict(lm_model.config.to_dict())).state_dict())
+        probes.append((f"{path} (untrained)", probe_from_lm(fresh.eval()), tok))
+    if not models:
+        # Fresh encoders have no tokenizer of their own: a text is read character by character.
+        tok = train_tokenizer("char", list(iter_lines(text))) if text else None
+        vocab = tok.vocab_size if tok else 64
+        for kind in encoders:
+            probes.append(
+                (f"{kind} (untrained)", fresh_probe(kind, vocab, hidden, layers, seed, max_len=length + 1), tok)
+            )
+            if scale_recurrent and kind != "transformer":
+                scaled = fresh_probe(kind, vocab, hidden, layers, seed, max_len=length + 1)
+                scale_recurrent_weights(scaled.encoder, scale_recurrent)
+                probes.append((f"{kind} (W_hh x{scale_recurrent:g})", scaled, tok))
+    results = {}
+    for name, probe, tok in probes:
+        tokens, targets = token_batches(text, tok, probe.embedding.num_embeddings, batch, length, seed)
+        flow = gradient_flow(probe, tokens, targets)
+        results[name] = {
+            "norms": flow.norms,
+            "loss": flow.loss,
+            "decay_per_step": decay_rate(flow.norms),
+            "param_grad_norm": flow.param_grad_norm,
+            "clip": clip,
+            "update_scale_after_clip": clipped_update_scale(flow.param_grad_norm, clip),
+        }
+    return results, tokens.size(0)
