@@ -16,6 +16,12 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 WORK = ROOT / "bench" / "work"
 SHARED = ROOT.parent / "shared" / "data"
+RECIPES = ROOT / "bench" / "recipes"
+
+
+def recipe(name: str) -> list[str]:
+    """The flags that train with bench/recipes/NAME.toml (flags after them override it)."""
+    return ["--config", str(RECIPES / f"{name}.toml")]
 
 
 def machine() -> dict:

@@ -10,12 +10,9 @@ import json
 import subprocess
 import sys
 
-from common import SHARED, WORK, machine, need, run, spacy_config, spacy_python, spacy_train, write
+from common import SHARED, WORK, machine, need, recipe, run, spacy_config, spacy_python, spacy_train, write
 
-RECIPE = (
-    "--crf --char-features cnn --encoder lstm --layers 2 --hidden 200 --embed 100 --char-size 50 --dropout 0.5 "
-    "--word-dropout 0.05 --batch-size 16 --lr 2e-3 --warmup 100 --clip 5 --eval-every 1000".split()
-)
+RECIPE = recipe("conll-bilstm-crf")
 
 
 def nlpkit_run(name, train, valid, test, budget) -> dict:

@@ -16,17 +16,9 @@ import json
 import sys
 from pathlib import Path
 
-from common import RESULTS, SHARED, WORK, machine, need, run, write
+from common import RESULTS, SHARED, WORK, machine, need, recipe, run, write
 
-RECIPES = {
-    # 3+3 layers, width 256, 8 heads, feed-forward 512 (the reference's size), joint BPE 6000
-    # with tied embeddings; 2.6k target tokens/s on these 2 cores (1.9k with BPE 8000).
-    "transformer": "--encoder transformer --layers 3 --hidden 256 --heads 8 --ff-size 512 --dropout 0.1 "
-    "--tokenizer bpe:6000 --batch-tokens 4096 --lr 1e-3 --warmup 300 --label-smoothing 0.1",
-    # bidirectional GRU 256 encoder, GRU 512 decoder with Bahdanau attention (the reference's sizes)
-    "gru": "--encoder gru --attention bahdanau --layers 1 --hidden 256 --dropout 0.3 "
-    "--tokenizer bpe:6000 --batch-tokens 4096 --lr 1e-3 --warmup 100 --label-smoothing 0.1",
-}
+RECIPES = {"transformer": recipe("multi30k-transformer"), "gru": recipe("multi30k-gru")}
 
 
 def main() -> None:
@@ -57,7 +49,7 @@ def main() -> None:
         str(d / f"val.{src_lang}"),
         "--valid-tgt",
         str(d / f"val.{tgt_lang}"),
-        *RECIPES[args.model].split(),
+        *RECIPES[args.model],
         "--eval-every",
         args.eval_every,
         "--time-budget",

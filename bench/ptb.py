@@ -13,30 +13,10 @@ import json
 import statistics
 import sys
 
-from common import ROOT, SHARED, WORK, machine, need, run, write
+from common import ROOT, SHARED, WORK, machine, need, recipe, run, write
 
 PTB = SHARED / "ptb"
-MODEL = [
-    "--tokenizer",
-    "word",
-    "--encoder",
-    "lstm",
-    "--layers",
-    "2",
-    "--hidden",
-    "200",
-    "--context",
-    "35",
-    "--batch-size",
-    "20",
-    "--optimizer",
-    "sgd",
-    "--lr",
-    "20",
-    "--clip",
-    "0.25",
-    "--tie-weights",
-]
+MODEL = recipe("ptb-lstm")
 
 
 def speed(args) -> None:
@@ -119,7 +99,7 @@ def quality(args) -> None:
     tag = f"ptb-quality-{args.budget}" + (f"-{args.tag}" if args.tag else "")
     model = WORK / f"{tag}.nlpk"
     metrics = WORK / f"{tag}.json"
-    model_args = [a for a in MODEL if not (args.untied and a == "--tie-weights")]
+    model_args = MODEL + (["--no-tie-weights"] if args.untied else [])
     cmd = [
         "nlpkit",
         "lm",

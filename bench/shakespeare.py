@@ -8,15 +8,9 @@ as in nanoGPT's shakespeare_char.
 import argparse
 import json
 
-from common import SHARED, WORK, machine, need, run, write
+from common import SHARED, WORK, machine, need, recipe, run, write
 
-RECIPES = {
-    # Round 1's LSTM (1.654); round 2 tried 2x384 with dropout 0.2 and did worse in 10 minutes (1.776).
-    "lstm": "--encoder lstm --layers 2 --hidden 256 --embed 64 --dropout 0.1 --context 128 --batch-size 32 "
-    "--lr 3e-3 --warmup 100".split(),
-    "transformer": "--encoder transformer --layers 4 --hidden 128 --heads 4 --dropout 0.1 --context 128 "
-    "--batch-size 16 --lr 2e-3 --warmup 200".split(),
-}
+RECIPES = {"lstm": recipe("shakespeare-lstm"), "transformer": recipe("shakespeare-transformer")}
 
 
 def split() -> tuple:
@@ -38,7 +32,7 @@ def main() -> None:
     args = p.parse_args()
     train, valid = split()
     rows, record = [], {"benchmark": f"shakespeare-char-{args.budget}", "machine": machine(), "runs": {}}
-    for name, recipe in RECIPES.items():
+    for name, flags in RECIPES.items():
         if args.only and name != args.only:
             continue
         model, metrics = WORK / f"shakespeare-{name}.nlpk", WORK / f"shakespeare-{name}.json"
@@ -51,7 +45,7 @@ def main() -> None:
             str(valid),
             "--tokenizer",
             "char",
-            *recipe,
+            *flags,
             "--time-budget",
             args.budget,
             "--eval-every",

@@ -17,25 +17,15 @@ import sys
 import time
 from pathlib import Path
 
-from common import SHARED, WORK, machine, need, run, spacy_config, spacy_python, spacy_train, write
+from common import SHARED, WORK, machine, need, recipe, run, spacy_config, spacy_python, spacy_train, write
 
 # Recipes from 90-second trials on the dev set (docs/benchmarks.md): embed 256 / min-freq 1 and
 # embed 128 / min-freq 2 / word dropout 0.25 / weight decay 0.1 both reached 0.79; the second
 # runs 1.4x faster. Fine-tuning: gradual unfreezing with --lr-decay 0.4 reached 0.64 in 90 s,
 # all layers at once with --lr-decay 0.7 0.69.
-SCRATCH = (
-    "--tokenizer word --min-freq 2 --encoder lstm --layers 1 --hidden 256 --embed 128 --bidirectional "
-    "--pooling max --dropout 0.5 --word-dropout 0.25 --weight-decay 0.1 --batch-size 32 --lr 2e-3 --warmup 50 "
-    "--eval-every 100".split()
-)
-LM_RECIPE = (
-    "--tokenizer word:30000 --encoder lstm --layers 2 --hidden 384 --embed 256 --batch-size 64 --context 50 "
-    "--adaptive-softmax 2000,10000 --dropout 0.05 --valid-fraction 0.005 --eval-every 600".split()
-)
-FINETUNE = (
-    "--pooling last,max,mean --dropout 0.4 --word-dropout 0.1 --batch-size 32 --lr 3e-3 --warmup 50 "
-    "--lr-decay 0.7 --eval-every 100".split()
-)
+SCRATCH = recipe("sst2-scratch")
+LM_RECIPE = recipe("imdb-lm")
+FINETUNE = recipe("sst2-finetune")
 
 
 def files():

@@ -145,13 +145,10 @@ def tag(
     offsets."""
     model = c.load(model_path, "ner", device)
     if input_format is TagInput.conll:
-        from nlpkit.data.conll import iter_conll
         from nlpkit.tasks.base import chunks
+        from nlpkit.tasks.ner import token_records
 
-        records = (
-            tokens for path in inputs or ["-"] for tokens, _, _ in iter_conll(path, 1, None, encoding_errors.value)
-        )
-        stream = chunks(records, chunk_lines)
+        stream = chunks(token_records(inputs or ["-"], encoding_errors.value), chunk_lines)
     else:
         stream = c.input_chunks(inputs, chunk_lines, encoding_errors)
     for chunk in stream:

@@ -43,7 +43,9 @@ def _parameter(f, hint) -> inspect.Parameter:
         default = enum(default) if default is not None else None
     if kind is list:
         annotation = list[str] | None
-    flags = meta.get("flags") or ("--" + f.name.replace("_", "-"),)
+    flag = "--" + f.name.replace("_", "-")
+    # a boolean gets its negation too, so that a flag can turn off what a recipe turned on
+    flags = meta.get("flags") or ((f"{flag}/--no-{flag[2:]}",) if kind is bool else (flag,))
     info = typer.Option(
         *flags,
         help=help_text,

@@ -143,6 +143,16 @@ def chunks(items: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
+def texts(items: Iterable) -> Iterator[str]:
+    """The items, each checked to be a text (what predict reads for most tasks)."""
+    from nlpkit.errors import NlpkitError
+
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, str):
+            raise NlpkitError(f"item {number}: expected a text (str), got {type(item).__name__}")
+        yield item
+
+
 def as_paths(data) -> list[str] | None:
     """A file name or a list of file names as a list of strings; None for in-memory records."""
     from pathlib import Path

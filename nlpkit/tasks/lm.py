@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from nlpkit.errors import NlpkitError, option
 from nlpkit.options import ModelOptions, opt, same
-from nlpkit.tasks.base import Task, as_paths, checked, chunks
+from nlpkit.tasks.base import Task, as_paths, checked, chunks, texts
 
 LN2 = 0.6931471805599453
 
@@ -169,7 +169,7 @@ class LanguageModelTask(Task):
         {"loglik" (nats), "tokens", "ppl"} per text, in order."""
         from nlpkit.tasks.language_model import score_lines
 
-        for chunk in chunks(items, chunk_size):
+        for chunk in chunks(texts(items), chunk_size):
             for loglik, n in score_lines(self.model, self.tokenizer, chunk, batch_tokens):
                 yield {"loglik": loglik, "tokens": n, "ppl": math.exp(min(-loglik / n, 700))}
 

@@ -114,6 +114,15 @@ def read_sentences(paths, input_format="auto", token_column="", tag_column="", e
     return out
 
 
+def token_records(paths: list[str], encoding_errors: str = "strict") -> Iterator[list[str]]:
+    """The sentences of CoNLL files as token lists (tokens in the first column), streamed."""
+    from nlpkit.data.conll import iter_conll
+
+    for path in paths:
+        for tokens, _, _ in iter_conll(path, 1, None, encoding_errors):
+            yield tokens
+
+
 def to_bioes(data, scheme: str, strict: bool, what: str) -> tuple[list[list[str]], str]:
     """The sentences' tags in BIOES and the scheme they were in; repaired tags are counted in a
     warning (or are an error when strict)."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from nlpkit.console import warn
 from nlpkit.errors import NlpkitError, option
 from nlpkit.options import ModelOptions, opt, same
-from nlpkit.tasks.base import Task, as_paths, checked, chunks
+from nlpkit.tasks.base import Task, as_paths, checked, chunks, texts
 
 INPUT_FORMATS = ("auto", "tsv", "csv", "label-first", "fasttext", "jsonl")
 
@@ -309,7 +309,7 @@ class SentimentTask(Task):
         from nlpkit.device import autocast
         from nlpkit.tasks.classifier import encode, predict_proba
 
-        for chunk in chunks(items, chunk_size):
+        for chunk in chunks(texts(items), chunk_size):
             encoded = [encode(self.tokenizer, text, self.model.config.max_len) for text in chunk]
             with autocast(self.device):
                 probs = predict_proba(self.model, [ids for ids, _ in encoded], batch_tokens)

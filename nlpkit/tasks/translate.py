@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from nlpkit.console import warn
 from nlpkit.errors import NlpkitError, option
 from nlpkit.options import ModelOptions, opt, same
-from nlpkit.tasks.base import Task, checked, chunks
+from nlpkit.tasks.base import Task, checked, chunks, texts
 
 
 @dataclass
@@ -281,14 +281,14 @@ class TranslationTask(Task):
             batch_size=batch_size,
             alignments=alignments,
         )
-        for chunk in chunks(items, chunk_size):
+        for chunk in chunks(texts(items), chunk_size):
             for line, found in zip(chunk, translate(self.model, self.tokenizer, chunk, search), strict=True):
-                texts = [detokenize(self.tokenizer.tgt, h.tokens) for h in found.hypotheses]
+                outs = [detokenize(self.tokenizer.tgt, h.tokens) for h in found.hypotheses]
                 result = {
                     "source": line,
-                    "translation": texts[0] if texts else "",
+                    "translation": outs[0] if outs else "",
                     "translations": [
-                        {"text": t, "score": h.score} for t, h in zip(texts, found.hypotheses, strict=True)
+                        {"text": t, "score": h.score} for t, h in zip(outs, found.hypotheses, strict=True)
                     ],
                     "truncated": found.cut,
                 }

@@ -70,7 +70,7 @@ def test_missing_column_names_the_header(tmp_path):
 )
 def test_bad_rows_are_errors_or_skipped_and_counted(tmp_path, content, problem):
     path = write(tmp_path, "d.tsv", content + "good\tpos\n")
-    with pytest.raises(NlpkitError, match=rf"d\.tsv:2: .*{problem}.*--skip-bad"):
+    with pytest.raises(NlpkitError, match=rf"d\.tsv:2: .*{problem}.*skip_bad"):
         read_labeled([path])
     data = read_labeled([path], skip_bad=True)
     assert (data.texts, data.skipped) == (["good"], 1)

@@ -33,7 +33,7 @@ def test_jsonl_fields_and_translation_records(tmp_path):
     nested = tmp_path / "n.jsonl"
     nested.write_text(json.dumps({"translation": {"de": "Welt", "en": "world"}}) + "\n", encoding="utf-8")
     assert read_pairs(str(nested), Fields(src_lang="de", tgt_lang="en")).tgt == ["world"]
-    with pytest.raises(NlpkitError, match=r"n\.jsonl:1: translation record \(de, en\): give --src-lang"):
+    with pytest.raises(NlpkitError, match=r"n\.jsonl:1: translation record \(de, en\): give src_lang"):
         read_pairs(str(nested), Fields())
 
 

@@ -1,4 +1,5 @@
-"""Recipe files: `train --config recipe.toml` with flags overriding it, `info --recipe` to repeat a run."""
+"""Training options from the shell: recipe files (`train --config`, flags overriding them, `info
+--recipe` to repeat a run), and messages that name flags."""
 
 import json
 
@@ -53,3 +54,19 @@ def test_info_recipe_of_a_file_without_one(tmp_path, char_model):
     save(old, saved)
     proc = nlpkit("info", old, "--recipe")
     assert proc.returncode == 1 and "records no recipe" in proc.stderr
+
+
+def test_library_messages_name_flags_in_the_shell(tmp_path):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("text\tlabel\ngood\tpos\n\tneg\n")
+    proc = nlpkit("sentiment", "train", bad, "--out", tmp_path / "x.nlpk", "--max-steps", "1")
+    assert proc.returncode == 1 and "bad.tsv:3: row has no text (or pass --skip-bad" in proc.stderr
+    proc = nlpkit("ner", "train", "data/ner.train.conll", "--dropout", "0.99", "--out", tmp_path / "y.nlpk")
+    assert proc.returncode == 2  # out of the declared range: a usage error, as for any flag
+
+
+def test_every_train_command_lists_the_shared_options():
+    for task in ("lm", "sentiment", "ner", "translate"):
+        out = nlpkit(task, "train", "--help", check=True).stdout
+        for flag in ("--config", "--time-budget", "--max-steps", "--lr", "--clip", "--resume", "--seed", "--encoder"):
+            assert flag in out, (task, flag)
