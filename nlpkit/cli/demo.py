@@ -76,8 +76,8 @@ def demo(
     out.mkdir(parents=True, exist_ok=True)
     for name, text in INPUTS.items():
         (out / name).write_text(text, encoding="utf-8")
-    fill = {"data": sample_dir(), "out": out, "budget": time_budget, "common": f"--device {device.value}"}
-    fill = {k: shlex.quote(str(v)) for k, v in fill.items()} | {"quiet": "--quiet" if quiet else ""}
+    fill = {k: shlex.quote(str(v)) for k, v in {"data": sample_dir(), "out": out, "budget": time_budget}.items()}
+    fill |= {"common": f"--device {device.value}", "quiet": "--quiet" if quiet else ""}
     for number, (title, command) in enumerate(STEPS, start=1):
         args = shlex.split(command.format(**fill))
         c.info(f"[bold]{number}/{len(STEPS)}[/bold] {title.format(**fill)}: nlpkit {shlex.join(args)}", quiet)

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from nlpkit.cli import common as c
+from nlpkit.encoders import ENCODER_KINDS
 from nlpkit.plots import line_plot
 
 app = typer.Typer(
@@ -18,7 +19,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-ALL_ENCODERS = "rnn,lstm,gru,transformer"
+ALL_ENCODERS = ",".join(ENCODER_KINDS)
 SPARK = "▁▂▃▄▅▆▇█"
 
 
@@ -28,7 +29,7 @@ class Format(str, Enum):
 
 
 FormatOpt = Annotated[Format, typer.Option("--format", help="table (on stdout) | json.")]
-EncodersOpt = Annotated[str, typer.Option("--encoder", help="Comma list of encoders: rnn, lstm, gru, transformer.")]
+EncodersOpt = Annotated[str, typer.Option("--encoder", help=f"Comma list of encoders: {', '.join(ENCODER_KINDS)}.")]
 PlotOpt = Annotated[
     str | None, typer.Option("--plot", metavar="FILE.png", help="Also draw the curves (needs matplotlib).")
 ]
@@ -36,8 +37,6 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed.")]
 
 
 def parse_encoders(text: str) -> list[str]:
-    from nlpkit.encoders import ENCODER_KINDS
-
     kinds = [k.strip() for k in text.split(",") if k.strip()]
     bad = [k for k in kinds if k not in ENCODER_KINDS]
     if bad or not kinds:

@@ -9,6 +9,7 @@ task through these methods, and nlpkit.training's Trainer drives the training ad
 
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar, Protocol
@@ -38,6 +39,7 @@ class Task(ABC):
     file_task: ClassVar[str]  # the task a model file records: "tagger"
     Options: ClassVar[type[TrainOptions]]  # its training options
     title: ClassVar[str]  # what the training summary is called: "tagger training"
+    model_module: ClassVar[str]  # its model module, with from_modelfile() and to_modelfile()
 
     def __init__(self, model, tokenizer, meta: dict | None = None, device=None):
         self.model = model  # the torch module, in eval mode
@@ -89,13 +91,14 @@ class Task(ABC):
 
     # ----- model files -------------------------------------------------------------------------
     @classmethod
-    @abstractmethod
     def from_file(cls, saved, device=None) -> Task:
-        """The model stored in a loaded model file (nlpkit.modelfile.ModelFile)."""
+        """The model stored in a loaded model file (nlpkit.modelfile.ModelFile), on `device`."""
+        model, tokenizer = importlib.import_module(cls.model_module).from_modelfile(saved, device)
+        return cls(model, tokenizer, saved.meta)
 
-    @abstractmethod
     def to_file(self, meta: dict):
         """A ModelFile of this model with `meta` added."""
+        return importlib.import_module(self.model_module).to_modelfile(self.model, self.tokenizer, meta)
 
     def save(self, path) -> None:
         from nlpkit.modelfile import save

@@ -61,6 +61,7 @@ class LanguageModelTask(Task):
     file_task = "lm"
     Options = LMOptions
     title = "language model training"
+    model_module = "nlpkit.tasks.language_model"
 
     # ----- training ----------------------------------------------------------------------------
     @classmethod
@@ -149,19 +150,6 @@ class LanguageModelTask(Task):
         if "valid_loss" in result.best and self.tokenizer.kind == "char":
             return [("best valid bits/char", f"{result.best['valid_loss'] / LN2:.4f}")]
         return []
-
-    # ----- model files -------------------------------------------------------------------------
-    @classmethod
-    def from_file(cls, saved, device=None) -> LanguageModelTask:
-        from nlpkit.tasks.language_model import from_modelfile
-
-        model, tok = from_modelfile(saved, device)
-        return cls(model, tok, saved.meta)
-
-    def to_file(self, meta: dict):
-        from nlpkit.tasks.language_model import to_modelfile
-
-        return to_modelfile(self.model, self.tokenizer, meta)
 
     # ----- use -----------------------------------------------------------------------------------
     def predict(self, items: Iterable[str], *, batch_tokens: int = 8192, chunk_size: int = 4096) -> Iterator[dict]:

@@ -169,6 +169,7 @@ class NERTask(Task):
     file_task = "tagger"
     Options = NEROptions
     title = "tagger training"
+    model_module = "nlpkit.tasks.tagger"
 
     def __init__(self, model, tokenizer, meta=None, device=None):
         super().__init__(model, tokenizer, meta, device)
@@ -299,19 +300,6 @@ class NERTask(Task):
     @property
     def entity_types(self) -> list[str]:
         return sorted({t[2:] for t in self.tags if t != "O"})
-
-    # ----- model files -------------------------------------------------------------------------
-    @classmethod
-    def from_file(cls, saved, device=None) -> NERTask:
-        from nlpkit.tasks.tagger import from_modelfile
-
-        model, vocab = from_modelfile(saved, device)
-        return cls(model, vocab, saved.meta)
-
-    def to_file(self, meta: dict):
-        from nlpkit.tasks.tagger import to_modelfile
-
-        return to_modelfile(self.model, self.tokenizer, meta)
 
     # ----- use -----------------------------------------------------------------------------------
     def encode(self, words: list[str]):

@@ -137,6 +137,7 @@ class SentimentTask(Task):
     file_task = "classifier"
     Options = SentimentOptions
     title = "classifier training"
+    model_module = "nlpkit.tasks.classifier"
 
     def __init__(self, model, tokenizer, meta=None, device=None, transfer: dict | None = None):
         super().__init__(model, tokenizer, meta, device)
@@ -288,19 +289,6 @@ class SentimentTask(Task):
         rows = [("labels", ", ".join(self.labels))]
         skipped = self.meta.get("data", {}).get("skipped", 0)
         return rows + ([("skipped rows", f"{skipped:,}")] if skipped else [])
-
-    # ----- model files -------------------------------------------------------------------------
-    @classmethod
-    def from_file(cls, saved, device=None) -> SentimentTask:
-        from nlpkit.tasks.classifier import from_modelfile
-
-        model, tok = from_modelfile(saved, device)
-        return cls(model, tok, saved.meta)
-
-    def to_file(self, meta: dict):
-        from nlpkit.tasks.classifier import to_modelfile
-
-        return to_modelfile(self.model, self.tokenizer, meta)
 
     # ----- use -----------------------------------------------------------------------------------
     def predict(self, items: Iterable[str], *, batch_tokens: int = 16384, chunk_size: int = 4096) -> Iterator[dict]:

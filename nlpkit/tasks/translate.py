@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from nlpkit.console import warn
+from nlpkit.encoders import RECURRENT_KINDS
 from nlpkit.errors import NlpkitError, option
 from nlpkit.options import ModelOptions, opt, same
 from nlpkit.tasks.base import Task, checked, chunks, texts
@@ -56,7 +57,7 @@ class TranslateOptions(ModelOptions):
     warmup: int = same("warmup", 400)
 
     def default_lr(self) -> float:
-        return 1e-3 if self.encoder in ("gru", "lstm") else 7e-4
+        return 1e-3 if self.encoder in RECURRENT_KINDS else 7e-4
 
 
 @dataclass
@@ -103,6 +104,11 @@ class TranslationTask(Task):
     file_task = "translation"
     Options = TranslateOptions
     title = "translation training"
+    model_module = "nlpkit.tasks.translation"
+
+    def __init__(self, model, tokenizer, meta=None, device=None):
+        super().__init__(model, tokenizer, meta, device)
+        self.settings = {k: self.meta[k] for k in ("label_smoothing", "length_limits") if k in self.meta}
 
     # ----- training ----------------------------------------------------------------------------
     @classmethod
@@ -147,7 +153,7 @@ class TranslationTask(Task):
                 checked(train_tokenizer, spec, data.train.src, min_freq),
                 checked(train_tokenizer, spec, data.train.tgt, min_freq),
             )
-        recurrent = options.encoder in ("gru", "lstm")
+        recurrent = options.encoder in RECURRENT_KINDS
         enc = checked(
             EncoderConfig,
             kind=options.encoder,
@@ -187,10 +193,6 @@ class TranslationTask(Task):
             "length_limits", [options.max_src_len, options.max_tgt_len]
         )
         return task
-
-    def __init__(self, model, tokenizer, meta=None, device=None):
-        super().__init__(model, tokenizer, meta, device)
-        self.settings = {k: self.meta[k] for k in ("label_smoothing", "length_limits") if k in self.meta}
 
     def training(self, data: TranslateData, options: TranslateOptions):
         from nlpkit.tasks.translation import TranslationTraining, encode_pairs
@@ -238,19 +240,6 @@ class TranslationTask(Task):
             + f", {self._pairs:,} training pairs, {adapter.steps_per_epoch():,} batches an epoch"
             + (f", {len(adapter.valid[0]):,} validation pairs" if adapter.valid else "")
         )
-
-    # ----- model files -------------------------------------------------------------------------
-    @classmethod
-    def from_file(cls, saved, device=None) -> TranslationTask:
-        from nlpkit.tasks.translation import from_modelfile
-
-        model, toks = from_modelfile(saved, device)
-        return cls(model, toks, saved.meta)
-
-    def to_file(self, meta: dict):
-        from nlpkit.tasks.translation import to_modelfile
-
-        return to_modelfile(self.model, self.tokenizer, meta)
 
     # ----- use -----------------------------------------------------------------------------------
     def predict(
