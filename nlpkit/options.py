@@ -215,7 +215,9 @@ class TrainOptions(Options):
     )
     eval_every: int = opt(0, "Validate every N steps (0 = every epoch).", panel="Training", min=0)
     patience: int = opt(0, "Stop after N validations without improvement (0 = never).", panel="Training", min=0)
-    seed: int = opt(0, "Random seed; CPU runs without `time_budget` repeat exactly.", panel="Training")
+    seed: int = opt(
+        0, "Random seed; CPU runs without `time_budget` repeat exactly.", panel="Training", min=0, max=2**32 - 1
+    )
     device: str = opt("auto", "auto | cpu | cuda (bf16 autocast on CUDA).", choices=("auto", "cpu", "cuda"))
     resume: bool = opt(
         False, "Continue from OUT.ckpt: weights, optimizer, schedule, RNG and data position.", panel="Training"

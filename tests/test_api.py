@@ -221,3 +221,30 @@ def test_unknown_task_and_foreign_files(tmp_path):
         nlpkit.train("parse")
     with pytest.raises(nlpkit.NlpkitError, match="not an nlpkit model file"):
         nlpkit.load(DATA / "sample.txt")
+
+
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [
+        ("", "out: give a file name"),
+        ("{tmp}", "exists and is not a regular file"),
+        ("{train}", "is an input of this run"),
+        ("/proc/nlpkit-model.nlpk", "cannot write to /proc"),
+    ],
+)
+def test_a_bad_out_is_refused_before_training(tmp_path, out, message):
+    train = tmp_path / "train.txt"
+    train.write_text((DATA / "sample.txt").read_text())
+    before = train.read_bytes()
+    with pytest.raises(nlpkit.NlpkitError, match=message):
+        nlpkit.train("lm", train=train, out=out.format(tmp=tmp_path, train=train), max_steps=1, context=16, **TINY)
+    assert train.read_bytes() == before and not list(tmp_path.glob("*.ckpt"))
+
+
+def test_resume_from_a_model_file_without_training_state(tmp_path, lm_model):
+    import shutil
+
+    out = tmp_path / "m.nlpk"
+    shutil.copy(lm_model[0], str(out) + ".ckpt")  # a finished model file where the checkpoint should be
+    with pytest.raises(nlpkit.NlpkitError, match="holds no training state"):
+        nlpkit.train("lm", train=DATA / "sample.txt", out=out, resume=True, context=16, **TINY)

@@ -29,6 +29,7 @@ def train(task_cls, options):
     from nlpkit.training import Trainer
 
     config = _train_config(options)
+    check_out(options)
     device = resolve_device(options.device)
     torch.manual_seed(options.seed)
     data = task_cls.read_data(options)
@@ -41,6 +42,8 @@ def train(task_cls, options):
                 f"{option('resume')}: no checkpoint {ckpt} (it is written next to {option('out')} while training)"
             )
         saved = load(ckpt, task=task_cls.file_task)
+        if not isinstance(saved.meta.get("checkpoint"), dict):
+            raise NlpkitError(f"{ckpt}: holds no training state to resume from (a model file, not a checkpoint?)")
         task = task_cls.resume(saved, options)
         info(f"resuming from {ckpt} at step {saved.meta['checkpoint']['step']:,}", options.quiet)
     else:
@@ -94,6 +97,31 @@ def train(task_cls, options):
     if options.metrics_out:
         _write_metrics(options.metrics_out, metrics)
     return task
+
+
+def check_out(options) -> None:
+    """Refuse, before any training, a model file path that cannot or must not be written: empty,
+    not a regular file (a folder, a device, a FIFO), in an unwritable folder, or one of this
+    run's own input files."""
+    import tempfile
+
+    out = options.out
+    if not out.strip():
+        raise NlpkitError(f"{option('out')}: give a file name for the model")
+    inputs = [*options.train, *(options.valid or [])]
+    inputs += [getattr(options, name, None) or "" for name in ("src", "tgt", "valid_src", "valid_tgt", "init_from")]
+    for path in (Path(out), checkpoint_path(out)):
+        if path.exists() and not path.is_file():
+            raise NlpkitError(f"{option('out')}: {path} exists and is not a regular file")
+        if path.exists() and any(p and p != "-" and Path(p).exists() and path.samefile(p) for p in inputs):
+            raise NlpkitError(f"{option('out')}: {path} is an input of this run; writing it would destroy it")
+    folder = Path(out).parent
+    try:  # a real write, not os.access: root passes every permission check, and /proc still refuses it
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise NlpkitError(f"{option('out')}: cannot write to {folder} ({exc.strerror})") from None
 
 
 def _train_config(options):

@@ -70,3 +70,14 @@ def test_every_train_command_lists_the_shared_options():
         out = nlpkit(task, "train", "--help", check=True).stdout
         for flag in ("--config", "--time-budget", "--max-steps", "--lr", "--clip", "--resume", "--seed", "--encoder"):
             assert flag in out, (task, flag)
+
+
+def test_out_is_checked_before_training(tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("the harbour at dawn\n" * 50)
+    for out, message in ((corpus, "is an input of this run"), (tmp_path, "exists and is not a regular file")):
+        proc = nlpkit("lm", "train", corpus, "--out", out, *TINY, "--max-steps", "1")
+        assert proc.returncode == 1 and f"--out: {out} " in proc.stderr and message in proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+    assert corpus.read_text() == "the harbour at dawn\n" * 50
