@@ -15,14 +15,18 @@ from nlpkit.errors import NlpkitError
 __version__ = "0.1.0"
 
 
-def load(path, device: str = "auto"):
+def load(path, device: str = "auto", threads: int | None = None):
     """The model in a model file, as its task's object (nlpkit.tasks.base.Task): an
     nlpkit.tasks.lm.LanguageModelTask, sentiment.SentimentTask, ner.NERTask or
-    translate.TranslationTask, on `device` (auto | cpu | cuda)."""
+    translate.TranslationTask, on `device` (auto | cpu | cuda). `threads` sets torch's CPU
+    threads (0: $NLPKIT_THREADS, else the cores free now); None leaves them as they are."""
     from nlpkit import tasks
+    from nlpkit import threads as cpu_threads
     from nlpkit.device import resolve_device
     from nlpkit.modelfile import load as read
 
+    if threads is not None:
+        cpu_threads.apply(threads)
     saved = read(path)
     return tasks.get(saved.task).from_file(saved, resolve_device(device))
 

@@ -21,7 +21,7 @@ from nlpkit.errors import NlpkitError, option
 
 # Options that say where and how a run happens rather than what is trained: accepted in recipe
 # files, left out of the recipe a model file records.
-RUN_OPTIONS = ("out", "resume", "quiet", "metrics_out", "device")
+RUN_OPTIONS = ("out", "resume", "quiet", "metrics_out", "device", "threads")
 
 
 def opt(default, help: str, *, panel: str = "", flags: tuple[str, ...] = (), **meta):
@@ -219,6 +219,9 @@ class TrainOptions(Options):
         0, "Random seed; CPU runs without `time_budget` repeat exactly.", panel="Training", min=0, max=2**32 - 1
     )
     device: str = opt("auto", "auto | cpu | cuda (bf16 autocast on CUDA).", choices=("auto", "cpu", "cuda"))
+    threads: int = opt(
+        0, "CPU threads; 0 = $NLPKIT_THREADS, else the cores free at start (jobs side by side share them).", min=0
+    )
     resume: bool = opt(
         False, "Continue from OUT.ckpt: weights, optimizer, schedule, RNG and data position.", panel="Training"
     )

@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 
 torch.set_num_threads(1)  # tiny models: threads cost more than they give, and CI has 2 cores
+os.environ.setdefault("NLPKIT_THREADS", "1")  # the same for the API calls made in this process
 
 
 def nlpkit(*args, input=None, check=False, timeout=180, env=None):

@@ -37,6 +37,14 @@ InputsArg = Annotated[
     list[str] | None, typer.Argument(help="Input files, one record a line ('-' or none: stdin).", show_default=False)
 ]
 DeviceOpt = Annotated[Device, typer.Option("--device", help="auto | cpu | cuda (bf16 autocast on CUDA).")]
+ThreadsOpt = Annotated[
+    int,
+    typer.Option(
+        "--threads",
+        min=0,
+        help="CPU threads; 0 = $NLPKIT_THREADS, else the cores free at start (jobs side by side share them).",
+    ),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
 EncodingErrorsOpt = Annotated[
     EncodingErrors,
@@ -57,12 +65,15 @@ def train(task: str, values: dict):
     return run(cls, cls.Options.create(values))
 
 
-def load(path: str, task: str, device: Device):
-    """The model file at `path`, refused unless it holds a model of `task`."""
+def load(path: str, task: str, device: Device, threads: int = 0):
+    """The model file at `path`, refused unless it holds a model of `task`; torch's CPU threads
+    set by --threads (nlpkit.threads)."""
     from nlpkit import tasks
+    from nlpkit import threads as cpu_threads
     from nlpkit.device import resolve_device
     from nlpkit.modelfile import load as read
 
+    cpu_threads.apply(threads)
     cls = tasks.get(task)
     return cls.from_file(read(path, task=cls.file_task), resolve_device(device.value))
 

@@ -51,6 +51,7 @@ def generate(
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed for sampling.")] = None,
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     device: c.DeviceOpt = c.Device.auto,
+    threads: c.ThreadsOpt = 0,
 ) -> None:
     """Generate text from a language model: one completion (or --num-samples) per prompt."""
     import torch
@@ -66,7 +67,7 @@ def generate(
     from nlpkit.tasks.lm import sampling_config
 
     sampling_config(**sampling)  # bad sampling options fail before the model is read
-    model = c.load(model_path, "lm", device)
+    model = c.load(model_path, "lm", device, threads)
     generator = torch.Generator(device=model.device)
     generator.manual_seed(seed if seed is not None else torch.seed())
     if prompt is not None:

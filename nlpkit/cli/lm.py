@@ -52,9 +52,10 @@ def evaluate(
         ScoreFormat, typer.Option("--format", help="tsv (a table on stderr, figures on stdout) | jsonl.")
     ] = ScoreFormat.tsv,
     device: c.DeviceOpt = c.Device.auto,
+    threads: c.ThreadsOpt = 0,
 ) -> None:
     """Perplexity of a text (and bits per character for character models)."""
-    model = c.load(model_path, "lm", device)
+    model = c.load(model_path, "lm", device, threads)
     out = model.evaluate(
         [Path(p) for p in inputs or ["-"]],  # Path objects: a list of str would be texts
         batch_size=batch_size,
@@ -79,10 +80,11 @@ def score(
     chunk_lines: c.ChunkLinesOpt = 4096,
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     device: c.DeviceOpt = c.Device.auto,
+    threads: c.ThreadsOpt = 0,
 ) -> None:
     """Log-likelihood (nats), token count and perplexity of each input line, one line out per
     line in, in order. Each line is scored with its line end, as if it started a text."""
-    model = c.load(model_path, "lm", device)
+    model = c.load(model_path, "lm", device, threads)
     for chunk in c.input_chunks(inputs, chunk_lines, encoding_errors):
         rows = []
         for s in model.predict(chunk, batch_tokens=batch_tokens, chunk_size=chunk_lines):

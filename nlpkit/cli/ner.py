@@ -75,9 +75,10 @@ def evaluate(
     strict: Annotated[bool, typer.Option("--strict", help="An I- tag that continues nothing is an error.")] = False,
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     device: c.DeviceOpt = c.Device.auto,
+    threads: c.ThreadsOpt = 0,
 ) -> None:
     """seqeval span precision, recall and F1 per entity type, with micro and macro averages."""
-    model = c.load(model_path, "ner", device)
+    model = c.load(model_path, "ner", device, threads)
     scores = model.evaluate(
         inputs,
         input_format=input_format.value,
@@ -138,12 +139,13 @@ def tag(
     chunk_lines: Annotated[int, typer.Option("--chunk-lines", min=1, help="Records read and tagged at a time.")] = 2048,
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     device: c.DeviceOpt = c.Device.auto,
+    threads: c.ThreadsOpt = 0,
 ) -> None:
     """Tag entities: exactly one output record per input record, in order; an empty line gives
     an empty record. Raw text is split into words by nlpkit.text.words (runs of letters and
     digits with inner - ' . kept, every other non-space character alone), keeping character
     offsets."""
-    model = c.load(model_path, "ner", device)
+    model = c.load(model_path, "ner", device, threads)
     if input_format is TagInput.conll:
         from nlpkit.tasks.base import chunks
         from nlpkit.tasks.ner import token_records

@@ -56,10 +56,11 @@ def predict(
     chunk_lines: c.ChunkLinesOpt = 4096,
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     device: c.DeviceOpt = c.Device.auto,
+    threads: c.ThreadsOpt = 0,
 ) -> None:
     """Label each input line: exactly one output line per input line, in order (an empty line
     is classified too). Input is read in chunks, so memory stays flat on large files."""
-    model = c.load(model_path, "sentiment", device)
+    model = c.load(model_path, "sentiment", device, threads)
     cut = 0
     for chunk in c.input_chunks(inputs, chunk_lines, encoding_errors):
         rows = []
@@ -98,9 +99,10 @@ def evaluate(
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip rows with no label or no text (counted).")] = False,
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     device: c.DeviceOpt = c.Device.auto,
+    threads: c.ThreadsOpt = 0,
 ) -> None:
     """Accuracy, per-class precision/recall/F1, macro averages and the confusion matrix."""
-    model = c.load(model_path, "sentiment", device)
+    model = c.load(model_path, "sentiment", device, threads)
     scores = model.evaluate(
         inputs,
         input_format=input_format.value if isinstance(input_format, Enum) else input_format,

@@ -24,12 +24,14 @@ def train(task_cls, options):
     return it (a Task, with .result holding the run's TrainResult)."""
     import torch
 
+    from nlpkit import threads
     from nlpkit.device import resolve_device
     from nlpkit.modelfile import load, save, versions
     from nlpkit.training import Trainer
 
     config = _train_config(options)
     check_out(options)
+    threads.apply(options.threads)
     device = resolve_device(options.device)
     torch.manual_seed(options.seed)
     data = task_cls.read_data(options)

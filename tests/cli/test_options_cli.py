@@ -81,3 +81,12 @@ def test_out_is_checked_before_training(tmp_path):
         assert "Traceback" not in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
     assert corpus.read_text() == "the harbour at dawn\n" * 50
+
+
+def test_threads_option_and_environment(char_model):
+    plain = nlpkit("lm", "score", char_model, input="the harbour\n", check=True).stdout
+    assert nlpkit("lm", "score", char_model, "--threads", "1", input="the harbour\n", check=True).stdout == plain
+    auto = nlpkit("lm", "score", char_model, input="the harbour\n", env={"NLPKIT_THREADS": "auto"}, check=True)
+    assert auto.stdout == plain
+    proc = nlpkit("lm", "score", char_model, input="x\n", env={"NLPKIT_THREADS": "many"})
+    assert proc.returncode == 1 and "NLPKIT_THREADS='many'" in proc.stderr and "Traceback" not in proc.stderr
