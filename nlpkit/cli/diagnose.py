@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from nlpkit import threads
 from nlpkit.cli import common as c
 from nlpkit.encoders import ENCODER_KINDS
 from nlpkit.plots import line_plot
@@ -134,6 +135,7 @@ def gradients(
     seed: SeedOpt = 0,
 ) -> None:
     """Norm of the gradient of the last step's loss with respect to each earlier input."""
+    threads.apply()
     from nlpkit.diagnostics import gradients as gr
 
     kinds = None if model else parse_encoders(encoder)
@@ -196,6 +198,7 @@ def memory(
 ) -> None:
     """Train each encoder for the same budget on synthetic long-range tasks at each distance and
     print held-out accuracy against distance."""
+    threads.apply()
     from nlpkit.device import resolve_device
     from nlpkit.diagnostics import memory as mem
 
@@ -272,6 +275,7 @@ def speed(
     quiet: c.QuietOpt = False,
 ) -> None:
     """Training and inference tokens/s of each encoder against sequence length."""
+    threads.apply()
     from nlpkit.device import resolve_device
     from nlpkit.diagnostics import speed as sp
 
