@@ -47,15 +47,16 @@ def info(
         print(json.dumps(meta, indent=2, ensure_ascii=False))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=model_path, show_header=False, title_justify="left")
+    # a model file is untrusted input: its text is shown as text, never read as rich markup (links)
+    table = Table(title=escape(model_path), show_header=False, title_justify="left")
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     for key, value in meta.items():
         for sub, v in value.items() if isinstance(value, dict) else [(None, value)]:
-            table.add_row(
-                f"{key}.{sub}" if sub is not None else key,
-                json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else str(v),
-            )
+            name = f"{key}.{sub}" if sub is not None else key
+            text = json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else str(v)
+            table.add_row(escape(name), escape(text))
     Console(highlight=False).print(table)

@@ -6,6 +6,7 @@ Every module under nlpkit.cli imports only typer and the standard library at the
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
@@ -71,6 +72,14 @@ def main() -> None:
     except BrokenPipeError:
         _quiet_broken_pipe()
         sys.exit(0)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO):
+            raise
+        # stdout (or a file being written) hit a full or failing device: say so once, and keep
+        # the interpreter from failing again when it flushes stdout on the way out
+        sys.stderr.write(f"error: cannot write the output: {exc.strerror}\n")
+        _quiet_broken_pipe()
+        sys.exit(1)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)

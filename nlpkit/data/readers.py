@@ -43,6 +43,8 @@ def _decode(raw: bytes, name: str, offset: int, line_no: int, errors: str) -> st
 
 def _open_binary(path: str):
     if path == STDIN:
+        if sys.stdin is None:
+            raise NlpkitError("standard input is closed: give input files, or pipe text in")
         return sys.stdin.buffer
     if path.endswith(".gz"):
         import gzip
@@ -58,7 +60,8 @@ def iter_lines(path: str, encoding_errors: str = "strict") -> Iterator[str]:
     f = _open_binary(path)
     try:
         offset = 0
-        for line_no, raw in enumerate(f, start=1):
+        lines = _gzip_lines(f, name) if path.endswith(".gz") else f
+        for line_no, raw in enumerate(lines, start=1):
             text = _decode(raw, name, offset, line_no, encoding_errors)
             if line_no == 1 and text.startswith("\ufeff"):
                 text = text[1:]
@@ -67,6 +70,25 @@ def iter_lines(path: str, encoding_errors: str = "strict") -> Iterator[str]:
     finally:
         if f is not sys.stdin.buffer:
             f.close()
+
+
+def _gzip_lines(f, name: str) -> Iterator[bytes]:
+    """The byte lines of an open .gz file; a damaged or cut one is a one-line error."""
+    import zlib
+    from gzip import BadGzipFile
+
+    lines = iter(f)
+    number = 0
+    while True:
+        try:
+            raw = next(lines)
+        except StopIteration:
+            return
+        except (BadGzipFile, EOFError, zlib.error) as exc:
+            where = f"{name}:{number + 1}" if number else name
+            raise NlpkitError(f"{where}: not a readable gzip file ({exc or 'cut short'})") from None
+        number += 1
+        yield raw
 
 
 def iter_json_objects(path: str, encoding_errors: str = "strict", expected: str = "") -> Iterator[tuple[str, dict]]:

@@ -329,6 +329,8 @@ class TranslationTask(Task):
             if not all(isinstance(r, tuple | list) and len(r) == 2 for r in records):
                 raise NlpkitError("expected (source file, reference file) or a list of (source, reference) pairs")
             src, ref = [str(s) for s, _ in records], [str(r) for _, r in records]
+        if not src:
+            raise NlpkitError("no sentence pairs to evaluate (the source and reference are empty)")
         search = dict(beam=beam, length_penalty=length_penalty, max_length_ratio=max_length_ratio)
         t0 = time.perf_counter()
         found = list(
