@@ -77,7 +77,11 @@ def choose_next(
     if config.no_repeat_ngram:
         for row, tokens in enumerate(history.tolist()):
             banned = banned_ngram_tokens(tokens, config.no_repeat_ngram)
-            if banned and len(set(banned)) < logits.size(-1):
+            if not banned:
+                continue
+            allowed = torch.isfinite(logits[row])
+            allowed[banned] = False
+            if allowed.any():  # when every token would repeat an n-gram, the rule yields for this step
                 logits[row, banned] = float("-inf")
     if config.temperature == 0:
         return logits.argmax(-1)

@@ -42,6 +42,16 @@ def test_no_repeat_ngram_bans_completions_of_seen_ngrams():
     assert banned_ngram_tokens([1, 2], 3) == []
 
 
+def test_no_repeat_ngram_yields_when_it_would_ban_every_token():
+    logits = torch.tensor([[0.0, 1.0, 2.0, float("-inf")]])  # token 3 suppressed elsewhere
+    history = torch.tensor([[0, 1, 2]])  # n=1: every allowed token has been seen
+    config = SamplingConfig(max_new_tokens=1, temperature=1.0, no_repeat_ngram=1)
+    token = choose_next(logits.clone(), history, config, torch.Generator().manual_seed(0))
+    assert token.item() in (0, 1, 2)  # no nan: the rule gives way for this step
+    partly = torch.tensor([[0, 1]])
+    assert choose_next(logits.clone(), partly, config, torch.Generator().manual_seed(0)).item() == 2
+
+
 def test_sampling_is_repeatable_with_a_seeded_generator():
     logits = torch.randn(4, 20)
     cfg = SamplingConfig(temperature=1.0, top_k=10)

@@ -48,7 +48,7 @@ def generate(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Re-read the whole prefix every step (slow; for comparison).")
     ] = False,
-    seed: Annotated[int | None, typer.Option("--seed", help="Random seed for sampling.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, max=2**63 - 1, help="Random seed for sampling.")] = None,
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     device: c.DeviceOpt = c.Device.auto,
     threads: c.ThreadsOpt = 0,

@@ -227,6 +227,8 @@ class LanguageModelTask(Task):
             repetition_penalty=repetition_penalty,
             no_repeat_ngram=no_repeat_ngram,
         )
+        if seed is not None and not 0 <= seed < 2**63:
+            raise NlpkitError(f"{option('seed')}: give a whole number from 0 to 2**63 - 1, got {seed}")
         if generator is None:
             generator = torch.Generator(device=self.device)
             generator.manual_seed(seed if seed is not None else torch.seed())
