@@ -248,3 +248,13 @@ def test_resume_from_a_model_file_without_training_state(tmp_path, lm_model):
     shutil.copy(lm_model[0], str(out) + ".ckpt")  # a finished model file where the checkpoint should be
     with pytest.raises(nlpkit.NlpkitError, match="holds no training state"):
         nlpkit.train("lm", train=DATA / "sample.txt", out=out, resume=True, context=16, **TINY)
+
+
+def test_training_removes_temporary_files_a_killed_run_left(tmp_path):
+    out = tmp_path / "m.nlpk"
+    orphans = [tmp_path / ".m.nlpk.ab12cd_3", tmp_path / ".m.nlpk.ckpt.zz99yy00"]
+    keep = tmp_path / ".m.nlpk.notes"
+    for f in [*orphans, keep]:
+        f.write_bytes(b"partial")
+    nlpkit.train("lm", train=DATA / "sample.txt", out=out, max_steps=1, context=16, **TINY)
+    assert not any(f.exists() for f in orphans) and keep.exists() and out.exists()

@@ -8,11 +8,14 @@ end). Every sentence remembers the line it starts on, for error messages.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from nlpkit.data.readers import display_name, iter_json_objects, iter_lines, load_dataset
 from nlpkit.errors import NlpkitError, option
 from nlpkit.text.words import split_words
+
+COLUMNS = re.compile(r"[ \t]+")
 
 
 @dataclass
@@ -48,7 +51,7 @@ def iter_conll(path: str, token_column: int = 1, tag_column: int | None = -1, en
                 yield tokens, (tags if tag_column is not None else None), f"{name}:{start}"
             tokens, tags = [], []
             continue
-        cells = line.split()
+        cells = COLUMNS.split(line.strip(" \t\r"))  # only spaces and tabs part columns: a no-break space is text
         if cells[0] == "-DOCSTART-":
             continue
         if width is None:

@@ -113,7 +113,13 @@ def _bad(out: Labeled, skip_bad: bool, message: str) -> None:
 
 
 def _keep(out: Labeled, text, label, where: str, skip_bad: bool) -> None:
-    text = "" if text is None else str(text)
+    # JSON and datasets rows can hold anything: a text is a string, a label a string or a
+    # whole number (class ids), never a list or an object turned into its Python spelling
+    if text is not None and not isinstance(text, str):
+        return _bad(out, skip_bad, f"{where}: the text is a {type(text).__name__}, not a string")
+    if label is not None and (isinstance(label, bool) or not isinstance(label, str | int)):
+        return _bad(out, skip_bad, f"{where}: the label is a {type(label).__name__}, not a string or a number")
+    text = "" if text is None else text
     label = "" if label is None else str(label).strip()
     if not label:
         _bad(out, skip_bad, f"{where}: row has no label")
@@ -179,6 +185,7 @@ def _read_table(path, fmt, columns, out, skip_bad, errors) -> None:
     delimiter = "," if fmt == "csv" else "\t"
     # TSV files rarely quote; a lone double quote in a review must stay text.
     quoting = csv.QUOTE_MINIMAL if fmt == "csv" else csv.QUOTE_NONE
+    csv.field_size_limit(2**31 - 1)  # a long review is data, not an attack: the default refuses 128 KiB
     reader = csv.reader(io.StringIO(_table_text(path, errors), newline=""), delimiter=delimiter, quoting=quoting)
     if columns.numbered:
         text_i, label_i = int(columns.text) - 1, int(columns.label) - 1

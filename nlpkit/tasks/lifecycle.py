@@ -31,6 +31,7 @@ def train(task_cls, options):
 
     config = _train_config(options)
     check_out(options)
+    remove_orphans(options.out)
     threads.apply(options.threads)
     device = resolve_device(options.device)
     torch.manual_seed(options.seed)
@@ -124,6 +125,18 @@ def check_out(options) -> None:
             pass
     except OSError as exc:
         raise NlpkitError(f"{option('out')}: cannot write to {folder} ({exc.strerror})") from None
+
+
+def remove_orphans(out: str) -> None:
+    """Delete the temporary files an earlier run left when it was killed while writing this
+    model file or its checkpoint (modelfile.save writes `.NAME.XXXXXXXX` and renames it)."""
+    import re
+
+    path = Path(out)
+    pattern = re.compile(re.escape(f".{path.name}.") + r"(ckpt\.)?[a-z0-9_]{8}")
+    for orphan in path.parent.glob(f".{path.name}.*"):
+        if pattern.fullmatch(orphan.name) and orphan.is_file():
+            orphan.unlink(missing_ok=True)
 
 
 def _train_config(options):

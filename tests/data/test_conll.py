@@ -63,3 +63,10 @@ def test_datasets_source_with_class_label_names(tmp_path):
     data = dataset_sentences(str(path), "train", "tokens", "ner_tags")
     assert data.tokens == [["Ada", "Lovelace"]]
     assert data.tags[0] in (["B-PER", "I-PER"], ["1", "2"])  # parquet keeps the names when datasets can
+
+
+def test_a_no_break_space_is_part_of_a_token(tmp_path):
+    path = tmp_path / "nb.conll"
+    path.write_text("10\u00a0000 O\nkm B-UNIT\n", encoding="utf-8")
+    data = read_conll([str(path)])
+    assert data.tokens == [["10\u00a0000", "km"]] and data.tags == [["O", "B-UNIT"]]

@@ -104,3 +104,20 @@ def test_datasets_source(tmp_path):
     assert (data.texts, data.labels) == (["lovely", "awful"], ["pos", "neg"])
     with pytest.raises(NlpkitError, match="no column 'text'"):
         dataset_labeled(path, "train", Columns())
+
+
+def test_json_labels_and_texts_must_be_strings_or_numbers(tmp_path):
+    path = write(tmp_path, "d.jsonl", json.dumps({"text": "fine", "label": ["neg"]}) + "\n")
+    with pytest.raises(NlpkitError, match=r"d\.jsonl:1: the label is a list, not a string or a number"):
+        read_labeled([path])
+    path = write(tmp_path, "t.jsonl", json.dumps({"text": 123, "label": "neg"}) + "\n")
+    with pytest.raises(NlpkitError, match=r"t\.jsonl:1: the text is a int, not a string"):
+        read_labeled([path])
+    ok = write(tmp_path, "ok.jsonl", json.dumps({"text": "fine", "label": 1}) + "\n")
+    assert read_labeled([ok]).labels == ["1"]
+
+
+def test_long_tsv_fields_are_read(tmp_path):
+    long = "word " * 60_000  # 300 KB, over the csv module's default limit of 128 KiB
+    path = write(tmp_path, "d.tsv", f"text\tlabel\n{long}\tpos\nshort\tneg\n")
+    assert [len(t) for t in read_labeled([path]).texts] == [len(long), 5]
