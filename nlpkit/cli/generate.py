@@ -76,7 +76,7 @@ def generate(
         prompts = iter([""])
     else:
         prompts = c.input_lines(None, encoding_errors)
-    stream = fmt is GenFormat.text and num_samples == 1 and sys.stdout.isatty()
+    stream = fmt is GenFormat.text and num_samples == 1  # to terminals and pipes alike (`| head -1` ends it)
     warned = False
     for text in prompts:
         read, cut = model.prompt_cut(text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import sys
 
 import typer
@@ -60,6 +61,10 @@ def _quiet_broken_pipe() -> None:
 
 def main() -> None:
     use_flags()  # library messages name options as flags: --max-len, not max_len
+    if hasattr(signal, "SIGPIPE"):
+        # like any Unix filter: a reader that goes away (`| head -1`) ends the command at once,
+        # quietly, with the conventional status (128 + SIGPIPE = 141 in the shell)
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         app()
     except NlpkitError as exc:

@@ -137,13 +137,17 @@ def checked(fn, *args, **kwargs):
         raise NlpkitError(str(exc)) from None
 
 
-def chunks(items: Iterable, size: int) -> Iterator[list]:
-    """Lists of up to `size` items, so that any iterable is read a bounded piece at a time."""
+def chunks(items: Iterable, size: int, first: int = 32) -> Iterator[list]:
+    """Lists of up to `size` items, so that any iterable is read a bounded piece at a time. The
+    first lists are smaller (first, 4 x first, ...): the first results come out at once (a
+    pipe into `head -1` returns) and large inputs still run in full-size batches."""
     import itertools
 
     iterator = iter(items)
-    while chunk := list(itertools.islice(iterator, size)):
+    step = max(1, min(first, size))
+    while chunk := list(itertools.islice(iterator, step)):
         yield chunk
+        step = min(size, step * 4)
 
 
 def texts(items: Iterable) -> Iterator[str]:

@@ -76,3 +76,14 @@ def test_translate_eval_on_empty_files(tmp_path):
     proc = nlpkit("translate", "eval", model, "--src", empty_src, "--ref", empty_ref)
     assert proc.returncode == 1 and "no sentence pairs to evaluate" in proc.stderr and "Traceback" not in proc.stderr
     assert json.loads(nlpkit("info", model, "--format", "json", check=True).stdout)["task"] == "translation"
+
+
+def test_a_closed_pipe_ends_commands_at_once_like_a_unix_filter(char_model, tmp_path):
+    big = tmp_path / "big.txt"
+    big.write_text("the harbour at dawn\n" * 50000)
+    py = shlex.quote(sys.executable)
+    for args in (f"lm score {char_model} {big}", f"generate {char_model} -p At -n 1000000 --seed 1"):
+        proc = shell(f'{py} -m nlpkit {args} | head -1; echo "status ${{PIPESTATUS[0]}}"')
+        lines = proc.stdout.splitlines()
+        assert len(lines) == 2 and lines[1] == "status 141", (args, proc.stdout, proc.stderr)
+        assert proc.stderr == "", args  # quietly: no traceback, no message
