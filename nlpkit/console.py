@@ -7,6 +7,7 @@ to stderr through one rich console, so pipelines stay clean. Kept free of torch.
 from __future__ import annotations
 
 _console = None
+_silent = False  # --quiet on a command that reads and writes data: no notes or warnings either
 
 
 def console():
@@ -19,14 +20,21 @@ def console():
     return _console
 
 
+def silence(on: bool = True) -> None:
+    global _silent
+    _silent = on
+
+
 def warn(message: str) -> None:
+    if _silent:
+        return
     from rich.markup import escape
 
     console().print(f"[yellow]warning:[/yellow] {escape(message)}", soft_wrap=True)
 
 
 def info(message: str, quiet: bool = False) -> None:
-    if not quiet:
+    if not (quiet or _silent):
         console().print(message, soft_wrap=True)
 
 

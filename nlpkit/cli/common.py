@@ -45,7 +45,9 @@ ThreadsOpt = Annotated[
         help="CPU threads; 0 = $NLPKIT_THREADS, else the cores free at start (jobs side by side share them).",
     ),
 ]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Nothing on stderr but errors (no progress, summary or warnings).")
+]
 EncodingErrorsOpt = Annotated[
     EncodingErrors,
     typer.Option("--encoding-errors", help="strict: invalid UTF-8 is an error; replace: substitute U+FFFD."),
@@ -65,14 +67,16 @@ def train(task: str, values: dict):
     return run(cls, cls.Options.create(values))
 
 
-def load(path: str, task: str, device: Device, threads: int = 0):
+def load(path: str, task: str, device: Device, threads: int = 0, quiet: bool = False):
     """The model file at `path`, refused unless it holds a model of `task`; torch's CPU threads
-    set by --threads (nlpkit.threads)."""
+    set by --threads (nlpkit.threads); with quiet, no warnings on stderr (errors still are)."""
+    from nlpkit import console as stderr
     from nlpkit import tasks
     from nlpkit import threads as cpu_threads
     from nlpkit.device import resolve_device
     from nlpkit.modelfile import load as read
 
+    stderr.silence(quiet)
     cpu_threads.apply(threads)
     cls = tasks.get(task)
     return cls.from_file(read(path, task=cls.file_task), resolve_device(device.value))

@@ -11,6 +11,7 @@ import typer
 
 from nlpkit import threads
 from nlpkit.cli import common as c
+from nlpkit.diagnostics.summary import finite_or_none, sparkline
 from nlpkit.encoders import ENCODER_KINDS
 from nlpkit.plots import line_plot
 
@@ -21,7 +22,6 @@ app = typer.Typer(
 )
 
 ALL_ENCODERS = ",".join(ENCODER_KINDS)
-SPARK = "▁▂▃▄▅▆▇█"
 
 
 class Format(str, Enum):
@@ -55,35 +55,6 @@ def parse_ints(text: str, option: str) -> list[int]:
     if not values or min(values) < 1:
         raise c.fail(f"{option}: expected positive whole numbers, got {text!r}")
     return values
-
-
-def sparkline(values: list[float], width: int = 24) -> str:
-    """Log-scale sparkline of positive values, downsampled to `width` characters."""
-    if not values:
-        return ""
-    step = max(1, math.ceil(len(values) / width))
-    points = [values[i] for i in range(0, len(values), step)]
-    # Zero (underflow) shows as a dot; an overflowed (infinite) norm as the top bar.
-    finite = [v for v in points if 0 < v < math.inf]
-    top = math.log10(max(finite)) if finite else 0.0
-    logs = [None if v <= 0 or math.isnan(v) else (math.log10(v) if v < math.inf else top) for v in points]
-    real = [v for v in logs if v is not None]
-    if not real:
-        return "·" * len(points)
-    low, high = min(real), max(real)
-    span = (high - low) or 1.0
-    return "".join("·" if v is None else SPARK[min(7, int((v - low) / span * 7.999))] for v in logs)
-
-
-def finite_or_none(value):
-    """JSON has no Infinity or NaN: an overflowed value becomes null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, list):
-        return [finite_or_none(v) for v in value]
-    if isinstance(value, dict):
-        return {k: finite_or_none(v) for k, v in value.items()}
-    return value
 
 
 def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:

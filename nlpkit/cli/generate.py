@@ -52,6 +52,7 @@ def generate(
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     device: c.DeviceOpt = c.Device.auto,
     threads: c.ThreadsOpt = 0,
+    quiet: c.QuietOpt = False,
 ) -> None:
     """Generate text from a language model: one completion (or --num-samples) per prompt."""
     import torch
@@ -64,10 +65,10 @@ def generate(
         repetition_penalty=repetition_penalty,
         no_repeat_ngram=no_repeat_ngram,
     )
-    from nlpkit.tasks.lm import sampling_config
+    from nlpkit.tasks.lm import TextStream, sampling_config
 
     sampling_config(**sampling)  # bad sampling options fail before the model is read
-    model = c.load(model_path, "lm", device, threads)
+    model = c.load(model_path, "lm", device, threads, quiet)
     generator = torch.Generator(device=model.device)
     generator.manual_seed(seed if seed is not None else torch.seed())
     if prompt is not None:
@@ -86,7 +87,7 @@ def generate(
                 f"{model.model.config.context}: only its last {read} tokens are read"
             )
             warned = True
-        on_token = _streamer(model.tokenizer, text) if stream else None
+        on_token = TextStream(model.tokenizer, text, sys.stdout) if stream else None
         completions = model.generate(
             text,
             **sampling,
@@ -103,28 +104,4 @@ def generate(
         else:
             for completion in completions:
                 sys.stdout.write(text + completion + "\n")
-        sys.stdout.flush()
-
-
-class _streamer:
-    """Prints a single completion to the terminal token by token as it is generated."""
-
-    def __init__(self, tokenizer, prompt: str):
-        self.tokenizer = tokenizer
-        self.tokens: list[int] = []
-        self.shown = 0
-        sys.stdout.write(prompt)
-        sys.stdout.flush()
-
-    def __call__(self, token) -> None:
-        self.tokens.append(int(token[0]))
-        text = self.tokenizer.decode(self.tokens)
-        # Hold back the last few characters: a --stop string may still be forming there.
-        safe = max(self.shown, len(text) - 8)
-        sys.stdout.write(text[self.shown : safe])
-        sys.stdout.flush()
-        self.shown = safe
-
-    def finish(self, completion: str) -> None:
-        sys.stdout.write(completion[self.shown :] + "\n")
         sys.stdout.flush()

@@ -267,3 +267,29 @@ def load_lm(path: str) -> LanguageModelTask:
     from nlpkit.modelfile import load
 
     return LanguageModelTask.from_file(load(path, task=LanguageModelTask.file_task))
+
+
+class TextStream:
+    """Writes one completion to a text stream token by token as it is generated (the
+    `on_token` of LanguageModelTask.generate); finish() writes what was held back."""
+
+    def __init__(self, tokenizer, prompt: str, out):
+        self.tokenizer, self.out = tokenizer, out
+        self.tokens: list[int] = []
+        self.shown = 0
+        self._write(prompt)
+
+    def _write(self, text: str) -> None:
+        self.out.write(text)
+        self.out.flush()
+
+    def __call__(self, token) -> None:
+        self.tokens.append(int(token[0]))
+        text = self.tokenizer.decode(self.tokens)
+        # Hold back the last few characters: a stop string may still be forming there.
+        safe = max(self.shown, len(text) - 8)
+        self._write(text[self.shown : safe])
+        self.shown = safe
+
+    def finish(self, completion: str) -> None:
+        self._write(completion[self.shown :] + "\n")

@@ -87,3 +87,19 @@ def test_a_closed_pipe_ends_commands_at_once_like_a_unix_filter(char_model, tmp_
         lines = proc.stdout.splitlines()
         assert len(lines) == 2 and lines[1] == "status 141", (args, proc.stdout, proc.stderr)
         assert proc.stderr == "", args  # quietly: no traceback, no message
+
+
+def test_quiet_silences_warnings_but_not_errors(tmp_path):
+    model = tmp_path / "t.nlpk"
+    nlpkit(
+        "translate", "train", "--src", "data/translate.train.en", "--tgt", "data/translate.train.fr", "--out", model,
+        "--encoder", "gru", "--layers", "1", "--hidden", "8", "--tokenizer", "word", "--max-steps", "2", "--quiet",
+        check=True,
+    )  # fmt: skip
+    line = "the proud weaver walks to the green chapel .\n"
+    loud = nlpkit("translate", "predict", model, "--max-src-len", "3", "--beam", "1", input=line, check=True)
+    assert "longer than --max-src-len 3" in loud.stderr
+    quiet = nlpkit("translate", "predict", model, "--max-src-len", "3", "--beam", "1", "-q", input=line, check=True)
+    assert quiet.stderr == "" and quiet.stdout == loud.stdout
+    proc = nlpkit("translate", "predict", model, "--n-best", "2", "--quiet", input=line)
+    assert proc.returncode == 1 and "--format jsonl" in proc.stderr

@@ -87,7 +87,7 @@ def test_speed_measures_both_directions():
 
 
 def test_sparkline_is_log_scaled_and_marks_underflow_and_overflow():
-    from nlpkit.cli.diagnose import SPARK, finite_or_none, sparkline
+    from nlpkit.diagnostics.summary import SPARK, finite_or_none, sparkline
 
     line = sparkline([10.0**-k for k in range(8)], width=8)
     assert line == SPARK[::-1]  # one bar lower per factor of 10
