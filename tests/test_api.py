@@ -258,3 +258,16 @@ def test_training_removes_temporary_files_a_killed_run_left(tmp_path):
         f.write_bytes(b"partial")
     nlpkit.train("lm", train=DATA / "sample.txt", out=out, max_steps=1, context=16, **TINY)
     assert not any(f.exists() for f in orphans) and keep.exists() and out.exists()
+
+
+def test_tagger_tags_long_lines_in_windows(ner_model):
+    from nlpkit.text.schemes import to_spans
+
+    model = nlpkit.load(ner_model[0])
+    text = "Greta Sato sailed from Gull Point to Northwick . " * 40  # 360 words
+    whole = next(model.predict([text], window=1000))
+    windows = next(model.predict([text], window=64))
+    assert len(windows["tags"]) == len(windows["words"]) == len(whole["words"]) == 360
+    assert to_spans(windows["tags"], model.model.config.scheme)[1] == 0  # well formed: nothing to repair
+    for e in windows["entities"]:
+        assert text[e["start"] : e["end"]] == e["text"]

@@ -308,20 +308,26 @@ class NERTask(Task):
         return encode_sentence(words, self.tokenizer.index, self.char_index, self.model.config)
 
     def predict(
-        self, items: Iterable, *, batch_tokens: int = 8192, chunk_size: int = 2048, scores: bool = True
+        self,
+        items: Iterable,
+        *,
+        batch_tokens: int = 8192,
+        chunk_size: int = 2048,
+        scores: bool = True,
+        window: int = 256,
     ) -> Iterator[dict]:
         """Entities of each item, in input order. An item is raw text (split into words by
         nlpkit.text.words, keeping character offsets) or a list of tokens (joined by spaces).
         Result: {"text", "words", "offsets" ([start, end] per word), "tags" (in the training
         data's scheme), "entities": [{"type", "start", "end", "text", "score"}]}; score is the
-        mean probability of the entity's tags (None without `scores`, which is faster)."""
-        from nlpkit.tasks.tagger import predict
+        mean probability of the entity's tags (None without `scores`, which is faster). An item
+        of more than `window` words is tagged in windows of that many words (every word is
+        tagged; time and memory stay linear in its length)."""
         from nlpkit.text.schemes import convert, to_spans
 
         for chunk in chunks(items, chunk_size):
             records = [_record(item) for item in chunk]
-            encoded = [self.encode(words) for _, words, _ in records]
-            found = predict(self.model, encoded, batch_tokens, with_probs=scores)
+            found = self._tag([words for _, words, _ in records], batch_tokens, scores, window)
             for (text, words, offsets), (path, probs) in zip(records, found, strict=True):
                 tags = [self.tags[k] for k in path]
                 entities = []
@@ -331,6 +337,24 @@ class NERTask(Task):
                     entities.append({"type": kind, "start": start, "end": end, "text": text[start:end], "score": score})
                 shown = convert(tags, "bioes", self.model.config.scheme)[0]
                 yield {"text": text, "words": words, "offsets": offsets, "tags": shown, "entities": entities}
+
+    def _tag(self, sentences: list[list[str]], batch_tokens: int, scores: bool, window: int):
+        """(tag ids, probabilities) per sentence; long ones go through in windows, joined after
+        (each window's path is well-formed BIOES, so their concatenation is too)."""
+        from nlpkit.tasks.tagger import predict
+
+        pieces, owners = [], []
+        for i, words in enumerate(sentences):
+            for start in range(0, max(1, len(words)), window):
+                pieces.append(self.encode(words[start : start + window]))
+                owners.append(i)
+        joined: list[tuple[list, list]] = [([], []) for _ in sentences]
+        for owner, (path, probs) in zip(
+            owners, predict(self.model, pieces, batch_tokens, with_probs=scores), strict=True
+        ):
+            joined[owner][0].extend(path)
+            joined[owner][1].extend(probs)
+        return joined
 
     def evaluate(
         self,
