@@ -27,6 +27,7 @@ class ModelFile:
     task: str
     meta: dict  # model config, tokenizer, labels, data fingerprint, metrics, training config
     tensors: dict = field(default_factory=dict)  # name -> torch.Tensor
+    path: str = ""  # where it was read from (for messages)
 
 
 def versions() -> dict:
@@ -101,7 +102,9 @@ def read_header(path: str | Path) -> dict:
             meta = json.loads(header["__metadata__"][_META_KEY])
         except (ValueError, KeyError, TypeError):
             raise NlpkitError(f"{path}: not an nlpkit model file (no nlpkit metadata)") from None
-        data_end = max((t["data_offsets"][1] for k, t in header.items() if k != "__metadata__"), default=0)
+        if not isinstance(meta, dict):
+            raise NlpkitError(f"{path}: not an nlpkit model file (its metadata is not an object)")
+        data_end = _check_tensor_table(path, header)
     if path.stat().st_size < 8 + size + data_end:
         raise NlpkitError(f"{path}: model file is truncated ({path.stat().st_size} of {8 + size + data_end} bytes)")
     if meta.get("format") != FORMAT:
@@ -112,6 +115,40 @@ def read_header(path: str | Path) -> dict:
             f"({FORMAT_VERSION}); upgrade nlpkit"
         )
     return meta
+
+
+_ITEM_SIZES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1}
+
+
+def _check_tensor_table(path: Path, header: dict) -> int:
+    """Every tensor entry names a known dtype, a shape of whole numbers and the byte range that
+    shape needs, the ranges tiling the data without gaps or overlaps; returns the data's end.
+    Checked before anything is read, so no size in the file can make us allocate."""
+    spans = []
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        try:
+            dtype, shape, (start, end) = entry["dtype"], entry["shape"], entry["data_offsets"]
+            ok = dtype in _ITEM_SIZES and all(isinstance(n, int) and n >= 0 for n in [*shape, start, end])
+        except (KeyError, TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise NlpkitError(f"{path}: not a valid model file (tensor {name!r} has a bad entry in the table)")
+        numel = 1
+        for n in shape:
+            numel *= n
+        if end - start != numel * _ITEM_SIZES[dtype]:
+            raise NlpkitError(
+                f"{path}: not a valid model file (tensor {name!r}: {end - start} bytes for shape {shape})"
+            )
+        spans.append((start, end))
+    position = 0
+    for start, end in sorted(spans):
+        if start != position:
+            raise NlpkitError(f"{path}: not a valid model file (tensor data overlaps or leaves gaps)")
+        position = end
+    return position
 
 
 def load(path: str | Path, task: str | None = None) -> ModelFile:
@@ -130,4 +167,4 @@ def load(path: str | Path, task: str | None = None) -> ModelFile:
         tensors[name] = tensors[source]
     for key in ("format", "format_version"):
         meta.pop(key, None)
-    return ModelFile(task=meta.pop("task"), meta=meta, tensors=tensors)
+    return ModelFile(task=meta.pop("task", None), meta=meta, tensors=tensors, path=str(path))

@@ -294,4 +294,4 @@ def from_modelfile(saved, device=None) -> tuple[Classifier, object]:
     """The model (in eval mode, on `device`) and tokenizer stored in a loaded model file."""
     from nlpkit.tasks.files import load_weights
 
-    return load_weights(Classifier(ClassifierConfig.from_dict(saved.meta["model"])), saved, device)
+    return load_weights(lambda: Classifier(ClassifierConfig.from_dict(saved.meta["model"])), saved, device)

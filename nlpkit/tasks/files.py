@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from nlpkit.errors import NlpkitError
+
 
 def to_modelfile(task: str, model, tokenizer, extra_meta: dict):
     from nlpkit.modelfile import ModelFile
@@ -13,14 +15,52 @@ def to_modelfile(task: str, model, tokenizer, extra_meta: dict):
     return ModelFile(task, meta, {**tensors, **tok_tensors})
 
 
-def load_weights(model, saved, device=None):
-    """Fill `model` from a model file (a checkpoint's best weights when it has them) and return
-    it in eval mode on `device`, with the file's tokenizer."""
-    from nlpkit.text.tokenizers import tokenizer_from_file
+def load_weights(build, saved, device=None):
+    """The model `build()` makes, filled from a model file (a checkpoint's best weights when it
+    has them), in eval mode on `device`, with the file's tokenizer.
 
+    A model file is untrusted input: the model its metadata describes is first built on the
+    meta device (no memory) and its parameter names and shapes compared with the file's
+    tensors, so a file can never make us allocate more than the weights it really holds."""
+    import torch
+
+    where = saved.path or "model file"
     prefix = "best." if any(k.startswith("best.") for k in saved.tensors) else "model."
-    model.load_state_dict({k[len(prefix) :]: v for k, v in saved.tensors.items() if k.startswith(prefix)})
-    tokenizer = tokenizer_from_file(saved.meta["tokenizer"], saved.tensors)
+    weights = {k[len(prefix) :]: v for k, v in saved.tensors.items() if k.startswith(prefix)}
+    with torch.device("meta"):
+        expected = {k: tuple(v.shape) for k, v in _described(build, where).state_dict().items()}
+    found = {k: tuple(v.shape) for k, v in weights.items()}
+    if expected != found:
+        wrong = sorted(set(expected) ^ set(found)) or sorted(k for k in expected if expected[k] != found[k])
+        raise NlpkitError(
+            f"{where}: the weights do not fit the model its metadata describes "
+            f"({len(wrong)} tensor(s) missing, extra or of another shape, e.g. {wrong[0]!r})"
+        )
+    model = _described(build, where)
+    model.load_state_dict(weights)
+    tokenizer = read_tokenizer(saved, "tokenizer", saved.tensors)
     if device is not None:
         model.to(device)
     return model.eval(), tokenizer
+
+
+def _described(build, where: str):
+    """build(), with any failure of malformed metadata (missing keys, wrong types, impossible
+    sizes) reported as the file's problem."""
+    try:
+        return build()
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError, OverflowError) as exc:
+        raise NlpkitError(
+            f"{where}: the metadata does not describe a valid model ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def read_tokenizer(saved, key: str, tensors: dict):
+    """The tokenizer stored under meta[key] (its blob in `tensors`), or a one-line error."""
+    from nlpkit.text.tokenizers import tokenizer_from_file
+
+    try:
+        return tokenizer_from_file(saved.meta[key], tensors)
+    except Exception as exc:  # sentencepiece and malformed metadata fail in many ways; all mean the same
+        where = saved.path or "model file"
+        raise NlpkitError(f"{where}: the tokenizer in the file is unreadable ({type(exc).__name__}: {exc})") from None

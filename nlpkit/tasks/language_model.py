@@ -370,4 +370,4 @@ def from_modelfile(saved, device=None) -> tuple[LanguageModel, object]:
     """The model (in eval mode, on `device`) and tokenizer stored in a loaded model file."""
     from nlpkit.tasks.files import load_weights
 
-    return load_weights(LanguageModel(LMConfig.from_dict(saved.meta["model"])), saved, device)
+    return load_weights(lambda: LanguageModel(LMConfig.from_dict(saved.meta["model"])), saved, device)

@@ -242,7 +242,7 @@ def from_modelfile(saved, device=None) -> tuple[Tagger, object]:
     """The model (in eval mode, on `device`) and word vocabulary stored in a loaded model file."""
     from nlpkit.tasks.files import load_weights
 
-    return load_weights(Tagger(TaggerConfig.from_dict(saved.meta["model"])), saved, device)
+    return load_weights(lambda: Tagger(TaggerConfig.from_dict(saved.meta["model"])), saved, device)
 
 
 # ----- scores ------------------------------------------------------------------------------------

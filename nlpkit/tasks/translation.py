@@ -227,15 +227,14 @@ def to_modelfile(model: Seq2Seq, toks: Tokenizers, extra_meta: dict):
 
 def from_modelfile(saved, device=None) -> tuple[Seq2Seq, Tokenizers]:
     """The model (eval mode, on `device`) and its tokenizers from a loaded model file."""
-    from nlpkit.tasks.files import load_weights
+    from nlpkit.tasks.files import load_weights, read_tokenizer
     from nlpkit.tasks.seq2seq import build_model
-    from nlpkit.text.tokenizers import tokenizer_from_file
 
-    model, src = load_weights(build_model(Seq2SeqConfig.from_dict(saved.meta["model"])), saved, device)
+    model, src = load_weights(lambda: build_model(Seq2SeqConfig.from_dict(saved.meta["model"])), saved, device)
     tgt = src
     if "target_tokenizer" in saved.meta:
         blob = {
             "tokenizer." + k[len(TARGET_PREFIX) :]: v for k, v in saved.tensors.items() if k.startswith(TARGET_PREFIX)
         }
-        tgt = tokenizer_from_file(saved.meta["target_tokenizer"], blob)
+        tgt = read_tokenizer(saved, "target_tokenizer", blob)
     return model, Tokenizers(src, tgt)
