@@ -15,11 +15,12 @@ from nlpkit.errors import NlpkitError
 __version__ = "0.1.0"
 
 
-def load(path, device: str = "auto", threads: int | None = None):
+def load(path, device: str = "auto", threads: int | None = None, task: str | None = None):
     """The model in a model file, as its task's object (nlpkit.tasks.base.Task): an
     nlpkit.tasks.lm.LanguageModelTask, sentiment.SentimentTask, ner.NERTask or
     translate.TranslationTask, on `device` (auto | cpu | cuda). `threads` sets torch's CPU
-    threads (0: $NLPKIT_THREADS, else the cores free now); None leaves them as they are."""
+    threads (0: $NLPKIT_THREADS, else the cores free now); None leaves them as they are. With
+    `task` (lm | sentiment | ner | translate), a model of another task is refused."""
     from nlpkit import tasks
     from nlpkit import threads as cpu_threads
     from nlpkit.device import resolve_device
@@ -27,7 +28,7 @@ def load(path, device: str = "auto", threads: int | None = None):
 
     if threads is not None:
         cpu_threads.apply(threads)
-    saved = read(path)
+    saved = read(path, task=tasks.get(task).file_task if task else None)
     return tasks.get(saved.task).from_file(saved, resolve_device(device))
 
 

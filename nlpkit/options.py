@@ -13,7 +13,7 @@ import difflib
 import tomllib
 import types
 import typing
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from nlpkit.encoders.config import ENCODER_KINDS
@@ -31,14 +31,14 @@ def opt(default, help: str, *, panel: str = "", flags: tuple[str, ...] = (), **m
     return field(metadata={"help": help, "panel": panel, "flags": flags, **meta}, **kwargs)
 
 
-def same(name: str, default, cls: type | None = None):
-    """Re-declare a shared option of ModelOptions (or `cls`) with another default."""
-    base = {f.name: f for f in fields(cls or ModelOptions)}[name]
+def same(name: str, default):
+    """Re-declare a shared option of ModelOptions with another default."""
+    base = {f.name: f for f in fields(ModelOptions)}[name]
     kwargs = {"default_factory": default} if callable(default) else {"default": default}
     return field(metadata=base.metadata, **kwargs)
 
 
-def _kind(annotation) -> tuple[type, bool]:
+def field_kind(annotation) -> tuple[type, bool]:
     """(base type, optional) of a field's annotation: int, float, bool, str or list."""
     optional = False
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
@@ -50,7 +50,7 @@ def _kind(annotation) -> tuple[type, bool]:
 
 
 def _coerce(name: str, value, annotation, meta: dict):
-    kind, optional = _kind(annotation)
+    kind, optional = field_kind(annotation)
     if value is None:
         if optional:
             return None
@@ -121,16 +121,6 @@ class Options:
         """The options that define the run (not where its output goes), for `info --recipe`."""
         offered = {f.name for f in self.declared()}
         return {k: v for k, v in asdict(self).items() if k in offered and k not in RUN_OPTIONS and v is not None}
-
-    @classmethod
-    def defaults(cls) -> dict:
-        out = {}
-        for f in fields(cls):
-            if f.default is not MISSING:
-                out[f.name] = f.default
-            elif f.default_factory is not MISSING:
-                out[f.name] = f.default_factory()
-        return out
 
 
 def read_recipe(path: str) -> dict:

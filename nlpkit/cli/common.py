@@ -58,28 +58,14 @@ ChunkLinesOpt = Annotated[
 ]
 
 
-def train(task: str, values: dict):
-    """Run a `train` command: the task's options from the recipe and flags, then the lifecycle."""
-    from nlpkit import tasks
-    from nlpkit.tasks.lifecycle import train as run
-
-    cls = tasks.get(task)
-    return run(cls, cls.Options.create(values))
-
-
 def load(path: str, task: str, device: Device, threads: int = 0, quiet: bool = False):
-    """The model file at `path`, refused unless it holds a model of `task`; torch's CPU threads
-    set by --threads (nlpkit.threads); with quiet, no warnings on stderr (errors still are)."""
+    """The model file at `path`, refused unless it holds a model of `task` (nlpkit.load); with
+    quiet, no warnings on stderr (errors still are)."""
+    import nlpkit
     from nlpkit import console as stderr
-    from nlpkit import tasks
-    from nlpkit import threads as cpu_threads
-    from nlpkit.device import resolve_device
-    from nlpkit.modelfile import load as read
 
     stderr.silence(quiet)
-    cpu_threads.apply(threads)
-    cls = tasks.get(task)
-    return cls.from_file(read(path, task=cls.file_task), resolve_device(device.value))
+    return nlpkit.load(path, device.value, threads, task=task)
 
 
 def input_lines(inputs: list[str] | None, encoding_errors: EncodingErrors):
@@ -90,11 +76,14 @@ def input_lines(inputs: list[str] | None, encoding_errors: EncodingErrors):
         yield from iter_lines(path, encoding_errors.value)
 
 
+FIRST_CHUNK = 32  # lines in the first chunk read; each next one is 4 times larger, up to --chunk-lines
+
+
 def input_chunks(inputs: list[str] | None, size: int, encoding_errors: EncodingErrors):
     """The input lines a bounded chunk at a time, so memory stays flat on any input size."""
     from nlpkit.tasks.base import chunks
 
-    return chunks(input_lines(inputs, encoding_errors), size)
+    return chunks(input_lines(inputs, encoding_errors), size, first=FIRST_CHUNK)
 
 
 def write_lines(lines) -> None:

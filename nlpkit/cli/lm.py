@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from nlpkit.cli import common as c
-from nlpkit.cli.options import options_command
+from nlpkit.cli.options import choices, train_command
 from nlpkit.tasks.lm import LMOptions
 
 app = typer.Typer(
@@ -23,17 +23,13 @@ class ScoreFormat(str, Enum):
     jsonl = "jsonl"
 
 
-class InputFormat(str, Enum):
-    auto = "auto"
-    text = "text"
-    jsonl = "jsonl"
+InputFormat = choices(LMOptions, "input_format")
 
 
-options_command(
+train_command(
     app,
-    "train",
+    "lm",
     LMOptions,
-    lambda values: c.train("lm", values),
     "Train a language model (character, word or subword level) and write it to --out.",
 )
 
@@ -46,7 +42,7 @@ def evaluate(
     text_field: Annotated[str, typer.Option("--text-field", help="JSONL field holding the text.")] = "text",
     input_format: Annotated[
         InputFormat, typer.Option("--input-format", help="auto (JSONL for *.jsonl) | text | jsonl.")
-    ] = InputFormat.auto,
+    ] = InputFormat("auto"),
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     fmt: Annotated[
         ScoreFormat, typer.Option("--format", help="tsv (a table on stderr, figures on stdout) | jsonl.")

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from nlpkit.cli import common as c
-from nlpkit.cli.options import options_command
+from nlpkit.cli.options import choices, train_command
 from nlpkit.tasks.ner import NEROptions
 
 app = typer.Typer(
@@ -19,17 +19,8 @@ app = typer.Typer(
 )
 
 
-class InputFormat(str, Enum):
-    auto = "auto"
-    conll = "conll"
-    jsonl = "jsonl"
-
-
-class Scheme(str, Enum):
-    auto = "auto"
-    iob1 = "iob1"
-    iob2 = "iob2"
-    bioes = "bioes"
+InputFormat = choices(NEROptions, "input_format")
+Scheme = choices(NEROptions, "scheme")
 
 
 class TagFormat(str, Enum):
@@ -48,11 +39,10 @@ class EvalFormat(str, Enum):
     json = "json"
 
 
-options_command(
+train_command(
     app,
-    "train",
+    "ner",
     NEROptions,
-    lambda values: c.train("ner", values),
     "Train a named-entity tagger and write it to --out.",
 )
 
@@ -68,10 +58,10 @@ def evaluate(
     ] = None,
     input_format: Annotated[
         InputFormat, typer.Option("--input-format", help="auto (JSONL for *.jsonl, else CoNLL) | conll | jsonl.")
-    ] = InputFormat.auto,
+    ] = InputFormat("auto"),
     token_column: Annotated[str, typer.Option("--token-column", help="CoNLL: 1-based token column.")] = "",
     tag_column: Annotated[str, typer.Option("--tag-column", help="CoNLL: 1-based tag column (default: last).")] = "",
-    scheme: Annotated[Scheme, typer.Option("--scheme", help="auto (detected) | iob1 | iob2 | bioes.")] = Scheme.auto,
+    scheme: Annotated[Scheme, typer.Option("--scheme", help="auto (detected) | iob1 | iob2 | bioes.")] = Scheme("auto"),
     strict: Annotated[bool, typer.Option("--strict", help="An I- tag that continues nothing is an error.")] = False,
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     device: c.DeviceOpt = c.Device.auto,
@@ -152,7 +142,7 @@ def tag(
         from nlpkit.tasks.base import chunks
         from nlpkit.tasks.ner import token_records
 
-        stream = chunks(token_records(inputs or ["-"], encoding_errors.value), chunk_lines)
+        stream = chunks(token_records(inputs or ["-"], encoding_errors.value), chunk_lines, first=c.FIRST_CHUNK)
     else:
         stream = c.input_chunks(inputs, chunk_lines, encoding_errors)
     for chunk in stream:

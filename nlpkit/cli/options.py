@@ -12,9 +12,15 @@ from typing import Annotated
 
 import typer
 
-from nlpkit.options import _kind, read_recipe
+from nlpkit.options import field_kind, read_recipe
 
 _CHOICES: dict[tuple, type] = {}
+
+
+def choices(options_cls, name: str) -> type:
+    """The str Enum of a declared option's choices, for use commands that take the same option."""
+    field = next(f for f in options_cls.declared() if f.name == name)
+    return _choice_type(name, field.metadata["choices"])
 
 
 def _choice_type(name: str, choices: tuple) -> type:
@@ -34,7 +40,7 @@ def _parameter(f, hint) -> inspect.Parameter:
         return inspect.Parameter(
             f.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[list[str] | None, info], default=None
         )
-    kind, optional = _kind(hint)
+    kind, optional = field_kind(hint)
     annotation = hint
     default = f.default if f.default is not MISSING else None
     if meta.get("choices"):
@@ -70,9 +76,9 @@ ConfigOpt = Annotated[
 ]
 
 
-def options_command(app: typer.Typer, name: str, options_cls, run, help: str) -> None:
-    """Add `name` to `app`: one flag per field of `options_cls` plus --config; `run(values)` gets
-    the recipe's values overlaid with the flags the user gave, ready for options_cls.create."""
+def train_command(app: typer.Typer, task: str, options_cls, help: str) -> None:
+    """Add `train` to `app`: one flag per field of `options_cls` plus --config; the recipe's values
+    overlaid with the flags the user gave train a model of `task` (nlpkit.train)."""
 
     def command(ctx: typer.Context, config=None, **given) -> None:
         from typer._click.core import ParameterSource
@@ -86,7 +92,9 @@ def options_command(app: typer.Typer, name: str, options_cls, run, help: str) ->
         if config:
             recipe = read_recipe(config)
             options_cls.create(recipe, where=config)  # a bad key is named with the recipe's path
-        run({**recipe, **explicit})
+        import nlpkit
+
+        nlpkit.train(task, **{**recipe, **explicit})
 
     hints = options_cls.hints()
     params = [
@@ -98,5 +106,5 @@ def options_command(app: typer.Typer, name: str, options_cls, run, help: str) ->
     command.__signature__ = inspect.Signature(params)
     command.__annotations__ = {p.name: p.annotation for p in params}
     command.__doc__ = help
-    command.__name__ = name
-    app.command(name)(command)
+    command.__name__ = "train"
+    app.command("train")(command)

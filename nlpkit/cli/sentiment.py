@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from nlpkit.cli import common as c
-from nlpkit.cli.options import options_command
+from nlpkit.cli.options import choices, train_command
 from nlpkit.tasks.sentiment import INPUT_FORMATS, SentimentOptions
 
 app = typer.Typer(
@@ -18,7 +18,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-InputFormat = Enum("InputFormat", {f: f for f in INPUT_FORMATS}, type=str)
+InputFormat = choices(SentimentOptions, "input_format")
 
 
 class PredictFormat(str, Enum):
@@ -31,11 +31,10 @@ class EvalFormat(str, Enum):
     json = "json"
 
 
-options_command(
+train_command(
     app,
-    "train",
+    "sentiment",
     SentimentOptions,
-    lambda values: c.train("sentiment", values),
     "Train a text classifier on labeled texts (any label strings, two or more classes) and write it to --out.",
 )
 
@@ -90,7 +89,7 @@ def evaluate(
     input_format: Annotated[
         InputFormat,
         typer.Option("--input-format", help="As for training: auto | " + " | ".join(INPUT_FORMATS[1:]) + "."),
-    ] = "auto",
+    ] = InputFormat("auto"),
     text_column: Annotated[
         str, typer.Option("--text-column", help="Column holding the text (or its 1-based number).")
     ] = "text",
@@ -107,7 +106,7 @@ def evaluate(
     model = c.load(model_path, "sentiment", device, threads, quiet)
     scores = model.evaluate(
         inputs,
-        input_format=input_format.value if isinstance(input_format, Enum) else input_format,
+        input_format=input_format.value,
         text_column=text_column,
         label_column=label_column,
         skip_bad=skip_bad,

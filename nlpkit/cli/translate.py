@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from nlpkit.cli import common as c
-from nlpkit.cli.options import options_command
+from nlpkit.cli.options import train_command
 from nlpkit.tasks.translate import TranslateOptions
 
 app = typer.Typer(
@@ -62,11 +62,10 @@ PredictBatchOpt = Annotated[
     int, typer.Option("--batch-size", min=1, help="Sentences per batch (grouped by length).", rich_help_panel="Search")
 ]
 
-options_command(
+train_command(
     app,
-    "train",
+    "translate",
     TranslateOptions,
-    lambda values: c.train("translate", values),
     "Train a translation model on sentence pairs and write it to --out. Validation BLEU (greedy) chooses the model kept.",
 )
 
@@ -125,8 +124,9 @@ def predict(
         raise c.fail(f"{alignments}: cannot write the alignments ({exc.strerror})") from None
     cut = 0
     try:
-        lines = c.input_lines(inputs, encoding_errors)
-        for number, found in enumerate(model.predict(lines, **search, chunk_size=chunk_lines), start=1):
+        chunks = c.input_chunks(inputs, chunk_lines, encoding_errors)
+        found_all = (r for chunk in chunks for r in model.predict(chunk, **search, chunk_size=chunk_lines))
+        for number, found in enumerate(found_all, start=1):
             cut += found["truncated"]
             if fmt is OutFormat.text:
                 c.write_lines([found["translation"]])

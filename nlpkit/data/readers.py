@@ -55,40 +55,25 @@ def _open_binary(path: str):
 
 def iter_lines(path: str, encoding_errors: str = "strict") -> Iterator[str]:
     """Lines without their line end, streamed (flat memory); CRLF and a UTF-8 BOM are handled."""
+    import zlib
+    from gzip import BadGzipFile
+
     check_readable(path)
     name = display_name(path)
     f = _open_binary(path)
+    offset, line_no = 0, 0
     try:
-        offset = 0
-        lines = _gzip_lines(f, name) if path.endswith(".gz") else f
-        for line_no, raw in enumerate(lines, start=1):
+        for line_no, raw in enumerate(f, start=1):
             text = _decode(raw, name, offset, line_no, encoding_errors)
             if line_no == 1 and text.startswith("\ufeff"):
                 text = text[1:]
             offset += len(raw)
             yield text.rstrip("\r\n")
+    except (BadGzipFile, EOFError, zlib.error) as exc:  # a damaged or cut .gz file
+        raise NlpkitError(f"{name}:{line_no + 1}: not a readable gzip file ({exc})") from None
     finally:
         if f is not sys.stdin.buffer:
             f.close()
-
-
-def _gzip_lines(f, name: str) -> Iterator[bytes]:
-    """The byte lines of an open .gz file; a damaged or cut one is a one-line error."""
-    import zlib
-    from gzip import BadGzipFile
-
-    lines = iter(f)
-    number = 0
-    while True:
-        try:
-            raw = next(lines)
-        except StopIteration:
-            return
-        except (BadGzipFile, EOFError, zlib.error) as exc:
-            where = f"{name}:{number + 1}" if number else name
-            raise NlpkitError(f"{where}: not a readable gzip file ({exc or 'cut short'})") from None
-        number += 1
-        yield raw
 
 
 def iter_json_objects(path: str, encoding_errors: str = "strict", expected: str = "") -> Iterator[tuple[str, dict]]:

@@ -162,9 +162,12 @@ def measure(*, models, encoders, text, length, batch, hidden, layers, scale_recu
                 scaled = fresh_probe(kind, vocab, hidden, layers, seed, max_len=length + 1)
                 scale_recurrent_weights(scaled.encoder, scale_recurrent)
                 probes.append((f"{kind} (W_hh x{scale_recurrent:g})", scaled, tok))
-    results = {}
+    results, read = {}, {}  # the text is read once per tokenizer, not once per probe
     for name, probe, tok in probes:
-        tokens, targets = token_batches(text, tok, probe.embedding.num_embeddings, batch, length, seed)
+        key = (id(tok), probe.embedding.num_embeddings)
+        if key not in read:
+            read[key] = token_batches(text, tok, probe.embedding.num_embeddings, batch, length, seed)
+        tokens, targets = read[key]
         flow = gradient_flow(probe, tokens, targets)
         results[name] = {
             "norms": flow.norms,

@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar, Protocol
 
+from nlpkit.errors import NlpkitError
 from nlpkit.options import TrainOptions
 
 
@@ -76,18 +77,18 @@ class Task(ABC):
         """What this task's model files record beyond the model, tokenizer and training run."""
         return {}
 
+    @property
+    def parameter_count(self) -> int:
+        """Trainable numbers in the model, a tied weight counted once."""
+        return sum(p.numel() for p in self.model.parameters())  # parameters() yields a shared one once
+
     def describe(self, data, adapter) -> str:
         """One line on what is about to be trained."""
-        params = sum(p.numel() for p in {id(p): p for p in self.model.parameters()}.values())
-        return f"training {self.model.config.encoder.kind} {self.name} model: {params:,} parameters"
+        return f"training {self.model.config.encoder.kind} {self.name} model: {self.parameter_count:,} parameters"
 
     def summary(self, result) -> list[tuple[str, str]]:
         """Task rows added to the training summary."""
         return []
-
-    @staticmethod
-    def data_fingerprint(data) -> dict:
-        return data.fingerprint
 
     # ----- model files -------------------------------------------------------------------------
     @classmethod
@@ -129,22 +130,21 @@ class Task(ABC):
 
 def checked(fn, *args, **kwargs):
     """Call fn, turning a ValueError (an impossible option value) into a one-line user error."""
-    from nlpkit.errors import NlpkitError
-
     try:
         return fn(*args, **kwargs)
     except ValueError as exc:
         raise NlpkitError(str(exc)) from None
 
 
-def chunks(items: Iterable, size: int, first: int = 32) -> Iterator[list]:
-    """Lists of up to `size` items, so that any iterable is read a bounded piece at a time. The
-    first lists are smaller (first, 4 x first, ...): the first results come out at once (a
-    pipe into `head -1` returns) and large inputs still run in full-size batches."""
+def chunks(items: Iterable, size: int, first: int | None = None) -> Iterator[list]:
+    """Lists of up to `size` items, so that any iterable is read a bounded piece at a time. With
+    `first`, the first lists are smaller (first, 4 x first, ... up to size): a command's first
+    results come out at once (a pipe into `head -1` returns) and large inputs still run in
+    full-size batches."""
     import itertools
 
     iterator = iter(items)
-    step = max(1, min(first, size))
+    step = max(1, min(first or size, size))
     while chunk := list(itertools.islice(iterator, step)):
         yield chunk
         step = min(size, step * 4)
@@ -152,8 +152,6 @@ def chunks(items: Iterable, size: int, first: int = 32) -> Iterator[list]:
 
 def texts(items: Iterable) -> Iterator[str]:
     """The items, each checked to be a text (what predict reads for most tasks)."""
-    from nlpkit.errors import NlpkitError
-
     for number, item in enumerate(items, start=1):
         if not isinstance(item, str):
             raise NlpkitError(f"item {number}: expected a text (str), got {type(item).__name__}")

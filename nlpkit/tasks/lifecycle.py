@@ -13,6 +13,7 @@ from pathlib import Path
 
 from nlpkit.console import console, info, table
 from nlpkit.errors import NlpkitError, option
+from nlpkit.tasks.base import checked
 
 
 def checkpoint_path(out: str) -> Path:
@@ -29,7 +30,7 @@ def train(task_cls, options):
     from nlpkit.modelfile import load, save, versions
     from nlpkit.training import Trainer
 
-    config = _train_config(options)
+    config = checked(options.train_config)
     check_out(options)
     remove_orphans(options.out)
     threads.apply(options.threads)
@@ -87,7 +88,7 @@ def train(task_cls, options):
         metrics["valid"] = result.best
     task.meta = {
         **task.extra_meta(),
-        "data": task.data_fingerprint(data),
+        "data": data.fingerprint,
         "metrics": metrics,
         "training": {**vars(config), options.BATCH: options.batch},
         "recipe": recipe,
@@ -137,13 +138,6 @@ def remove_orphans(out: str) -> None:
     for orphan in path.parent.glob(f".{path.name}.*"):
         if pattern.fullmatch(orphan.name) and orphan.is_file():
             orphan.unlink(missing_ok=True)
-
-
-def _train_config(options):
-    try:
-        return options.train_config()
-    except ValueError as exc:
-        raise NlpkitError(str(exc)) from None
 
 
 def result_rows(result) -> list[tuple[str, str]]:

@@ -70,21 +70,28 @@ class LanguageModelTask(Task):
 
         if not options.train and not options.dataset:
             raise NlpkitError("give training text files, '-' for stdin, or a dataset")
-        read = dict(input_format=options.input_format, text_field=options.text_field)
-        errors = options.encoding_errors
+
+        def from_files(paths):
+            return readers.read_texts(
+                paths,
+                input_format=options.input_format,
+                text_field=options.text_field,
+                encoding_errors=options.encoding_errors,
+            )
+
+        def from_dataset(split):
+            return list(readers.dataset_texts(options.dataset, split, options.text_field, options.dataset_config))
+
         if options.dataset:
-            ds = (options.dataset, options.text_field, options.dataset_config)
-            lines = list(readers.dataset_texts(ds[0], options.split, *ds[1:]))
-            sources = [f"{options.dataset}:{options.split}"]
+            lines, sources = from_dataset(options.split), [f"{options.dataset}:{options.split}"]
         else:
-            lines = readers.read_texts(options.train, **read, encoding_errors=errors)
-            sources = [readers.display_name(p) for p in options.train]
+            lines, sources = from_files(options.train), [readers.display_name(p) for p in options.train]
         readers.require_text(lines, ", ".join(sources))
         valid = None
         if options.valid:
-            valid = readers.read_texts(options.valid, **read, encoding_errors=errors)
+            valid = from_files(options.valid)
         elif options.dataset and options.valid_split:
-            valid = list(readers.dataset_texts(options.dataset, options.valid_split, *ds[1:]))
+            valid = from_dataset(options.valid_split)
         return LMData(lines, valid, readers.fingerprint(lines, sources))
 
     @classmethod
@@ -134,16 +141,14 @@ class LanguageModelTask(Task):
         if options.batch_size > fits:
             warn(f"only {train_ids.numel():,} training tokens: batch size lowered from {options.batch_size} to {fits}")
             options.batch_size = fits
-        self._counts = (train_ids.numel(), None if valid_ids is None else valid_ids.numel())
         return LMTraining(self.model, train_ids, valid_ids, options.batch_size, self.device, options.seed)
 
     def describe(self, data, adapter) -> str:
-        params = sum(p.numel() for p in {id(p): p for p in self.model.parameters()}.values())
-        n_train, n_valid = self._counts
+        valid = adapter.valid_ids
         return (
-            f"training {self.model.config.encoder.kind} language model: {params:,} parameters, "
-            f"vocabulary {self.tokenizer.vocab_size:,}, {n_train:,} training tokens"
-            + (f", {n_valid:,} validation tokens" if n_valid is not None else "")
+            f"training {self.model.config.encoder.kind} language model: {self.parameter_count:,} parameters, "
+            f"vocabulary {self.tokenizer.vocab_size:,}, {adapter.data.numel():,} training tokens"
+            + (f", {valid.numel():,} validation tokens" if valid is not None else "")
         )
 
     def summary(self, result) -> list[tuple[str, str]]:
@@ -176,9 +181,9 @@ class LanguageModelTask(Task):
         from nlpkit.data.streams import token_stream
         from nlpkit.tasks.language_model import evaluate
 
-        texts = isinstance(data, list | tuple) and all(isinstance(d, str) for d in data)
-        paths = None if texts else as_paths(data)
-        if paths is None and not texts:
+        given_texts = isinstance(data, list | tuple) and all(isinstance(d, str) for d in data)
+        paths = None if given_texts else as_paths(data)
+        if paths is None and not given_texts:
             raise NlpkitError(f"expected a file name, a list of Path objects or a list of texts, got {data!r}")
         if paths is not None:
             lines = readers.read_texts(

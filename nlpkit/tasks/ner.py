@@ -288,7 +288,7 @@ class NERTask(Task):
         entities = sum(t[0] in "BS" for tags in data.train_tags for t in tags)
         return (
             f"training {cfg.encoder.kind} tagger{' with CRF' if cfg.crf else ''}: "
-            f"{sum(p.numel() for p in self.model.parameters()):,} parameters, vocabulary "
+            f"{self.parameter_count:,} parameters, vocabulary "
             f"{self.tokenizer.vocab_size:,}, {len(data.train):,} sentences "
             f"({sum(map(len, data.train.tokens)):,} tokens, {entities:,} entities, {data.scheme.upper()})"
             + (f", {len(data.valid):,} validation sentences" if data.valid is not None else "")

@@ -4,6 +4,7 @@ nlpkit.tasks.classifier (`nlpkit sentiment ...`, `nlpkit.train("sentiment", ...)
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -89,15 +90,27 @@ class SentimentData:
     sources: list[str]
 
     @property
+    def label_counts(self) -> dict[str, int]:
+        return dict(sorted(Counter(self.train.labels).items()))
+
+    @property
     def fingerprint(self) -> dict:
         from nlpkit.data.readers import fingerprint
 
-        counts = {label: self.train.labels.count(label) for label in sorted(set(self.train.labels))}
-        return {**fingerprint(self.train.texts, self.sources), "labels": counts, "skipped": self.train.skipped}
+        text = fingerprint(self.train.texts, self.sources)
+        return {**text, "labels": self.label_counts, "skipped": self.train.skipped}
 
 
-def read_examples(paths, *, input_format="auto", text_column="text", label_column="label", skip_bad=False,
-                  encoding_errors="strict", what="data"):  # fmt: skip
+def read_examples(
+    paths,
+    *,
+    input_format="auto",
+    text_column="text",
+    label_column="label",
+    skip_bad=False,
+    encoding_errors="strict",
+    what="data",
+):
     """Labeled examples of files, checked: skipped rows are counted in a warning."""
     from nlpkit.data.labeled import Columns, read_labeled
 
@@ -273,11 +286,11 @@ class SentimentTask(Task):
         return {"transfer": self.transfer}
 
     def describe(self, data: SentimentData, adapter) -> str:
-        counts = data.fingerprint["labels"]
+        counts = data.label_counts
         source = self.transfer.get("init_from")
         return (
             f"training {self.model.config.encoder.kind} classifier: "
-            f"{sum(p.numel() for p in self.model.parameters()):,} parameters, vocabulary "
+            f"{self.parameter_count:,} parameters, vocabulary "
             f"{self.tokenizer.vocab_size:,}, {len(data.train):,} training examples ("
             + ", ".join(f"{k} {v:,}" for k, v in counts.items())
             + ")"

@@ -65,12 +65,14 @@ class TranslateData:
     train: object  # nlpkit.data.parallel.Pairs
     valid: object | None
     sources: list[str]
+    left_out: int = 0  # pairs the length limits left out (known once they are encoded)
 
     @property
     def fingerprint(self) -> dict:
         from nlpkit.data.readers import fingerprint
 
-        return {**fingerprint(self.train.src + self.train.tgt, self.sources), "pairs": len(self.train)}
+        text = fingerprint(self.train.src + self.train.tgt, self.sources)
+        return {**text, "pairs": len(self.train), "left_out": self.left_out}
 
 
 def read_parallel(pair_files, src, tgt, *, input_format="auto", fields=None, encoding_errors="strict", what="data"):
@@ -105,10 +107,7 @@ class TranslationTask(Task):
     Options = TranslateOptions
     title = "translation training"
     model_module = "nlpkit.tasks.translation"
-
-    def __init__(self, model, tokenizer, meta=None, device=None):
-        super().__init__(model, tokenizer, meta, device)
-        self.settings = {k: self.meta[k] for k in ("label_smoothing", "length_limits") if k in self.meta}
+    settings: dict = {}  # label smoothing and length limits of the run, set by training()
 
     # ----- training ----------------------------------------------------------------------------
     @classmethod
@@ -178,12 +177,7 @@ class TranslationTask(Task):
             attention=options.attention,
             dropout=options.dropout,
         )
-        task = cls(checked(s2s.build_model, cfg), toks)
-        task.settings = {
-            "label_smoothing": options.label_smoothing,
-            "length_limits": [options.max_src_len, options.max_tgt_len],
-        }
-        return task
+        return cls(checked(s2s.build_model, cfg), toks)
 
     @classmethod
     def resume(cls, saved, options: TranslateOptions) -> TranslationTask:
@@ -206,7 +200,7 @@ class TranslationTask(Task):
             )
         if not pairs:
             raise NlpkitError("training data: no sentence pairs left after length filtering")
-        self._dropped, self._pairs = dropped, len(pairs)
+        data.left_out = dropped
         self.settings = {"label_smoothing": options.label_smoothing, "length_limits": list(limits)}
         valid = (data.valid.src, data.valid.tgt) if data.valid is not None and len(data.valid) else None
         return TranslationTraining(
@@ -223,21 +217,18 @@ class TranslationTask(Task):
     def extra_meta(self) -> dict:
         return dict(self.settings)
 
-    def data_fingerprint(self, data: TranslateData) -> dict:
-        return {**data.fingerprint, "left_out": self._dropped}
-
     def describe(self, data: TranslateData, adapter) -> str:
         cfg, toks = self.model.config, self.tokenizer
         return (
             f"training {cfg.encoder.kind} translation model"
             + (f" ({cfg.attention} attention)" if cfg.recurrent else "")
-            + f": {sum(p.numel() for p in self.model.parameters()):,} parameters, "
+            + f": {self.parameter_count:,} parameters, "
             + (
                 f"joint vocabulary {toks.src.vocab_size:,}"
                 if toks.shared
                 else f"vocabularies {toks.src.vocab_size:,} / {toks.tgt.vocab_size:,}"
             )
-            + f", {self._pairs:,} training pairs, {adapter.steps_per_epoch():,} batches an epoch"
+            + f", {len(adapter.pairs):,} training pairs, {adapter.steps_per_epoch():,} batches an epoch"
             + (f", {len(adapter.valid[0]):,} validation pairs" if adapter.valid else "")
         )
 
