@@ -185,6 +185,13 @@ class TrainOptions(Options):
         panel="Training",
     )
     batch_size: int = opt(32, "Sequences per batch.", panel="Training", min=1)
+    accumulate: int = opt(
+        1,
+        "Batches whose gradients make one optimizer step (a larger batch in the same memory); "
+        "under torchrun, per process.",
+        panel="Training",
+        min=1,
+    )
     lr: float = opt(0.0, "Peak learning rate; 0 = the task's default (AdamW 2e-3, SGD 20).", panel="Training", min=0.0)
     optimizer: str = opt("adamw", "adamw | sgd.", panel="Training", choices=("adamw", "sgd"))
     schedule: str = opt(
@@ -252,6 +259,7 @@ class TrainOptions(Options):
             max_steps=self.max_steps,
             time_budget=budget,
             eval_every=self.eval_every,
+            accumulate=self.accumulate,
             patience=self.patience,
             seed=self.seed,
         )

@@ -12,9 +12,13 @@ A task hands the trainer an object with this shape (duck-typed, see LMTraining f
     param_groups()              optional: [(parameters, lr scale), ...] for layer-wise rates
     before_step(progress)       optional: called before each step with progress 0..1
                                 (gradual unfreezing)
+    shard(rank, size)           optional: keep only this process's share of the data when
+                                training on several processes (nlpkit.distributed); without
+                                it, the processes take turns at the batches of each step
 
-The trainer owns the optimizer, the schedule, clipping, evaluation, early stopping, budgets,
-best-model keeping, checkpoints, resume and progress.
+The trainer owns the optimizer, the schedule, gradient accumulation, clipping, evaluation, early
+stopping, budgets, best-model keeping, checkpoints, resume, progress, and the averaging of
+gradients across processes under torchrun.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class TrainConfig:
     max_steps: int = 0
     time_budget: float = 0.0  # seconds, evaluation included; 0: none
     eval_every: int = 0  # steps; 0: at the end of every epoch
+    accumulate: int = 1  # batches whose gradients add up to one optimizer step
     patience: int = 0  # evaluations without improvement before stopping; 0: never stop early
     seed: int = 0
 
@@ -56,6 +61,8 @@ class TrainConfig:
             raise ValueError(f"{option('lr')} must be positive")
         if self.clip < 0:
             raise ValueError(f"{option('clip')} must be 0 (off) or positive")
+        if self.accumulate < 1:
+            raise ValueError(f"{option('accumulate')} must be 1 or more")
 
     @property
     def epoch_limit(self) -> int:
@@ -157,8 +164,16 @@ class Trainer:
         task_name: str = "",
         quiet: bool = False,
         console=None,
+        world=None,
     ):
+        from nlpkit.distributed import World
+
         self.task = task
+        self.world = world or World()
+        # a task that splits its data per process itself (the LM's streams) says so with shard()
+        self.own_shard = self.world.distributed and hasattr(task, "shard")
+        if self.own_shard:
+            task.shard(self.world.rank, self.world.size)
         self.config = config
         self.device = device
         self.checkpoint = checkpoint
@@ -184,8 +199,32 @@ class Trainer:
         self._start = time.perf_counter()  # reset when fit() starts
 
     # ----- progress and budgets -------------------------------------------------------------
+    def _batches_per_step(self) -> int:
+        """Batches of the epoch's stream one optimizer step takes: `accumulate` on each process."""
+        return self.config.accumulate * (1 if self.own_shard else self.world.size)
+
+    def steps_per_epoch(self) -> int:
+        return self.task.steps_per_epoch() // self._batches_per_step()
+
+    def _step_groups(self, epoch: int, start: int):
+        """This process's batches for each optimizer step of the epoch from step `start` on. With
+        several processes, batch k of a step's consecutive batches goes to process k % size, so N
+        processes make the same steps as one process accumulating N batches."""
+        per_step, size, rank = self._batches_per_step(), self.world.size, self.world.rank
+        steps_left = self.steps_per_epoch() - start
+        group, k = [], 0
+        for batch in self.task.batches(epoch, start * per_step):
+            if steps_left <= 0:
+                return
+            if self.own_shard or k % size == rank:
+                group.append(batch)
+            k += 1
+            if k == per_step:
+                yield group
+                group, k, steps_left = [], 0, steps_left - 1
+
     def _total_steps(self) -> int:
-        by_epochs = self.config.epoch_limit * self.task.steps_per_epoch()
+        by_epochs = self.config.epoch_limit * self.steps_per_epoch()
         if self.config.max_steps:
             return min(self.config.max_steps, by_epochs)
         return by_epochs
@@ -211,6 +250,8 @@ class Trainer:
 
     def _evaluate(self, train_loss: float, elapsed: float) -> bool:
         """Evaluate; keep the model if it is the best so far. Returns whether it improved."""
+        if not self.world.main:  # rank 0 validates and keeps the best model for all
+            return False
         t0 = time.perf_counter()
         try:
             return self._evaluate_inner(train_loss, elapsed)
@@ -225,7 +266,7 @@ class Trainer:
         self.model.train(was_training)
         entry = {
             "step": self.step,
-            "epoch": round(self.step / max(1, self.task.steps_per_epoch()), 3),
+            "epoch": round(self.step / max(1, self.steps_per_epoch()), 3),
             "train_loss": train_loss,
             "seconds": round(elapsed, 1),
             **metrics,
@@ -245,7 +286,7 @@ class Trainer:
 
     # ----- checkpoints ------------------------------------------------------------------------
     def save_checkpoint(self) -> None:
-        if self.checkpoint is None:
+        if self.checkpoint is None or not self.world.main:
             return
         tensors = {f"model.{k}": v for k, v in self.model.state_dict().items()}
         if self.best_state is not None:
@@ -268,6 +309,7 @@ class Trainer:
             "clipped": self._clipped,
             "norm_sum": self._norm_sum,
             "train_config": asdict(self.config),
+            "world_size": self.world.size,
         }
         extra = self.checkpoint_meta.get("tensors", {})
         meta = {k: v for k, v in self.checkpoint_meta.items() if k != "tensors"}
@@ -281,6 +323,12 @@ class Trainer:
         state = saved.meta.get("checkpoint")
         if state is None:
             raise NlpkitError("the checkpoint has no training state to resume from")
+        written_by = (state.get("world_size", 1), state.get("train_config", {}).get("accumulate", 1))
+        if written_by != (self.world.size, self.config.accumulate):
+            raise NlpkitError(
+                f"the checkpoint was written by {written_by[0]} process(es) accumulating {written_by[1]} batch(es) a step; "
+                f"resume it the same way (its data position counts those steps)"
+            )
         tensors = saved.tensors
         self.model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
         best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
@@ -288,8 +336,9 @@ class Trainer:
         _optimizer_from_file(self.optimizer, tensors, state["optimizer"])
         torch.set_rng_state(tensors["rng.torch"])
         restore_carry = getattr(self.task, "restore_carry", None)
-        if restore_carry is not None:
-            restore_carry({k[6:]: v for k, v in tensors.items() if k.startswith("carry.")})
+        if restore_carry is not None:  # the carried state saved is rank 0's own
+            carry = {k[6:]: v for k, v in tensors.items() if k.startswith("carry.")} if self.world.main else {}
+            restore_carry(carry)
         self.step, self.epoch, self.step_in_epoch = state["step"], state["epoch"], state["step_in_epoch"]
         self.best_value = state["best_value"]
         self.schedule = Schedule(**state["schedule"])
@@ -304,13 +353,18 @@ class Trainer:
 
     # ----- the loop ----------------------------------------------------------------------------
     def fit(self) -> TrainResult:
+        if self.steps_per_epoch() < 1:
+            raise NlpkitError(
+                f"the training data make {self.task.steps_per_epoch()} batch(es) an epoch, fewer than one step takes "
+                f"({self._batches_per_step()}: {option('accumulate')} x processes); use smaller batches or more data"
+            )
         self._start = time.perf_counter()
         progress = None
         if not self.quiet:
             progress = _make_progress(self.console)
             progress.start()
             bar = progress.add_task("train", total=1000, info="")
-        config, task = self.config, self.task
+        config = self.config
         tokens_run, losses = 0, []
         self._eval_time = 0.0
         stop = ""
@@ -320,8 +374,8 @@ class Trainer:
                 if self.epoch >= config.epoch_limit:
                     stop = f"{config.epoch_limit} epochs"
                     break
-                for batch in task.batches(self.epoch, self.step_in_epoch):
-                    elapsed = self._elapsed()
+                for group in self._step_groups(self.epoch, self.step_in_epoch):
+                    elapsed = self.world.main_value(self._elapsed(), self.device)  # one clock for all
                     if config.time_budget and elapsed >= config.time_budget:
                         stop = "time budget"
                         break
@@ -331,14 +385,7 @@ class Trainer:
                     lr = self._set_lr(elapsed)
                     if self._before_step is not None:
                         self._before_step(self._progress(elapsed))
-                    with autocast(self.device):
-                        loss, n_tokens = task.loss(batch)
-                    if not torch.isfinite(loss):
-                        raise NlpkitError(
-                            f"training diverged at step {self.step} (loss is {loss.item()}); lower {option('lr')} or {option('clip')}"
-                        )
-                    self.optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
+                    loss, n_tokens = self._gradients(group)
                     max_norm = config.clip if config.clip else float("inf")
                     norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm))
                     self._clipped += bool(config.clip and norm > config.clip)
@@ -346,7 +393,7 @@ class Trainer:
                     self.optimizer.step()
                     self.step += 1
                     self.step_in_epoch += 1
-                    losses.append(loss.item())
+                    losses.append(loss)
                     tokens_run += n_tokens
                     self.result.tokens += n_tokens
                     if config.eval_every and self.step % config.eval_every == 0:
@@ -374,7 +421,7 @@ class Trainer:
             self._evaluate(_mean_tail(losses), self._elapsed())
         self.result.stopped = stop
         self.result.steps = self.step
-        self.result.epochs = round(self.step / max(1, task.steps_per_epoch()), 3)
+        self.result.epochs = round(self.step / max(1, self.steps_per_epoch()), 3)
         self.result.train_loss = _mean_tail(losses)
         self.result.seconds = round(self._elapsed(), 2)
         train_time = self._train_time()
@@ -387,6 +434,30 @@ class Trainer:
             self.model.load_state_dict(self.best_state)
         self.model.eval()  # training is over: what the caller does next is inference or saving
         return self.result
+
+    def _gradients(self, group: list) -> tuple[float, int]:
+        """Gradients of one optimizer step: the mean over this process's batches, averaged over
+        the processes. Returns the step's mean loss and its tokens (all processes)."""
+        self.optimizer.zero_grad(set_to_none=True)
+        loss_sum, tokens = 0.0, 0
+        for batch in group:
+            with autocast(self.device):
+                loss, n_tokens = self.task.loss(batch)
+            if not torch.isfinite(loss):
+                raise NlpkitError(
+                    f"training diverged at step {self.step} (loss is {loss.item()}); lower {option('lr')} or {option('clip')}"
+                )
+            (loss / len(group)).backward()
+            loss_sum += loss.item()
+            tokens += n_tokens
+        if self.world.distributed:
+            params = [p for p in self.model.parameters() if p.requires_grad]
+            for p in params:
+                if p.grad is None:  # unused this step here, perhaps not on another process
+                    p.grad = torch.zeros_like(p)
+            loss_sum, tokens = self.world.average([p.grad for p in params], [loss_sum, float(tokens)], self.device)
+            return loss_sum / (len(group) * self.world.size), int(tokens)
+        return loss_sum / len(group), tokens
 
     def _elapsed(self) -> float:
         return self.elapsed_before + self._run_elapsed()
@@ -402,10 +473,12 @@ class Trainer:
         self._eval_time += time.perf_counter() - t0
 
     def _patience_exhausted(self) -> bool:
-        if not self.config.patience or self.best_value is None:
-            return False
-        evals_since_best = sum(1 for h in self.result.history if h["step"] > self.result.best_step)
-        return evals_since_best >= self.config.patience
+        """Whether early stopping ends the run: rank 0's decision, the one that validates."""
+        exhausted = False
+        if self.config.patience and self.best_value is not None:
+            evals_since_best = sum(1 for h in self.result.history if h["step"] > self.result.best_step)
+            exhausted = evals_since_best >= self.config.patience
+        return bool(self.world.main_value(exhausted, self.device))
 
     def _update_progress(self, progress, bar, losses, lr, tps) -> None:
         last = self.result.history[-1] if self.result.history else {}

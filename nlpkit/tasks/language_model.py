@@ -17,7 +17,7 @@ from torch import nn
 from nlpkit.data.streams import batchify, window_count, windows
 from nlpkit.encoders import EncoderConfig, build_encoder
 from nlpkit.encoders.state import detach_state
-from nlpkit.errors import option
+from nlpkit.errors import NlpkitError, option
 from nlpkit.losses import linear_cross_entropy
 from nlpkit.text.tokenizers import BOS_ID, EOS_ID, PAD_ID
 
@@ -223,9 +223,20 @@ class LMTraining:
         self.device = device
         self.seed = seed
         self.context = model.config.context
+        self.train_ids, self.batch_size = train_ids, batch_size
         self.data = batchify(train_ids, batch_size).to(device)
         self.valid_ids = valid_ids
         self.state = None
+
+    def shard(self, rank: int, size: int) -> None:
+        """Training on `size` processes: this one reads its own contiguous part of the text
+        (parts of equal length, so every process makes the same number of steps), keeping the
+        carried state continuous along its own streams."""
+        part = len(self.train_ids) // size
+        try:
+            self.data = batchify(self.train_ids[rank * part : (rank + 1) * part], self.batch_size).to(self.device)
+        except ValueError as exc:
+            raise NlpkitError(f"{size} processes: each one's share of the text is too small ({exc})") from None
 
     def _offset(self, epoch: int) -> int:
         # The Transformer sees windows at a fresh offset each epoch (more distinct contexts);

@@ -23,6 +23,16 @@ def checkpoint_path(out: str) -> Path:
 def train(task_cls, options):
     """Train a model of `task_cls` with `options` (its Options), write it to options.out and
     return it (a Task, with .result holding the run's TrainResult)."""
+    from nlpkit import distributed
+
+    world = distributed.join(options.device)
+    try:
+        return _train(task_cls, options, world)
+    finally:
+        world.close()
+
+
+def _train(task_cls, options, world):
     import torch
 
     from nlpkit import threads
@@ -32,9 +42,14 @@ def train(task_cls, options):
 
     config = checked(options.train_config)
     check_out(options)
-    remove_orphans(options.out)
-    threads.apply(options.threads)
+    if world.main:
+        remove_orphans(options.out)
+    # processes started side by side by torchrun would each see every core free: split them
+    threads.apply(options.threads or (max(1, threads.cores() // world.local_size) if world.distributed else 0))
     device = resolve_device(options.device)
+    if device.type == "cuda" and world.distributed:
+        device = torch.device("cuda", world.local_rank)
+    quiet = options.quiet or not world.main  # rank 0 speaks for all
     torch.manual_seed(options.seed)
     data = task_cls.read_data(options)
 
@@ -49,15 +64,22 @@ def train(task_cls, options):
         if not isinstance(saved.meta.get("checkpoint"), dict):
             raise NlpkitError(f"{ckpt}: holds no training state to resume from (a model file, not a checkpoint?)")
         task = task_cls.resume(saved, options)
-        info(f"resuming from {ckpt} at step {saved.meta['checkpoint']['step']:,}", options.quiet)
+        info(f"resuming from {ckpt} at step {saved.meta['checkpoint']['step']:,}", quiet)
     else:
         task = task_cls.build(options, data)
     task.model.to(device)
     task.device = device
-    adapter = task.training(data, options)
-
     recipe = options.recipe()
     file_meta = task.to_file({**task.extra_meta(), "recipe": recipe})
+    if world.distributed:
+        described = json.dumps(file_meta.meta, sort_keys=True, default=str).encode()
+        tokenizer = b"".join(
+            t.numpy().tobytes() for k, t in sorted(file_meta.tensors.items()) if k.startswith("tokenizer.")
+        )
+        world.same_everywhere(task.model, described + tokenizer, device)
+        torch.manual_seed(options.seed + world.rank)  # same weights, each process its own dropout
+    adapter = task.training(data, options)
+
     trainer = Trainer(
         adapter,
         config,
@@ -69,13 +91,18 @@ def train(task_cls, options):
             "batch_size": options.batch,  # the data position is counted in batches
         },
         task_name=task_cls.file_task,
-        quiet=options.quiet,
+        quiet=quiet,
         console=console(),
+        world=world,
     )
     if saved is not None:
         trainer.restore(saved)
-    info(task.describe(data, adapter) + f", device {device}", options.quiet)
+    processes = f", {world.size} processes ({world.backend})" if world.distributed else ""
+    info(task.describe(data, adapter) + f", device {device}{processes}", quiet)
     result = trainer.fit()
+    if not world.main:  # rank 0 writes the model file
+        task.result = result
+        return task
     if result.interrupted:
         info(
             f"[yellow]interrupted[/yellow] at step {result.steps}; checkpoint written to {ckpt}; "
@@ -90,7 +117,7 @@ def train(task_cls, options):
         **task.extra_meta(),
         "data": data.fingerprint,
         "metrics": metrics,
-        "training": {**vars(config), options.BATCH: options.batch},
+        "training": {**vars(config), options.BATCH: options.batch, "world_size": world.size},
         "recipe": recipe,
         "versions": versions(),
     }
