@@ -8,7 +8,8 @@ import sys
 import pytest
 
 import nlpkit
-from tests.conftest import ROOT, nlpkit as run_cli
+from tests.conftest import ROOT
+from tests.conftest import nlpkit as run_cli
 
 DATA = ROOT / "data"
 ARGS = [
