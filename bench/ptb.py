@@ -119,7 +119,7 @@ def quality(args) -> None:
         *args.extra,
     ]
     trained = run(cmd, WORK / f"{tag}.log")
-    result = run(["nlpkit", "lm", "eval", str(model), test, "--format", "jsonl"])
+    result = run(["nlpkit", "lm", "eval", str(model), test, "--format", "json"])
     test_metrics = json.loads(result["stdout"])
     m = json.loads(metrics.read_text())
     record = {

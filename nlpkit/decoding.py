@@ -21,15 +21,15 @@ class SamplingConfig:
     max_new_tokens: int = 200
     temperature: float = 1.0  # 0 means greedy
     top_k: int = 0  # 0: off
-    top_p: float = 1.0  # 1: off
+    top_p: float = 1.0  # 1: off; 0 keeps only the likeliest token
     repetition_penalty: float = 1.0  # 1: off; >1 discourages tokens already present
     no_repeat_ngram: int = 0  # 0: off; n forbids repeating any n-gram
 
     def __post_init__(self) -> None:
         if self.temperature < 0:
             raise ValueError(f"{option('temperature')} must be 0 (greedy) or positive")
-        if not 0 < self.top_p <= 1:
-            raise ValueError(f"{option('top_p')} must be in (0, 1]")
+        if not 0 <= self.top_p <= 1:
+            raise ValueError(f"{option('top_p')} must be in [0, 1]")
         if self.top_k < 0 or self.no_repeat_ngram < 0 or self.max_new_tokens < 0:
             raise ValueError(
                 f"{option('top_k')}, {option('no_repeat_ngram')} and {option('max_new_tokens')} cannot be negative"
@@ -64,6 +64,7 @@ def filter_top_k_top_p(logits: torch.Tensor, top_k: int, top_p: float) -> torch.
         cumulative = torch.softmax(sorted_logits, dim=-1).cumsum(-1)
         # Drop a token when the mass before it already reaches top_p (the first always stays).
         drop_sorted = (cumulative - torch.softmax(sorted_logits, dim=-1)) >= top_p
+        drop_sorted[:, 0] = False
         drop = drop_sorted.scatter(1, order, drop_sorted)
         logits = logits.masked_fill(drop, float("-inf"))
     return logits

@@ -99,7 +99,7 @@ def test_lm_evaluate_matches_the_cli_json(lm_model):
     model = nlpkit.load(lm_model[0])
     path = DATA / "sample.valid.txt"
     ours = model.evaluate(path)
-    theirs = json.loads(cli("lm", "eval", lm_model[0], path, "--format", "jsonl", check=True).stdout)
+    theirs = json.loads(cli("lm", "eval", lm_model[0], path, "--format", "json", check=True).stdout)
     assert ours == theirs and set(ours) == {"loss", "perplexity", "tokens", "bits_per_char"}
     assert model.evaluate(path.read_text().splitlines())["tokens"] == ours["tokens"]
 
@@ -165,7 +165,7 @@ def test_translation_predict_and_evaluate(translate_model):
     lines = ["The proud weaver walks to the green chapel .", "", "A tired dog sleeps ."]
     results = list(model.predict(lines, beam=2, n_best=2, alignments=True))
     assert [r["source"] for r in results] == lines
-    assert results[1]["translation"] == "" and results[1]["translations"] == []
+    assert results[1]["translation"] == "" and results[1]["translations"] == [{"text": "", "score": 0.0}]
     assert len(results[0]["translations"]) == 2 and results[0]["translation"] == results[0]["translations"][0]["text"]
     assert results[0]["alignment"]["source"][-1] == "</s>"
     src, ref = DATA / "translate.valid.en", DATA / "translate.valid.fr"

@@ -28,6 +28,8 @@ def test_top_p_keeps_the_smallest_set_reaching_p():
     out = filter_top_k_top_p(probs.log(), 0, 0.7)
     assert torch.isfinite(out[0, :2]).all() and torch.isinf(out[0, 2:]).all()
     assert torch.isfinite(filter_top_k_top_p(probs.log(), 0, 0.4)[0, 0])  # the top token always stays
+    only_top = filter_top_k_top_p(probs.log(), 0, 0.0)  # --top-p 0: the likeliest token alone
+    assert torch.isfinite(only_top).sum().item() == 1 and torch.isfinite(only_top[0, 0])
 
 
 def test_repetition_penalty_shrinks_seen_tokens_both_signs():
@@ -82,7 +84,7 @@ def test_sample_stops_rows_independently_and_suppresses_tokens():
     assert 4 not in new[0] and new[0][:4] == [0, 1, 2, 3]
 
 
-@pytest.mark.parametrize("bad", [{"temperature": -1}, {"top_p": 0}, {"top_k": -1}, {"repetition_penalty": 0}])
+@pytest.mark.parametrize("bad", [{"temperature": -1}, {"top_p": -0.1}, {"top_k": -1}, {"repetition_penalty": 0}])
 def test_bad_sampling_options(bad):
     with pytest.raises(ValueError):
         SamplingConfig(**bad)

@@ -26,6 +26,14 @@ class EncodingErrors(str, Enum):
     replace = "replace"
 
 
+class EvalFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+EvalFormatOpt = Annotated[EvalFormat, typer.Option("--format", help="table (on stdout) | json.")]
+
+
 class Device(str, Enum):
     auto = "auto"
     cpu = "cpu"
@@ -53,6 +61,16 @@ EncodingErrorsOpt = Annotated[
     typer.Option("--encoding-errors", help="strict: invalid UTF-8 is an error; replace: substitute U+FFFD."),
 ]
 BatchTokensOpt = Annotated[int, typer.Option("--batch-tokens", min=1, help="Tokens per batch (memory vs speed).")]
+ShardOpt = Annotated[
+    str,
+    typer.Option(
+        "--shard",
+        metavar="K/N",
+        help="Only the K-th of N parts of the input files (K from 1, as split -n l/K/N); the N outputs "
+        "concatenated in order are the whole output. For job arrays and torchrun ranks.",
+        show_default=False,
+    ),
+]
 ChunkLinesOpt = Annotated[
     int, typer.Option("--chunk-lines", min=1, help="Lines read, sorted by length and processed at a time.")
 ]
@@ -68,10 +86,16 @@ def load(path: str, task: str, device: Device, threads: int = 0, quiet: bool = F
     return nlpkit.load(path, device.value, threads, task=task)
 
 
-def input_lines(inputs: list[str] | None, encoding_errors: EncodingErrors):
-    """Every line of the input files ('-' or none: stdin), in order."""
+def input_lines(inputs: list[str] | None, encoding_errors: EncodingErrors, shard: str = ""):
+    """Every line of the input files ('-' or none: stdin), in order; with a shard 'K/N', only
+    the lines of its part (nlpkit.data.shards)."""
     from nlpkit.data.readers import iter_lines
 
+    if shard:
+        from nlpkit.data import shards
+
+        yield from shards.shard_lines(inputs or ["-"], *shards.parse(shard), encoding_errors.value)
+        return
     for path in inputs or ["-"]:
         yield from iter_lines(path, encoding_errors.value)
 
@@ -79,11 +103,15 @@ def input_lines(inputs: list[str] | None, encoding_errors: EncodingErrors):
 FIRST_CHUNK = 32  # lines in the first chunk read; each next one is 4 times larger, up to --chunk-lines
 
 
-def input_chunks(inputs: list[str] | None, size: int, encoding_errors: EncodingErrors):
+def input_chunks(inputs: list[str] | None, size: int, encoding_errors: EncodingErrors, shard: str = ""):
     """The input lines a bounded chunk at a time, so memory stays flat on any input size."""
     from nlpkit.tasks.base import chunks
 
-    return chunks(input_lines(inputs, encoding_errors), size, first=FIRST_CHUNK)
+    if shard:  # a bad K/N fails before the model is read
+        from nlpkit.data.shards import parse
+
+        parse(shard)
+    return chunks(input_lines(inputs, encoding_errors, shard), size, first=FIRST_CHUNK)
 
 
 def write_lines(lines) -> None:

@@ -104,15 +104,20 @@ def gradients(
     fmt: FormatOpt = Format.table,
     plot: PlotOpt = None,
     seed: SeedOpt = 0,
+    device: c.DeviceOpt = c.Device.auto,
+    quiet: c.QuietOpt = False,
 ) -> None:
     """Norm of the gradient of the last step's loss with respect to each earlier input."""
     threads.apply()
+    from nlpkit import console
+    from nlpkit.device import resolve_device
     from nlpkit.diagnostics import gradients as gr
 
+    console.silence(quiet)
     kinds = None if model else parse_encoders(encoder)
     results, batch = gr.measure(
         models=model or [], encoders=kinds, text=text, length=length, batch=batch, hidden=hidden, layers=layers,
-        scale_recurrent=scale_recurrent, clip=clip, seed=seed,
+        scale_recurrent=scale_recurrent, clip=clip, seed=seed, device=resolve_device(device.value),
     )  # fmt: skip
     if plot:
         line_plot(

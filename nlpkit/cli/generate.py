@@ -30,9 +30,12 @@ def generate(
     ] = 200,
     temperature: Annotated[float, typer.Option("--temperature", "-t", min=0.0, help="0 = greedy.")] = 1.0,
     top_k: Annotated[int, typer.Option("--top-k", min=0, help="Sample among the k likeliest tokens (0 = all).")] = 0,
-    top_p: Annotated[float, typer.Option("--top-p", min=0.0, max=1.0, help="Nucleus sampling mass (1 = off).")] = 1.0,
+    top_p: Annotated[
+        float,
+        typer.Option("--top-p", min=0.0, max=1.0, help="Nucleus sampling mass (1 = off, 0 = likeliest token only)."),
+    ] = 1.0,
     repetition_penalty: Annotated[
-        float, typer.Option("--repetition-penalty", min=0.0, help="> 1 discourages tokens already present (1 = off).")
+        float, typer.Option("--repetition-penalty", help="Above 0; > 1 discourages tokens already present (1 = off).")
     ] = 1.0,
     no_repeat_ngram: Annotated[
         int, typer.Option("--no-repeat-ngram", min=0, help="Never repeat an n-gram of this size (0 = off).")

@@ -44,9 +44,7 @@ def evaluate(
         InputFormat, typer.Option("--input-format", help="auto (JSONL for *.jsonl) | text | jsonl.")
     ] = InputFormat("auto"),
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
-    fmt: Annotated[
-        ScoreFormat, typer.Option("--format", help="tsv (a table on stderr, figures on stdout) | jsonl.")
-    ] = ScoreFormat.tsv,
+    fmt: c.EvalFormatOpt = c.EvalFormat.table,
     device: c.DeviceOpt = c.Device.auto,
     threads: c.ThreadsOpt = 0,
     quiet: c.QuietOpt = False,
@@ -60,10 +58,16 @@ def evaluate(
         text_field=text_field,
         encoding_errors=encoding_errors.value,
     )
-    if fmt is ScoreFormat.jsonl:
+    if fmt is c.EvalFormat.json:
         print(json.dumps(out))
     else:
-        print("\t".join(f"{k}={v}" for k, v in out.items()))
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(show_header=False, title="language model evaluation", title_justify="left")
+        for key, value in out.items():
+            table.add_row(key, f"{value:,.4f}" if isinstance(value, float) else f"{value:,}")
+        Console(highlight=False).print(table)
 
 
 @app.command()
@@ -75,6 +79,7 @@ def score(
     ] = ScoreFormat.tsv,
     batch_tokens: c.BatchTokensOpt = 8192,
     chunk_lines: c.ChunkLinesOpt = 4096,
+    shard: c.ShardOpt = "",
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     device: c.DeviceOpt = c.Device.auto,
     threads: c.ThreadsOpt = 0,
@@ -83,7 +88,7 @@ def score(
     """Log-likelihood (nats), token count and perplexity of each input line, one line out per
     line in, in order. Each line is scored with its line end, as if it started a text."""
     model = c.load(model_path, "lm", device, threads, quiet)
-    for chunk in c.input_chunks(inputs, chunk_lines, encoding_errors):
+    for chunk in c.input_chunks(inputs, chunk_lines, encoding_errors, shard):
         rows = []
         for s in model.predict(chunk, batch_tokens=batch_tokens, chunk_size=chunk_lines):
             if fmt is ScoreFormat.jsonl:

@@ -59,8 +59,23 @@ def _quiet_broken_pipe() -> None:
         pass
 
 
+def _interrupted(signum, frame) -> None:
+    # The first Ctrl-C stops gracefully (a training run writes its checkpoint); a second one
+    # ends the command at once, without running any more Python (no traceback from wherever it
+    # landed, no atexit handlers). Files are written by rename, so none is left half-written.
+    signal.signal(signal.SIGINT, _interrupted_again)
+    raise KeyboardInterrupt
+
+
+def _interrupted_again(signum, frame) -> None:
+    os.write(2, b"\ninterrupted again: stopped at once\n")
+    os._exit(130)
+
+
 def main() -> None:
-    use_flags()  # library messages name options as flags: --max-len, not max_len
+    use_flags()
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _interrupted)  # library messages name options as flags: --max-len, not max_len
     if hasattr(signal, "SIGPIPE"):
         # like any Unix filter: a reader that goes away (`| head -1`) ends the command at once,
         # quietly, with the conventional status (128 + SIGPIPE = 141 in the shell)

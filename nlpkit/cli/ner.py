@@ -34,11 +34,6 @@ class TagInput(str, Enum):
     conll = "conll"
 
 
-class EvalFormat(str, Enum):
-    table = "table"
-    json = "json"
-
-
 train_command(
     app,
     "ner",
@@ -51,7 +46,7 @@ train_command(
 def evaluate(
     model_path: c.ModelArg,
     inputs: Annotated[list[str], typer.Argument(metavar="TEST", help="Tagged test file(s): CoNLL columns or JSONL.")],
-    fmt: Annotated[EvalFormat, typer.Option("--format", help="table | json.")] = EvalFormat.table,
+    fmt: c.EvalFormatOpt = c.EvalFormat.table,
     predictions: Annotated[
         str | None,
         typer.Option("--predictions", help="Also write token, gold and predicted tag columns (CoNLL) to this file."),
@@ -80,7 +75,7 @@ def evaluate(
         encoding_errors=encoding_errors.value,
         predictions=predictions,
     )
-    if fmt is EvalFormat.json:
+    if fmt is c.EvalFormat.json:
         print(json.dumps(scores))
     else:
         render_scores(scores)
@@ -128,6 +123,7 @@ def tag(
     ] = TagFormat.jsonl,
     batch_tokens: c.BatchTokensOpt = 8192,
     chunk_lines: Annotated[int, typer.Option("--chunk-lines", min=1, help="Records read and tagged at a time.")] = 2048,
+    shard: c.ShardOpt = "",
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     device: c.DeviceOpt = c.Device.auto,
     threads: c.ThreadsOpt = 0,
@@ -139,12 +135,17 @@ def tag(
     offsets."""
     model = c.load(model_path, "ner", device, threads, quiet)
     if input_format is TagInput.conll:
+        from nlpkit.data import shards
         from nlpkit.tasks.base import chunks
         from nlpkit.tasks.ner import token_records
 
-        stream = chunks(token_records(inputs or ["-"], encoding_errors.value), chunk_lines, first=c.FIRST_CHUNK)
+        def records():
+            return token_records(inputs or ["-"], encoding_errors.value)
+
+        part = shards.records_part(records, *shards.parse(shard), inputs or ["-"]) if shard else records()
+        stream = chunks(part, chunk_lines, first=c.FIRST_CHUNK)
     else:
-        stream = c.input_chunks(inputs, chunk_lines, encoding_errors)
+        stream = c.input_chunks(inputs, chunk_lines, encoding_errors, shard)
     for chunk in stream:
         found = model.predict(chunk, batch_tokens=batch_tokens, chunk_size=chunk_lines, scores=fmt is TagFormat.jsonl)
         c.write_lines(_formatted(r, fmt) for r in found)

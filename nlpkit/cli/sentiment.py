@@ -26,11 +26,6 @@ class PredictFormat(str, Enum):
     jsonl = "jsonl"
 
 
-class EvalFormat(str, Enum):
-    table = "table"
-    json = "json"
-
-
 train_command(
     app,
     "sentiment",
@@ -53,6 +48,7 @@ def predict(
     ] = False,
     batch_tokens: c.BatchTokensOpt = 16384,
     chunk_lines: c.ChunkLinesOpt = 4096,
+    shard: c.ShardOpt = "",
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     device: c.DeviceOpt = c.Device.auto,
     threads: c.ThreadsOpt = 0,
@@ -62,7 +58,7 @@ def predict(
     is classified too). Input is read in chunks, so memory stays flat on large files."""
     model = c.load(model_path, "sentiment", device, threads, quiet)
     cut = 0
-    for chunk in c.input_chunks(inputs, chunk_lines, encoding_errors):
+    for chunk in c.input_chunks(inputs, chunk_lines, encoding_errors, shard):
         rows = []
         for r in model.predict(chunk, batch_tokens=batch_tokens, chunk_size=chunk_lines):
             cut += r["truncated"]
@@ -85,7 +81,7 @@ def predict(
 def evaluate(
     model_path: c.ModelArg,
     inputs: Annotated[list[str], typer.Argument(metavar="TEST", help="Labeled test file(s), in a training format.")],
-    fmt: Annotated[EvalFormat, typer.Option("--format", help="table | json.")] = EvalFormat.table,
+    fmt: c.EvalFormatOpt = c.EvalFormat.table,
     input_format: Annotated[
         InputFormat,
         typer.Option("--input-format", help="As for training: auto | " + " | ".join(INPUT_FORMATS[1:]) + "."),
@@ -112,7 +108,7 @@ def evaluate(
         skip_bad=skip_bad,
         encoding_errors=encoding_errors.value,
     )
-    if fmt is EvalFormat.json:
+    if fmt is c.EvalFormat.json:
         print(json.dumps(scores))
     else:
         render_scores(scores)

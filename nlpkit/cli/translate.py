@@ -25,11 +25,6 @@ class OutFormat(str, Enum):
     jsonl = "jsonl"
 
 
-class EvalFormat(str, Enum):
-    table = "table"
-    json = "json"
-
-
 BeamOpt = Annotated[int, typer.Option("--beam", min=1, help="Beam size; 1 = greedy.", rich_help_panel="Search")]
 LengthPenaltyOpt = Annotated[
     float,
@@ -102,6 +97,7 @@ def predict(
         typer.Option("--plot", metavar="DIR", help="Draw each line's attention as DIR/line-N.png (needs matplotlib)."),
     ] = None,
     chunk_lines: c.ChunkLinesOpt = 1024,
+    shard: c.ShardOpt = "",
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     device: c.DeviceOpt = c.Device.auto,
     threads: c.ThreadsOpt = 0,
@@ -124,7 +120,7 @@ def predict(
         raise c.fail(f"{alignments}: cannot write the alignments ({exc.strerror})") from None
     cut = 0
     try:
-        chunks = c.input_chunks(inputs, chunk_lines, encoding_errors)
+        chunks = c.input_chunks(inputs, chunk_lines, encoding_errors, shard)
         found_all = (r for chunk in chunks for r in model.predict(chunk, **search, chunk_size=chunk_lines))
         for number, found in enumerate(found_all, start=1):
             cut += found["truncated"]
@@ -175,7 +171,7 @@ def evaluate(
     max_length_ratio: MaxRatioOpt = 2.0,
     max_src_len: MaxSrcLenOpt = 256,
     batch_size: PredictBatchOpt = 64,
-    fmt: Annotated[EvalFormat, typer.Option("--format", help="table | json.")] = EvalFormat.table,
+    fmt: c.EvalFormatOpt = c.EvalFormat.table,
     hypotheses: Annotated[
         str | None, typer.Option("--hypotheses", metavar="FILE", help="Also write the translations, one a line.")
     ] = None,
@@ -192,7 +188,7 @@ def evaluate(
         (src, ref), **search, max_src_len=max_src_len, batch_size=batch_size, hypotheses=hypotheses,
         encoding_errors=encoding_errors.value,
     )  # fmt: skip
-    if fmt is EvalFormat.json:
+    if fmt is c.EvalFormat.json:
         typer.echo(json.dumps(scores, indent=2))
         return
     from rich.console import Console

@@ -37,19 +37,34 @@ def _column(index: int, width: int) -> int:
     return index - 1 if index > 0 else width + index
 
 
+class SentenceAt(str):
+    """Where a CoNLL sentence starts ('file:line'), knowing the line of each of its tokens too,
+    so that a message about one tag can name that tag's own line."""
+
+    def __new__(cls, name: str, lines):
+        where = super().__new__(cls, f"{name}:{lines[0]}")
+        where.name, where.lines = name, lines
+        return where
+
+    def token(self, i: int) -> str:
+        return f"{self.name}:{self.lines[i]}"
+
+
 def iter_conll(path: str, token_column: int = 1, tag_column: int | None = -1, encoding_errors: str = "strict"):
     """(tokens, tags or None, 'file:line') per sentence, streamed. With tag_column None the file
     is read for its tokens only (tagging pre-tokenized input)."""
     name = display_name(path)
+    from array import array
+
     tokens: list[str] = []
     tags: list[str] = []
-    start = 0
+    lines = array("I")
     width = None
     for line_no, line in enumerate(iter_lines(path, encoding_errors), start=1):
         if not line.strip():
             if tokens:
-                yield tokens, (tags if tag_column is not None else None), f"{name}:{start}"
-            tokens, tags = [], []
+                yield tokens, (tags if tag_column is not None else None), SentenceAt(name, lines)
+            tokens, tags, lines = [], [], array("I")
             continue
         cells = COLUMNS.split(line.strip(" \t\r"))  # only spaces and tabs part columns: a no-break space is text
         if cells[0] == "-DOCSTART-":
@@ -61,8 +76,7 @@ def iter_conll(path: str, token_column: int = 1, tag_column: int | None = -1, en
         t = _column(token_column, width)
         if not 0 <= t < width:
             raise NlpkitError(f"{name}:{line_no}: no column {token_column} for the token (the line has {width})")
-        if not tokens:
-            start = line_no
+        lines.append(line_no)
         tokens.append(cells[t])
         if tag_column is not None:
             g = _column(tag_column, width)
@@ -70,7 +84,7 @@ def iter_conll(path: str, token_column: int = 1, tag_column: int | None = -1, en
                 raise NlpkitError(f"{name}:{line_no}: no column {tag_column} for the tag (the line has {width})")
             tags.append(cells[g])
     if tokens:
-        yield tokens, (tags if tag_column is not None else None), f"{name}:{start}"
+        yield tokens, (tags if tag_column is not None else None), SentenceAt(name, lines)
 
 
 def read_conll(

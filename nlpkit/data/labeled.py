@@ -186,7 +186,10 @@ def _read_table(path, fmt, columns, out, skip_bad, errors) -> None:
     # TSV files rarely quote; a lone double quote in a review must stay text.
     quoting = csv.QUOTE_MINIMAL if fmt == "csv" else csv.QUOTE_NONE
     csv.field_size_limit(2**31 - 1)  # a long review is data, not an attack: the default refuses 128 KiB
-    reader = csv.reader(io.StringIO(_table_text(path, errors), newline=""), delimiter=delimiter, quoting=quoting)
+    # strict: a quote never closed is an error, not a field that swallows every row after it
+    reader = csv.reader(
+        io.StringIO(_table_text(path, errors), newline=""), delimiter=delimiter, quoting=quoting, strict=True
+    )
     if columns.numbered:
         text_i, label_i = int(columns.text) - 1, int(columns.label) - 1
         if min(text_i, label_i) < 0:
@@ -216,7 +219,13 @@ def _read_table(path, fmt, columns, out, skip_bad, errors) -> None:
                 continue
             _keep(out, row[text_i], row[label_i], where, skip_bad)
     except csv.Error as exc:
-        raise NlpkitError(f"{name}:{reader.line_num}: malformed {fmt.upper()} ({exc})") from None
+        start = line_no + 1  # the line the broken row starts on
+        if "unexpected end of data" in str(exc):
+            raise NlpkitError(
+                f"{name}:{start}: a quote opened in this row is never closed (malformed {fmt.upper()}; "
+                f'double a quote inside a quoted field: "")'
+            ) from None
+        raise NlpkitError(f"{name}:{start}: malformed {fmt.upper()} ({exc})") from None
 
 
 def dataset_labeled(

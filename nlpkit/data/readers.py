@@ -53,19 +53,30 @@ def _open_binary(path: str):
     return open(path, "rb")  # noqa: SIM115 - closed by the caller
 
 
-def iter_lines(path: str, encoding_errors: str = "strict") -> Iterator[str]:
-    """Lines without their line end, streamed (flat memory); CRLF and a UTF-8 BOM are handled."""
+def iter_lines(path: str, encoding_errors: str = "strict", start: int = 0, end: int | None = None) -> Iterator[str]:
+    """Lines without their line end, streamed (flat memory); CRLF and a UTF-8 BOM are handled.
+    With `start`/`end` (a seekable file): the lines that begin at byte offsets start..end-1,
+    `start` being the first byte of a line."""
     import zlib
     from gzip import BadGzipFile
 
     check_readable(path)
     name = display_name(path)
     f = _open_binary(path)
-    offset, line_no = 0, 0
+    offset, line_no = start, 0
     try:
+        if start:
+            f.seek(start)
         for line_no, raw in enumerate(f, start=1):
-            text = _decode(raw, name, offset, line_no, encoding_errors)
-            if line_no == 1 and text.startswith("\ufeff"):
+            if end is not None and offset >= end:
+                break
+            try:
+                text = _decode(raw, name, offset, line_no, encoding_errors)
+            except NlpkitError:
+                if not start:
+                    raise
+                _decode(raw, name, offset, line_no + _lines_before(path, start), encoding_errors)
+            if line_no == 1 and not start and text.startswith("\ufeff"):
                 text = text[1:]
             offset += len(raw)
             yield text.rstrip("\r\n")
@@ -74,6 +85,19 @@ def iter_lines(path: str, encoding_errors: str = "strict") -> Iterator[str]:
     finally:
         if f is not sys.stdin.buffer:
             f.close()
+
+
+def _lines_before(path: str, offset: int) -> int:
+    """How many lines end before byte `offset` (for an error's line number in a shard)."""
+    count = 0
+    with open(path, "rb") as f:
+        while offset > 0:
+            block = f.read(min(offset, 1 << 20))
+            if not block:
+                break
+            count += block.count(b"\n")
+            offset -= len(block)
+    return count
 
 
 def iter_json_objects(path: str, encoding_errors: str = "strict", expected: str = "") -> Iterator[tuple[str, dict]]:

@@ -75,7 +75,8 @@ def gradient_flow(probe: Probe, tokens: torch.Tensor, targets: torch.Tensor) -> 
     probe.eval()  # no dropout: the measurement must not be noise
     probe.zero_grad(set_to_none=True)
     x = probe.embedding(tokens).detach().requires_grad_(True)
-    h, _ = probe.encoder(x)
+    with torch.backends.cudnn.flags(enabled=False):  # cuDNN runs an RNN's backward in training mode only
+        h, _ = probe.encoder(x)
     logits = probe.readout(h[:, -1])
     loss = F.cross_entropy(logits.float(), targets, reduction="sum")
     loss.backward()
@@ -131,7 +132,7 @@ def token_batches(text_path: str | None, tokenizer, vocab: int, batch: int, leng
     return windows[:, :-1], windows[:, -1]
 
 
-def measure(*, models, encoders, text, length, batch, hidden, layers, scale_recurrent, clip, seed):
+def measure(*, models, encoders, text, length, batch, hidden, layers, scale_recurrent, clip, seed, device=None):
     """Gradient flow of each language-model file (trained, and re-initialised with `seed`) or,
     without files, of each fresh encoder kind (and, with scale_recurrent, the same encoder with
     its hidden-to-hidden weights scaled). Returns ({name: figures}, sequences averaged over)."""
@@ -168,6 +169,8 @@ def measure(*, models, encoders, text, length, batch, hidden, layers, scale_recu
         if key not in read:
             read[key] = token_batches(text, tok, probe.embedding.num_embeddings, batch, length, seed)
         tokens, targets = read[key]
+        if device is not None:
+            probe, tokens, targets = probe.to(device), tokens.to(device), targets.to(device)
         flow = gradient_flow(probe, tokens, targets)
         results[name] = {
             "norms": flow.norms,

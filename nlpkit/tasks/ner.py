@@ -16,6 +16,13 @@ from nlpkit.tasks.base import Task, as_paths, checked, chunks
 @dataclass
 class NEROptions(ModelOptions):
     out: str = same("out", "ner.nlpk")
+    valid_fraction: float = opt(
+        0.0,
+        "Without `valid`: hold out this share of the training sentences (a seeded random choice).",
+        panel="Data",
+        min=0.0,
+        max=0.5,
+    )
     input_format: str = opt(
         "auto", "auto (JSONL for *.jsonl, else CoNLL columns) | conll | jsonl.", panel="Data",
         choices=("auto", "conll", "jsonl"),
@@ -123,6 +130,11 @@ def token_records(paths: list[str], encoding_errors: str = "strict") -> Iterator
             yield tokens
 
 
+def token_place(where: str, i: int) -> str:
+    """Token i of the sentence at `where`: its own line in a CoNLL file, else its number."""
+    return where.token(i) if hasattr(where, "token") else f"{where} (token {i + 1})"
+
+
 def to_bioes(data, scheme: str, strict: bool, what: str) -> tuple[list[list[str]], str]:
     """The sentences' tags in BIOES and the scheme they were in; repaired tags are counted in a
     warning (or are an error when strict)."""
@@ -133,14 +145,15 @@ def to_bioes(data, scheme: str, strict: bool, what: str) -> tuple[list[list[str]
             try:
                 split_tag(tag)
             except ValueError as exc:
-                raise NlpkitError(f"{where} (token {i + 1}): {exc}") from None
+                raise NlpkitError(f"{token_place(where, i)}: {exc}") from None
     source = detect_scheme(data.tags) if scheme == "auto" else scheme
     converted, repaired = [], 0
     for tags, where in zip(data.tags, data.where, strict=True):
         bioes, fixed = convert(tags, source, "bioes")
         if fixed and strict:
+            i = next(i for i in range(len(tags)) if convert(tags[: i + 1], source, "bioes")[1])
             raise NlpkitError(
-                f"{where}: an I- or E- tag continues no entity "
+                f"{token_place(where, i)}: {tags[i]} continues no entity "
                 f"(invalid {source.upper()}; drop {option('strict')} to repair)"
             )
         repaired += fixed
@@ -162,6 +175,18 @@ def drop_empty(data, what: str):
     if len(kept) < len(data):
         warn(f"{what}: skipped {len(data) - len(kept):,} empty sentence(s)")
     return kept
+
+
+def hold_out(data, fraction: float, seed: int):
+    """Split off a seeded random share of the sentences for validation."""
+    from nlpkit.data.conll import Sentences
+    from nlpkit.data.holdout import held_out
+
+    held = held_out(len(data), fraction, seed)
+    train, valid = Sentences(), Sentences()
+    for i, record in enumerate(zip(data.tokens, data.tags, data.where, strict=True)):
+        (valid if i in held else train).add(*record)
+    return train, valid
 
 
 class NERTask(Task):
@@ -201,6 +226,8 @@ class NERTask(Task):
         data = drop_empty(data, "training data")
         if not len(data):
             raise NlpkitError(f"{', '.join(sources)}: no tagged sentences")
+        if valid is None and options.valid_fraction:
+            data, valid = hold_out(data, options.valid_fraction, options.seed)
         train_tags, scheme = to_bioes(data, options.scheme, options.strict, "training data")
         valid_tags = None
         if valid is not None:

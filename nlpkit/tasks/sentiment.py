@@ -130,18 +130,13 @@ def read_examples(
 
 def hold_out(data, fraction: float, seed: int):
     """Split off a seeded random share of the examples for validation."""
-    import torch
-
+    from nlpkit.data.holdout import held_out
     from nlpkit.data.labeled import Labeled
 
-    n = len(data)
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
-    held = set(order[: max(1, int(n * fraction))])
+    held = held_out(len(data), fraction, seed)
     train, valid = Labeled(skipped=data.skipped), Labeled()
-    for i in range(n):
+    for i in range(len(data)):
         (valid if i in held else train).add(data.texts[i], data.labels[i], data.where[i])
-    if not len(train):
-        raise NlpkitError(f"{option('valid_fraction')} leaves no training examples")
     return train, valid
 
 

@@ -246,8 +246,8 @@ class TranslationTask(Task):
         alignments: bool = False,
         chunk_size: int = 1024,
     ) -> Iterator[dict]:
-        """Translate each source sentence, in input order; an empty line gives an empty
-        translation. Result: {"source", "translation" (the best), "translations": [{"text",
+        """Translate each source sentence, in input order; an empty line gives one empty
+        translation (score 0). Result: {"source", "translation" (the best), "translations": [{"text",
         "score"}] (n_best, best first), "truncated"} and with `alignments` an "alignment":
         {"source", "target" (subwords), "attention" (target x source weights)}."""
         from nlpkit.tasks.translation import detokenize, translate
@@ -263,13 +263,12 @@ class TranslationTask(Task):
         )
         for chunk in chunks(texts(items), chunk_size):
             for line, found in zip(chunk, translate(self.model, self.tokenizer, chunk, search), strict=True):
-                outs = [detokenize(self.tokenizer.tgt, h.tokens) for h in found.hypotheses]
+                # an empty source has one translation, the empty one (as in text output)
+                hyps = [(detokenize(self.tokenizer.tgt, h.tokens), h.score) for h in found.hypotheses] or [("", 0.0)]
                 result = {
                     "source": line,
-                    "translation": outs[0] if outs else "",
-                    "translations": [
-                        {"text": t, "score": h.score} for t, h in zip(outs, found.hypotheses, strict=True)
-                    ],
+                    "translation": hyps[0][0],
+                    "translations": [{"text": t, "score": score} for t, score in hyps],
                     "truncated": found.cut,
                 }
                 if alignments:

@@ -8,6 +8,8 @@ import shlex
 import subprocess
 import sys
 
+import pytest
+
 from ..conftest import ROOT, nlpkit
 
 
@@ -103,3 +105,20 @@ def test_quiet_silences_warnings_but_not_errors(tmp_path):
     assert quiet.stderr == "" and quiet.stdout == loud.stdout
     proc = nlpkit("translate", "predict", model, "--n-best", "2", "--quiet", input=line)
     assert proc.returncode == 1 and "--format jsonl" in proc.stderr
+
+
+def test_a_second_ctrl_c_ends_at_once_without_a_traceback():
+    import signal
+
+    from nlpkit.cli import main
+
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        with pytest.raises(KeyboardInterrupt):  # the first: a graceful stop (checkpoint written)
+            main._interrupted(signal.SIGINT, None)
+        assert signal.getsignal(signal.SIGINT) is main._interrupted_again
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    code = "from nlpkit.cli.main import _interrupted_again; _interrupted_again(2, None); print('not reached')"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 130 and "stopped at once" in proc.stderr and "not reached" not in proc.stdout

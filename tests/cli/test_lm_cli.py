@@ -45,7 +45,7 @@ def test_score_many_lines_keeps_order_across_chunks(char_model, tmp_path):
 
 
 def test_eval_reports_perplexity_and_bits_per_char(char_model, corpus):
-    out = json.loads(nlpkit("lm", "eval", char_model, corpus, "--format", "jsonl", check=True).stdout)
+    out = json.loads(nlpkit("lm", "eval", char_model, corpus, "--format", "json", check=True).stdout)
     assert out["perplexity"] > 1 and out["bits_per_char"] == pytest.approx(out["loss"] / 0.693147, rel=1e-3)
 
 
@@ -316,7 +316,7 @@ def test_real_corpus_ptb_word_level(tmp_path):
     small.write_text("".join((ptb / "ptb.train.txt").read_text().splitlines(keepends=True)[:2000]))
     out = tmp_path / "ptb.nlpk"
     nlpkit("lm", "train", small, "--tokenizer", "word", "--tie-weights", "--out", out, *TINY, check=True)
-    result = json.loads(nlpkit("lm", "eval", out, ptb / "ptb.valid.txt", "--format", "jsonl", check=True).stdout)
+    result = json.loads(nlpkit("lm", "eval", out, ptb / "ptb.valid.txt", "--format", "json", check=True).stdout)
     assert result["tokens"] > 70_000 and result["perplexity"] > 1
 
 
@@ -359,11 +359,11 @@ def test_generation_streams_to_a_terminal(char_model):
 def test_demo_trains_evaluates_and_generates(tmp_path):
     proc = nlpkit("demo", "--time-budget", "3s", "--out-dir", tmp_path, "--device", "cpu", check=True)
     out = proc.stdout.splitlines()
-    assert out[0].startswith("loss=") and "perplexity=" in out[0]
-    assert out[1].startswith("At dawn, ")
+    assert "language model evaluation" in proc.stdout and "perplexity" in proc.stdout  # lm eval's table
+    assert any(line.startswith("At dawn, ") for line in out)
     assert (tmp_path / "sample-lm.nlpk").exists() and (tmp_path / "sample-sentiment.nlpk").exists()
     assert "accuracy" in proc.stdout and "confusion matrix" in proc.stdout
-    labels = [row.split("\t")[0] for row in out[1:] if "\t" in row]  # sentiment predict's rows (out[0]: lm eval)
+    labels = [row.split("\t")[0] for row in out if "\t" in row]  # sentiment predict's rows
     assert len(labels) == 3 and all(label in ("pos", "neg") for label in labels)
     assert (tmp_path / "sample-ner.nlpk").exists() and "micro avg" in proc.stdout
     tagged = [row for row in out if row.startswith(("[PER ", "The [ORG "))]

@@ -102,14 +102,14 @@ def test_i_after_o_is_repaired_with_a_warning_or_refused_with_strict(tmp_path):
     proc = nlpkit("ner", "train", path, "--out", tmp_path / "x.nlpk", *SMALL, "--max-steps", "1")
     assert proc.returncode == 0 and "repaired 1 tag(s)" in proc.stderr
     proc = nlpkit("ner", "train", path, "--out", tmp_path / "x.nlpk", *SMALL, "--max-steps", "1", "--strict")
-    assert proc.returncode == 1 and "broken.conll:4: an I- or E- tag continues no entity" in proc.stderr
+    assert proc.returncode == 1 and "broken.conll:5: I-LOC continues no entity" in proc.stderr
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
     [
         ("Mara\tB-PER\nsailed\n", "broken.conll:2: 1 columns, expected 2"),
-        ("Mara\tX-PER\n", "broken.conll:1 (token 1): tag 'X-PER' is not O or PREFIX-TYPE"),
+        ("Mara\tO\nLund\tX-PER\n", "broken.conll:2: tag 'X-PER' is not O or PREFIX-TYPE"),
     ],
 )
 def test_bad_tagged_input_is_one_line_exit_1(tmp_path, content, message):

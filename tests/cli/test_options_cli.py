@@ -23,8 +23,8 @@ def test_recipe_round_trip_repeats_the_run(tmp_path):
     again.write_text(printed)
     second = tmp_path / "b.nlpk"
     nlpkit("lm", "train", "--config", again, "--out", second, "--quiet", check=True)
-    a = json.loads(nlpkit("lm", "eval", first, "data/sample.valid.txt", "--format", "jsonl", check=True).stdout)
-    b = json.loads(nlpkit("lm", "eval", second, "data/sample.valid.txt", "--format", "jsonl", check=True).stdout)
+    a = json.loads(nlpkit("lm", "eval", first, "data/sample.valid.txt", "--format", "json", check=True).stdout)
+    b = json.loads(nlpkit("lm", "eval", second, "data/sample.valid.txt", "--format", "json", check=True).stdout)
     assert a == b  # same recipe, same seed, CPU: the same model
 
 

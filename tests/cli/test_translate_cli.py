@@ -54,7 +54,7 @@ def test_predict_n_best_jsonl_with_scores_and_alignments_and_plots(gru_model, tm
     assert [r["source"] for r in records] == ["The busy clerk waits near the library .", ""]
     hyps = records[0]["translations"]
     assert len(hyps) == 3 and hyps[0]["score"] >= hyps[1]["score"] >= hyps[2]["score"]
-    assert records[1]["translations"] == []
+    assert records[1]["translations"] == [{"text": "", "score": 0.0}]  # as text output: one empty line
     aligned = [json.loads(line) for line in align.read_text().splitlines()]
     assert len(aligned) == 2 and aligned[1]["attention"] == []
     first = aligned[0]
