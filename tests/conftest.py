@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 import torch
 
+import nlpkit as api
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 
@@ -47,3 +49,76 @@ def char_model(tmp_path_factory, corpus) -> Path:
     out = tmp_path_factory.mktemp("models") / "char.nlpk"
     nlpkit("lm", "train", corpus, "--out", out, *TINY, check=True)
     return out
+
+
+# Tiny models of every task, trained once through the Python API for the whole session:
+# (path, loaded model). Shared by the API, bad-input corpus and property tests.
+TINY_API = dict(hidden=16, layers=1, device="cpu", quiet=True, seed=0)
+
+
+@pytest.fixture(scope="session")
+def lm_model(tmp_path_factory):
+    out = tmp_path_factory.mktemp("api") / "lm.nlpk"
+    model = api.train(
+        "lm", train=ROOT / "data" / "sample.txt", valid=str(ROOT / "data" / "sample.valid.txt"), out=out, context=16,
+        max_steps=20, batch_size=8, **TINY_API,
+    )  # fmt: skip
+    return out, model
+
+
+@pytest.fixture(scope="session")
+def sentiment_model(tmp_path_factory):
+    out = tmp_path_factory.mktemp("api") / "s.nlpk"
+    model = api.train(
+        "sentiment", train=ROOT / "data" / "sentiment.train.tsv", valid=ROOT / "data" / "sentiment.valid.tsv", out=out, epochs=2,
+        tokenizer="word", **TINY_API,
+    )  # fmt: skip
+    return out, model
+
+
+@pytest.fixture(scope="session")
+def ner_model(tmp_path_factory):
+    out = tmp_path_factory.mktemp("api") / "n.nlpk"
+    model = api.train(
+        "ner", train=ROOT / "data" / "ner.train.conll", valid=ROOT / "data" / "ner.valid.conll", crf=True, out=out, max_steps=30,
+        embed=16, char_size=8, **TINY_API,
+    )  # fmt: skip
+    return out, model
+
+
+@pytest.fixture(scope="session")
+def translate_model(tmp_path_factory):
+    out = tmp_path_factory.mktemp("api") / "t.nlpk"
+    model = api.train(
+        "translate", src=ROOT / "data" / "translate.train.en", tgt=ROOT / "data" / "translate.train.fr", out=out, encoder="gru",
+        attention="luong-general", tokenizer="word", vocab="separate", batch_tokens=512, max_steps=20, **TINY_API,
+    )  # fmt: skip
+    return out, model
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run the CLI in this process (fast: torch is imported once): (exit code, stdout, stderr)."""
+    import signal
+
+    from nlpkit import console
+    from nlpkit.cli import main
+
+    def run(*args):
+        handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGPIPE)}
+        console.silence(False)
+        argv, sys.argv = sys.argv, ["nlpkit", *map(str, args)]
+        capsys.readouterr()
+        try:
+            main.main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        finally:
+            sys.argv = argv
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run

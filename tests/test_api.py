@@ -12,49 +12,9 @@ from nlpkit.tasks.sentiment import SentimentTask
 from nlpkit.tasks.translate import TranslationTask
 
 from .conftest import ROOT
+from .conftest import TINY_API as TINY
 
 DATA = ROOT / "data"
-TINY = dict(hidden=16, layers=1, device="cpu", quiet=True, seed=0)
-
-
-@pytest.fixture(scope="module")
-def lm_model(tmp_path_factory):
-    out = tmp_path_factory.mktemp("api") / "lm.nlpk"
-    model = nlpkit.train(
-        "lm", train=DATA / "sample.txt", valid=str(DATA / "sample.valid.txt"), out=out, context=16,
-        max_steps=20, batch_size=8, **TINY,
-    )  # fmt: skip
-    return out, model
-
-
-@pytest.fixture(scope="module")
-def sentiment_model(tmp_path_factory):
-    out = tmp_path_factory.mktemp("api") / "s.nlpk"
-    model = nlpkit.train(
-        "sentiment", train=DATA / "sentiment.train.tsv", valid=DATA / "sentiment.valid.tsv", out=out, epochs=2,
-        tokenizer="word", **TINY,
-    )  # fmt: skip
-    return out, model
-
-
-@pytest.fixture(scope="module")
-def ner_model(tmp_path_factory):
-    out = tmp_path_factory.mktemp("api") / "n.nlpk"
-    model = nlpkit.train(
-        "ner", train=DATA / "ner.train.conll", valid=DATA / "ner.valid.conll", crf=True, out=out, max_steps=30,
-        embed=16, char_size=8, **TINY,
-    )  # fmt: skip
-    return out, model
-
-
-@pytest.fixture(scope="module")
-def translate_model(tmp_path_factory):
-    out = tmp_path_factory.mktemp("api") / "t.nlpk"
-    model = nlpkit.train(
-        "translate", src=DATA / "translate.train.en", tgt=DATA / "translate.train.fr", out=out, encoder="gru",
-        attention="luong-general", tokenizer="word", vocab="separate", batch_tokens=512, max_steps=20, **TINY,
-    )  # fmt: skip
-    return out, model
 
 
 def test_train_returns_the_model_and_writes_the_file(lm_model):

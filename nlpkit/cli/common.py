@@ -114,7 +114,21 @@ def input_chunks(inputs: list[str] | None, size: int, encoding_errors: EncodingE
     return chunks(input_lines(inputs, encoding_errors, shard), size, first=FIRST_CHUNK)
 
 
+# Characters that Python's splitlines() and other readers take as line ends: one record a line
+# holds only if none is written raw. JSON escapes them; plain text output shows a space.
+LINE_BREAKS = "\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+_AS_SPACE = str.maketrans(dict.fromkeys(LINE_BREAKS, " "))
+_ESCAPED = str.maketrans({ch: f"\\u{ord(ch):04x}" for ch in LINE_BREAKS})
+
+
+def json_line(record) -> str:
+    """One JSON record on one line, with no character some reader would split it at."""
+    import json
+
+    return json.dumps(record, ensure_ascii=False).translate(_ESCAPED)
+
+
 def write_lines(lines) -> None:
-    """Results to stdout, flushed per chunk, so `| head` and pipelines see them early."""
-    sys.stdout.write("".join(f"{line}\n" for line in lines))
+    """Results to stdout, one a line, flushed per chunk so `| head` and pipelines see them early."""
+    sys.stdout.write("".join(f"{line}\n".translate(_AS_SPACE) for line in lines))
     sys.stdout.flush()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import Enum
 from typing import Annotated
@@ -103,7 +102,7 @@ def generate(
         if stream:
             on_token.finish(completions[0])
         elif fmt is GenFormat.jsonl:
-            sys.stdout.write(json.dumps({"prompt": text, "completions": completions}, ensure_ascii=False) + "\n")
+            sys.stdout.write(c.json_line({"prompt": text, "completions": completions}) + "\n")
         else:
             for completion in completions:
                 sys.stdout.write(text + completion + "\n")

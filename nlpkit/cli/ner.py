@@ -160,4 +160,4 @@ def _formatted(r: dict, fmt: TagFormat) -> str:
             pieces += [text[last : e["start"]], f"[{e['type']} {e['text']}]"]
             last = e["end"]
         return "".join(pieces) + text[last:]
-    return json.dumps({"text": r["text"], "entities": r["entities"]}, ensure_ascii=False)
+    return c.json_line({"text": r["text"], "entities": r["entities"]})

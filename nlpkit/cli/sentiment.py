@@ -66,7 +66,7 @@ def predict(
                 record = {"label": r["label"], "prob": round(r["prob"], 5)}
                 if all_probs:
                     record["probs"] = {label: round(q, 5) for label, q in r["probs"].items()}
-                rows.append(json.dumps(record, ensure_ascii=False))
+                rows.append(c.json_line(record))
             else:
                 cells = [r["label"], f"{r['prob']:.5f}"]
                 rows.append("\t".join(cells + ([f"{k}={q:.5f}" for k, q in r["probs"].items()] if all_probs else [])))

@@ -128,11 +128,11 @@ def predict(
                 c.write_lines([found["translation"]])
             else:
                 hyps = [{"text": h["text"], "score": round(h["score"], 4)} for h in found["translations"]]
-                c.write_lines([json.dumps({"source": found["source"], "translations": hyps}, ensure_ascii=False)])
+                c.write_lines([c.json_line({"source": found["source"], "translations": hyps})])
             if "alignment" in found:
                 record = {"line": number, **found["alignment"]}
                 if align_file is not None:
-                    align_file.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    align_file.write(c.json_line(record) + "\n")
                 if plot_dir is not None and record["attention"]:
                     from nlpkit.plots import attention_heatmap
 
