@@ -106,9 +106,10 @@ def gradients(
     seed: SeedOpt = 0,
     device: c.DeviceOpt = c.Device.auto,
     quiet: c.QuietOpt = False,
+    threads_n: c.ThreadsOpt = 0,
 ) -> None:
     """Norm of the gradient of the last step's loss with respect to each earlier input."""
-    threads.apply()
+    threads.apply(threads_n)
     from nlpkit import console
     from nlpkit.device import resolve_device
     from nlpkit.diagnostics import gradients as gr
@@ -171,10 +172,11 @@ def memory(
     seed: SeedOpt = 0,
     device: c.DeviceOpt = c.Device.auto,
     quiet: c.QuietOpt = False,
+    threads_n: c.ThreadsOpt = 0,
 ) -> None:
     """Train each encoder for the same budget on synthetic long-range tasks at each distance and
     print held-out accuracy against distance."""
-    threads.apply()
+    threads.apply(threads_n)
     from nlpkit.device import resolve_device
     from nlpkit.diagnostics import memory as mem
 
@@ -249,9 +251,10 @@ def speed(
     plot: PlotOpt = None,
     device: c.DeviceOpt = c.Device.auto,
     quiet: c.QuietOpt = False,
+    threads_n: c.ThreadsOpt = 0,
 ) -> None:
     """Training and inference tokens/s of each encoder against sequence length."""
-    threads.apply()
+    threads.apply(threads_n)
     from nlpkit.device import resolve_device
     from nlpkit.diagnostics import speed as sp
 
