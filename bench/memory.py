@@ -41,9 +41,10 @@ def inputs() -> dict[str, tuple]:
         made[f"{n:,} lines"] = (path, n)
     path = FOLDER / "one-1mb-line.txt"
     if not path.exists():
-        rng, words, text = random.Random(0), " ".join(lines).split(), []
-        while sum(map(len, text)) + len(text) < 1_000_000:
+        rng, words, text, size = random.Random(0), " ".join(lines).split(), [], 0
+        while size < 1_000_000:
             text.append(rng.choice(words))
+            size += len(text[-1]) + 1
         path.write_text(" ".join(text)[:1_000_000] + "\n")
     made["one 1 MB line"] = (path, 1)
     return made

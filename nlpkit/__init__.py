@@ -15,12 +15,14 @@ from nlpkit.errors import NlpkitError
 __version__ = "0.1.0"
 
 
-def load(path, device: str = "auto", threads: int | None = None, task: str | None = None):
+def load(path, device: str = "auto", threads: int | None = None, task: str | None = None, quantize: str = "auto"):
     """The model in a model file, as its task's object (nlpkit.tasks.base.Task): an
     nlpkit.tasks.lm.LanguageModelTask, sentiment.SentimentTask, ner.NERTask or
     translate.TranslationTask, on `device` (auto | cpu | cuda). `threads` sets torch's CPU
     threads (0: $NLPKIT_THREADS, else the cores free now); None leaves them as they are. With
-    `task` (lm | sentiment | ner | translate), a model of another task is refused."""
+    `task` (lm | sentiment | ner | translate), a model of another task is refused. `quantize`:
+    int8 runs the linear and recurrent layers in int8 on the CPU (an error elsewhere), auto does
+    so for a file written by `nlpkit quantize` when on the CPU, none runs float32."""
     from nlpkit import tasks
     from nlpkit import threads as cpu_threads
     from nlpkit.device import resolve_device
@@ -28,8 +30,13 @@ def load(path, device: str = "auto", threads: int | None = None, task: str | Non
 
     if threads is not None:
         cpu_threads.apply(threads)
+    from nlpkit.quantize import wanted
+
     saved = read(path, task=tasks.get(task).file_task if task else None)
-    return tasks.get(saved.task).from_file(saved, resolve_device(device))
+    where = resolve_device(device)
+    int8 = wanted(quantize, where, bool(saved.meta.get("quantized")))
+    model = tasks.get(saved.task).from_file(saved, where)
+    return model.quantize() if int8 else model
 
 
 def train(task: str, recipe: str | None = None, **options):

@@ -17,7 +17,8 @@ from pathlib import Path
 from nlpkit.errors import NlpkitError
 
 FORMAT = "nlpk"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1  # what a float model file is written as
+READS_VERSION = 2  # the newest this nlpkit reads (2: int8 weights, written by `nlpkit quantize`)
 _META_KEY = "nlpkit"
 _MAX_HEADER = 100 * 1024 * 1024
 
@@ -109,10 +110,10 @@ def read_header(path: str | Path) -> dict:
         raise NlpkitError(f"{path}: model file is truncated ({path.stat().st_size} of {8 + size + data_end} bytes)")
     if meta.get("format") != FORMAT:
         raise NlpkitError(f"{path}: not an nlpkit model file")
-    if meta.get("format_version", 0) > FORMAT_VERSION:
+    if not isinstance(meta.get("format_version", 0), int) or meta.get("format_version", 0) > READS_VERSION:
         raise NlpkitError(
             f"{path}: model file format {meta['format_version']} is newer than this nlpkit reads "
-            f"({FORMAT_VERSION}); upgrade nlpkit"
+            f"({READS_VERSION}); upgrade nlpkit"
         )
     return meta
 

@@ -34,6 +34,22 @@ class EvalFormat(str, Enum):
 EvalFormatOpt = Annotated[EvalFormat, typer.Option("--format", help="table (on stdout) | json.")]
 
 
+class Quantize(str, Enum):
+    auto = "auto"
+    none = "none"
+    int8 = "int8"
+
+
+QuantizeOpt = Annotated[
+    Quantize,
+    typer.Option(
+        "--quantize",
+        help="int8: linear and recurrent layers in int8 on the CPU (an error elsewhere) | auto: int8 for a "
+        "file written by `nlpkit quantize` on the CPU, else float32 | none: float32.",
+    ),
+]
+
+
 class Device(str, Enum):
     auto = "auto"
     cpu = "cpu"
@@ -76,14 +92,14 @@ ChunkLinesOpt = Annotated[
 ]
 
 
-def load(path: str, task: str, device: Device, threads: int = 0, quiet: bool = False):
+def load(path: str, task: str, device: Device, threads: int = 0, quiet: bool = False, quantize=Quantize.auto):
     """The model file at `path`, refused unless it holds a model of `task` (nlpkit.load); with
     quiet, no warnings on stderr (errors still are)."""
     import nlpkit
     from nlpkit import console as stderr
 
     stderr.silence(quiet)
-    return nlpkit.load(path, device.value, threads, task=task)
+    return nlpkit.load(path, device.value, threads, task=task, quantize=quantize.value)
 
 
 def input_lines(inputs: list[str] | None, encoding_errors: EncodingErrors, shard: str = ""):

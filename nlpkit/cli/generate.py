@@ -54,6 +54,7 @@ def generate(
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     device: c.DeviceOpt = c.Device.auto,
     threads: c.ThreadsOpt = 0,
+    quantize: c.QuantizeOpt = c.Quantize.auto,
     quiet: c.QuietOpt = False,
 ) -> None:
     """Generate text from a language model: one completion (or --num-samples) per prompt."""
@@ -70,7 +71,7 @@ def generate(
     from nlpkit.tasks.lm import TextStream, sampling_config
 
     sampling_config(**sampling)  # bad sampling options fail before the model is read
-    model = c.load(model_path, "lm", device, threads, quiet)
+    model = c.load(model_path, "lm", device, threads, quiet, quantize)
     generator = torch.Generator(device=model.device)
     generator.manual_seed(seed if seed is not None else torch.seed())
     if prompt is not None:

@@ -47,10 +47,11 @@ def evaluate(
     fmt: c.EvalFormatOpt = c.EvalFormat.table,
     device: c.DeviceOpt = c.Device.auto,
     threads: c.ThreadsOpt = 0,
+    quantize: c.QuantizeOpt = c.Quantize.auto,
     quiet: c.QuietOpt = False,
 ) -> None:
     """Perplexity of a text (and bits per character for character models)."""
-    model = c.load(model_path, "lm", device, threads, quiet)
+    model = c.load(model_path, "lm", device, threads, quiet, quantize)
     out = model.evaluate(
         [Path(p) for p in inputs or ["-"]],  # Path objects: a list of str would be texts
         batch_size=batch_size,
@@ -83,11 +84,12 @@ def score(
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     device: c.DeviceOpt = c.Device.auto,
     threads: c.ThreadsOpt = 0,
+    quantize: c.QuantizeOpt = c.Quantize.auto,
     quiet: c.QuietOpt = False,
 ) -> None:
     """Log-likelihood (nats), token count and perplexity of each input line, one line out per
     line in, in order. Each line is scored with its line end, as if it started a text."""
-    model = c.load(model_path, "lm", device, threads, quiet)
+    model = c.load(model_path, "lm", device, threads, quiet, quantize)
     for chunk in c.input_chunks(inputs, chunk_lines, encoding_errors, shard):
         rows = []
         for s in model.predict(chunk, batch_tokens=batch_tokens, chunk_size=chunk_lines):

@@ -14,7 +14,7 @@ import sys
 import typer
 
 from nlpkit import __version__
-from nlpkit.cli import demo, diagnose, generate, info, lm, ner, sentiment, translate
+from nlpkit.cli import demo, diagnose, generate, info, lm, ner, quantize, sentiment, translate
 from nlpkit.errors import NlpkitError, use_flags
 
 app = typer.Typer(
@@ -33,6 +33,7 @@ app.add_typer(translate.app, name="translate")
 app.add_typer(diagnose.app, name="diagnose")
 app.command("generate")(generate.generate)
 app.command("info")(info.info)
+app.command("quantize")(quantize.quantize)
 app.command("demo")(demo.demo)
 
 

@@ -61,10 +61,11 @@ def evaluate(
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     device: c.DeviceOpt = c.Device.auto,
     threads: c.ThreadsOpt = 0,
+    quantize: c.QuantizeOpt = c.Quantize.auto,
     quiet: c.QuietOpt = False,
 ) -> None:
     """seqeval span precision, recall and F1 per entity type, with micro and macro averages."""
-    model = c.load(model_path, "ner", device, threads, quiet)
+    model = c.load(model_path, "ner", device, threads, quiet, quantize)
     scores = model.evaluate(
         inputs,
         input_format=input_format.value,
@@ -127,13 +128,14 @@ def tag(
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     device: c.DeviceOpt = c.Device.auto,
     threads: c.ThreadsOpt = 0,
+    quantize: c.QuantizeOpt = c.Quantize.auto,
     quiet: c.QuietOpt = False,
 ) -> None:
     """Tag entities: exactly one output record per input record, in order; an empty line gives
     an empty record. Raw text is split into words by nlpkit.text.words (runs of letters and
     digits with inner - ' . kept, every other non-space character alone), keeping character
     offsets."""
-    model = c.load(model_path, "ner", device, threads, quiet)
+    model = c.load(model_path, "ner", device, threads, quiet, quantize)
     if input_format is TagInput.conll:
         from nlpkit.data import shards
         from nlpkit.tasks.base import chunks

@@ -52,11 +52,12 @@ def predict(
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     device: c.DeviceOpt = c.Device.auto,
     threads: c.ThreadsOpt = 0,
+    quantize: c.QuantizeOpt = c.Quantize.auto,
     quiet: c.QuietOpt = False,
 ) -> None:
     """Label each input line: exactly one output line per input line, in order (an empty line
     is classified too). Input is read in chunks, so memory stays flat on large files."""
-    model = c.load(model_path, "sentiment", device, threads, quiet)
+    model = c.load(model_path, "sentiment", device, threads, quiet, quantize)
     cut = 0
     for chunk in c.input_chunks(inputs, chunk_lines, encoding_errors, shard):
         rows = []
@@ -96,10 +97,11 @@ def evaluate(
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     device: c.DeviceOpt = c.Device.auto,
     threads: c.ThreadsOpt = 0,
+    quantize: c.QuantizeOpt = c.Quantize.auto,
     quiet: c.QuietOpt = False,
 ) -> None:
     """Accuracy, per-class precision/recall/F1, macro averages and the confusion matrix."""
-    model = c.load(model_path, "sentiment", device, threads, quiet)
+    model = c.load(model_path, "sentiment", device, threads, quiet, quantize)
     scores = model.evaluate(
         inputs,
         input_format=input_format.value,

@@ -101,6 +101,7 @@ def predict(
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     device: c.DeviceOpt = c.Device.auto,
     threads: c.ThreadsOpt = 0,
+    quantize: c.QuantizeOpt = c.Quantize.auto,
     quiet: c.QuietOpt = False,
 ) -> None:
     """Translate: exactly one output line per input line, in input order; an empty line gives
@@ -113,7 +114,7 @@ def predict(
     search.update(max_src_len=max_src_len, batch_size=batch_size, alignments=bool(alignments or plot))
     search_config(**search)  # bad search options fail before the model is read
     plot_dir = _plot_dir(plot)
-    model = c.load(model_path, "translate", device, threads, quiet)
+    model = c.load(model_path, "translate", device, threads, quiet, quantize)
     try:
         align_file = open(alignments, "w", encoding="utf-8") if alignments else None  # noqa: SIM115
     except OSError as exc:
@@ -178,11 +179,12 @@ def evaluate(
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     device: c.DeviceOpt = c.Device.auto,
     threads: c.ThreadsOpt = 0,
+    quantize: c.QuantizeOpt = c.Quantize.auto,
     quiet: c.QuietOpt = False,
 ) -> None:
     """Translate --src and score against --ref with sacreBLEU (BLEU and chrF, detokenized, cased),
     printing both signatures."""
-    model = c.load(model_path, "translate", device, threads, quiet)
+    model = c.load(model_path, "translate", device, threads, quiet, quantize)
     search = dict(beam=beam, length_penalty=length_penalty, max_length_ratio=max_length_ratio)
     scores = model.evaluate(
         (src, ref), **search, max_src_len=max_src_len, batch_size=batch_size, hypotheses=hypotheses,

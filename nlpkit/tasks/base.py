@@ -48,6 +48,7 @@ class Task(ABC):
         self.meta = meta or {}  # the model file's metadata: data, metrics, recipe, versions
         self.device = device if device is not None else next(model.parameters()).device
         self.result = None  # the TrainResult, on a model that was just trained
+        self.quantized = False  # running int8 (nlpkit.quantize): for inference only
 
     # ----- training: the class side ---------------------------------------------------------
     @classmethod
@@ -101,10 +102,31 @@ class Task(ABC):
         """A ModelFile of this model with `meta` added."""
         return importlib.import_module(self.model_module).to_modelfile(self.model, self.tokenizer, meta)
 
-    def save(self, path) -> None:
+    def save(self, path, int8: bool = False) -> None:
+        """Write the model file; with int8, its weight matrices as int8 rows (nlpkit.quantize)."""
+        from nlpkit import quantize as q
         from nlpkit.modelfile import save
 
-        save(path, self.to_file(self.meta))
+        if self.quantized:
+            raise NlpkitError("a model quantized for inference cannot be saved: save the float model (quantize='none')")
+        model_file = self.to_file({k: v for k, v in self.meta.items() if k != "quantized"})
+        if int8:
+            names = q.weight_matrices(self.model)
+            model_file.tensors = q.to_int8(model_file.tensors, names)
+            model_file.meta = {
+                **model_file.meta,
+                "quantized": {"scheme": q.SCHEME, "matrices": len(names)},
+                "format_version": q.FORMAT_VERSION,
+            }
+        save(path, model_file)
+
+    def quantize(self) -> Task:
+        """Run the linear and recurrent layers in int8 on the CPU from now on (dynamic quantization)."""
+        from nlpkit.quantize import quantize_model
+
+        self.model = quantize_model(self.model)
+        self.quantized = True
+        return self
 
     @property
     def recipe(self) -> dict:

@@ -27,6 +27,10 @@ def load_weights(build, saved, device=None):
     where = saved.path or "model file"
     prefix = "best." if any(k.startswith("best.") for k in saved.tensors) else "model."
     weights = {k[len(prefix) :]: v for k, v in saved.tensors.items() if k.startswith(prefix)}
+    if saved.meta.get("quantized"):  # int8 rows and their scales back to float weights
+        from nlpkit.quantize import from_int8
+
+        weights = from_int8(weights, where)
     with torch.device("meta"):
         expected = {k: tuple(v.shape) for k, v in _described(build, where).state_dict().items()}
     found = {k: tuple(v.shape) for k, v in weights.items()}

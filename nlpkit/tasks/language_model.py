@@ -97,6 +97,8 @@ class LanguageModel(nn.Module):
         """Mean cross-entropy of features h [N, dim] against targets [N], by the fastest route."""
         if self.adaptive is not None:
             return self.adaptive(h, targets).loss
+        if not isinstance(self.decoder, nn.Linear):  # quantized for inference (nlpkit.quantize)
+            return F.cross_entropy(self.decoder(h).float(), targets)
         return linear_cross_entropy(h, self.decoder.weight, self.decoder.bias, targets)
 
 
