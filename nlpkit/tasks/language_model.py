@@ -299,6 +299,9 @@ def prompt_ids(model: LanguageModel, tokenizer, prompt: str) -> tuple[list[int],
     return ids[cut:], cut
 
 
+PROMPT_PIECE = 4096  # prompt tokens a recurrent model reads at a time
+
+
 @torch.no_grad()
 def generate(
     model: LanguageModel,
@@ -333,7 +336,12 @@ def generate(
         return model(tokens, initial_cache(model.encoder) if use_cache else None)
 
     if use_cache:
-        logits, state = model(history[:1], initial_cache(model.encoder))
+        if model.is_recurrent:  # a long prompt is read in pieces, carrying the state: flat memory
+            state = None
+            for piece in history[:1].split(PROMPT_PIECE, dim=1):
+                logits, state = model(piece, state)
+        else:
+            logits, state = model(history[:1], initial_cache(model.encoder))
         state = select_state(state, torch.zeros(num_samples, dtype=torch.long, device=device))
         logits = logits[:, -1].expand(num_samples, -1)
     else:

@@ -167,3 +167,17 @@ def test_adaptive_softmax_bad_settings(cutoffs, tie):
 def test_word_vocabulary_is_in_frequency_order():
     tok = train_tokenizer("word", ["b b b a a c"])
     assert tok.symbols[4:] == ["b", "a", "c"]
+
+
+def test_a_long_prompt_is_read_in_pieces_with_the_same_result(lm_model, monkeypatch):
+    from nlpkit.tasks import language_model as lm
+
+    _, model = lm_model
+    prompt = "At dawn the harbour bakery opened its doors " * 3
+
+    def complete():
+        return model.generate(prompt, max_new_tokens=12, temperature=0, seed=0)
+
+    whole = complete()
+    monkeypatch.setattr(lm, "PROMPT_PIECE", 7)  # a recurrent model's state carries across pieces
+    assert complete() == whole
