@@ -56,24 +56,15 @@ def test_line_readers(cli, request, tmp_path, group, command, name, pattern):
 
 
 @pytest.mark.parametrize("command", ["train", "eval"])
-@pytest.mark.parametrize("name,pattern", LABELED)
-def test_labeled_readers(cli, sentiment_model, tmp_path, command, name, pattern):
+@pytest.mark.parametrize(
+    "group,name,pattern", [("sentiment", *case) for case in LABELED] + [("ner", *case) for case in TAGGED]
+)
+def test_labeled_and_tagged_readers(cli, request, tmp_path, command, group, name, pattern):
     path = CORPUS / name
     if command == "train":
-        args = ["sentiment", "train", path, "--out", tmp_path / "m.nlpk", "--max-steps", "1", "--quiet"]
+        args = [group, "train", path, "--out", tmp_path / "m.nlpk", "--max-steps", "1", "--quiet"]
     else:
-        args = ["sentiment", "eval", sentiment_model[0], path]
-    one_line_error(*cli(*args), pattern)
-
-
-@pytest.mark.parametrize("command", ["train", "eval"])
-@pytest.mark.parametrize("name,pattern", TAGGED)
-def test_tagged_readers(cli, ner_model, tmp_path, command, name, pattern):
-    path = CORPUS / name
-    if command == "train":
-        args = ["ner", "train", path, "--out", tmp_path / "m.nlpk", "--max-steps", "1", "--quiet"]
-    else:
-        args = ["ner", "eval", ner_model[0], path]
+        args = [group, "eval", request.getfixturevalue(MODELS[group])[0], path]
     one_line_error(*cli(*args), pattern)
 
 
