@@ -101,7 +101,7 @@ def cli(capsys):
     """Run the CLI in this process (fast: torch is imported once): (exit code, stdout, stderr)."""
     import signal
 
-    from nlpkit import console
+    from nlpkit import console, errors
     from nlpkit.cli import main
 
     def run(*args):
@@ -116,6 +116,8 @@ def cli(capsys):
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         finally:
             sys.argv = argv
+            errors.use_flags(False)  # the CLI names options as flags; the API tests expect field names
+            console.silence(False)
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
         out = capsys.readouterr()

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nlpkit.data.batching import token_budget_groups
 from nlpkit.data.streams import batchify, window_count, windows
 from nlpkit.encoders import EncoderConfig, build_encoder
 from nlpkit.encoders.state import detach_state
@@ -181,12 +182,8 @@ def score_lines(model: LanguageModel, tokenizer, lines: list[str], batch_tokens:
             results[i] = (-nll, len(seq) - 1)
         else:
             short.append(i)
-    short.sort(key=lambda i: len(encoded[i]))
-    start = 0
-    while start < len(short):
-        longest = len(encoded[short[min(len(short) - 1, start)]])
-        size = max(1, batch_tokens // longest)
-        group = short[start : start + size]
+    for members in token_budget_groups([len(encoded[i]) for i in short], batch_tokens):
+        group = [short[m] for m in members]
         longest = max(len(encoded[i]) for i in group)
         batch = torch.zeros(len(group), longest, dtype=torch.long)
         lengths = torch.tensor([len(encoded[i]) - 1 for i in group])
@@ -199,7 +196,6 @@ def score_lines(model: LanguageModel, tokenizer, lines: list[str], batch_tokens:
         sums = (nll * mask).sum(1).tolist()
         for row, i in enumerate(group):
             results[i] = (-sums[row], int(lengths[row]))
-        start += size
     return results  # type: ignore[return-value]
 
 
