@@ -22,7 +22,17 @@ ARGS = [
 
 def torchrun(*args):
     return subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "-m", "nlpkit", *map(str, args)],
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc-per-node",
+            "2",
+            "-m",
+            "nlpkit",
+            *map(str, args),
+        ],
         capture_output=True,
         text=True,
         timeout=180,
