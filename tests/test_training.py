@@ -216,3 +216,36 @@ def test_layer_wise_rates_and_the_before_step_hook_reach_the_optimizer():
     rates = sorted({round(g["lr"], 6) for g in trainer.optimizer.param_groups})
     assert rates == [0.05, 0.5]
     assert task.seen == [0.0, 0.25, 0.5, 0.75]
+
+
+class _Numbered:
+    """A training adapter whose batches are their own numbers (for the dealing tests)."""
+
+    metric, higher_is_better = "valid_loss", False
+
+    def __init__(self, n):
+        self.model, self.n = torch.nn.Linear(2, 2), n
+
+    def steps_per_epoch(self):
+        return self.n
+
+    def batches(self, epoch, start):
+        yield from range(start, self.n)
+
+
+@pytest.mark.parametrize(
+    "rank,size,accumulate,start,expected",
+    [
+        (0, 1, 1, 0, [[0], [1], [2], [3], [4], [5], [6], [7], [8], [9]]),
+        (0, 1, 3, 0, [[0, 1, 2], [3, 4, 5], [6, 7, 8]]),  # the last, short step is dropped
+        (0, 2, 1, 0, [[0], [2], [4], [6], [8]]),  # process 0 of 2: each step's first batch
+        (1, 2, 1, 0, [[1], [3], [5], [7], [9]]),
+        (1, 2, 2, 1, [[5, 7]]),  # from step 1 on: 4 batches a step, this process's two
+    ],
+)
+def test_each_process_takes_its_share_of_every_step(rank, size, accumulate, start, expected):
+    from nlpkit.distributed import World
+
+    trainer = Trainer(_Numbered(10), TrainConfig(accumulate=accumulate), torch.device("cpu"), world=World(rank, size))
+    assert trainer.steps_per_epoch() == 10 // (accumulate * size)
+    assert list(trainer._step_groups(0, start)) == expected

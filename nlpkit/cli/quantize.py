@@ -10,6 +10,7 @@ import typer
 def quantize(
     model_path: Annotated[str, typer.Argument(metavar="MODEL", help="A model file (.nlpk) of any task.")],
     out: Annotated[str, typer.Argument(metavar="OUT", help="The quantized model file to write.")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Nothing on stderr but errors.")] = False,
 ) -> None:
     """Write MODEL with the weight matrices of its linear and recurrent layers as int8 rows with a
     scale each: about a quarter of their float size. Commands run it in int8 on the CPU
@@ -26,4 +27,4 @@ def quantize(
     model = nlpkit.load(model_path, device="cpu", threads=0, quantize="none")
     model.save(out, int8=True)
     before, after = Path(model_path).stat().st_size, target.stat().st_size
-    info(f"{out}: {after / 1e6:,.2f} MB ({after / before:.0%} of {before / 1e6:,.2f} MB), int8 weight matrices")
+    info(f"{out}: {after / 1e6:,.2f} MB ({after / before:.0%} of {before / 1e6:,.2f} MB), int8 weight matrices", quiet)
