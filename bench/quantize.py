@@ -3,9 +3,16 @@ task's score, and the speed of the whole predict command, in the same run.
 
     python bench/quantize.py --rounds 3     # about 10 minutes; keep the machine otherwise idle
 
-Models (trained beforehand into bench/work; see docs/benchmarks.md): CoNLL-2003 BiLSTM-CRF
-tagger (bench/work/threads-ner.nlpk), PTB word LSTM language model (bench/work/ptb-speed.nlpk),
-SST-2 BiLSTM classifier and Multi30k de-en GRU + attention translator (bench/work/quantize/).
+Models (trained beforehand into bench/work): the CoNLL-2003 BiLSTM-CRF tagger of
+bench/threads.py (bench/work/threads-ner.nlpk, recipe conll-bilstm-crf), the PTB 2x200 LSTM of
+bench/ptb.py's speed run (bench/work/ptb-speed.nlpk; tied embeddings, so its output layer stays
+float), and two trained for this benchmark:
+
+    nlpkit sentiment train SST2/stsa.binary.train --valid SST2/stsa.binary.dev --input-format label-first \
+        --config bench/recipes/sst2-scratch.toml --time-budget 5m --threads 1 --out bench/work/quantize/sst2.nlpk
+    nlpkit translate train --src M30K/train.de --tgt M30K/train.en --valid-src M30K/val.de --valid-tgt M30K/val.en \
+        --config bench/recipes/multi30k-gru.toml --hidden 192 --batch-tokens 2048 --eval-every 400 \
+        --time-budget 28m --threads 1 --out bench/work/quantize/multi30k-gru.nlpk   (15 min, then --resume)
 Speed: whole commands (start-up and loading included), float32 and int8 alternating, medians.
 """
 

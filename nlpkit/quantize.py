@@ -4,7 +4,8 @@ files that store those weights as int8.
 Dynamic quantization (torch.ao) keeps each Linear's weights as int8 with one scale per output
 row and each LSTM/GRU's as int8 per matrix, and quantizes the activations on the fly, batch by
 batch; embeddings, norms and the CRF stay float. It runs on the CPU only (fbgemm/x86 or qnnpack
-kernels). A layer whose weight is shared with another (tied embeddings) stays float.
+kernels). An output layer tied to the embeddings is given its own copy first and quantized too;
+any other layer whose weight is shared stays float.
 
 A quantized model file (`nlpkit quantize`) stores every weight matrix of those layers as int8
 rows with a float scale each (symmetric, scale = max |row| / 127), about a quarter of the float
@@ -62,11 +63,18 @@ def quantizable(model) -> list[str]:
 
 
 def quantize_model(model):
-    """A dynamically quantized copy of `model` for CPU inference."""
+    """A dynamically quantized copy of `model` for CPU inference. An output layer tied to the
+    embedding (the largest matrix of a language model or translator) gets its own copy first
+    (the model's untie_for_inference()), so it runs in int8 too; the embedding stays float."""
+    import copy
+
     import torch
     from torch import nn
     from torch.ao.quantization import default_dynamic_qconfig, per_channel_dynamic_qconfig, quantize_dynamic
 
+    model = copy.deepcopy(model).cpu()
+    if hasattr(model, "untie_for_inference"):
+        model.untie_for_inference()
     modules = dict(model.named_modules())
     spec = {
         name: per_channel_dynamic_qconfig if isinstance(modules[name], nn.Linear) else default_dynamic_qconfig
@@ -74,7 +82,7 @@ def quantize_model(model):
     }
     with warnings.catch_warnings():  # torch.ao announces its move to torchao on every call
         warnings.simplefilter("ignore")
-        quantized = quantize_dynamic(model.cpu(), qconfig_spec=spec, dtype=torch.qint8)
+        quantized = quantize_dynamic(model, qconfig_spec=spec, dtype=torch.qint8, inplace=True)
     return quantized.eval()
 
 

@@ -94,6 +94,11 @@ class LanguageModel(nn.Module):
             return self.adaptive.log_prob(h.reshape(-1, dim)).view(batch, time, -1), state
         return self.decoder(h), state
 
+    def untie_for_inference(self) -> None:
+        """Give a tied output layer its own copy of the weights, so int8 quantization can take it."""
+        if self.config.tie_weights:
+            self.decoder.weight = nn.Parameter(self.decoder.weight.detach().clone())
+
     def loss(self, h: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Mean cross-entropy of features h [N, dim] against targets [N], by the fastest route."""
         if self.adaptive is not None:

@@ -196,6 +196,13 @@ class Seq2Seq(nn.Module):
         # The output layer shares the target embedding (Press & Wolf 2017): fewer parameters, and
         # better on small corpora such as Multi30k.
         self.out_bias = nn.Parameter(torch.zeros(config.tgt_vocab))
+        self.output: nn.Module | None = None  # an untied copy of the output layer (int8 inference)
+
+    def untie_for_inference(self) -> None:
+        """Give the output layer its own copy of the weights, so int8 quantization can take it."""
+        self.output = nn.Linear(self.tgt_embedding.embedding_dim, self.config.tgt_vocab)
+        self.output.weight = nn.Parameter(self.tgt_embedding.weight.detach().clone())
+        self.output.bias = nn.Parameter(self.out_bias.detach().clone())
 
     # ----- encoder -------------------------------------------------------------------------------
     def encode(self, src: torch.Tensor, lengths: torch.Tensor) -> Memory:
@@ -207,6 +214,8 @@ class Seq2Seq(nn.Module):
         return Memory(enc, mask, self.decoder.memory(enc))
 
     def logits(self, vector: torch.Tensor) -> torch.Tensor:
+        if self.output is not None:
+            return self.output(self.drop(vector))
         return F.linear(self.drop(vector), self.tgt_embedding.weight, self.out_bias)
 
     # ----- training: the whole target at once ----------------------------------------------------
