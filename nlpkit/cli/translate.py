@@ -10,6 +10,7 @@ import typer
 
 from nlpkit.cli import common as c
 from nlpkit.cli.options import train_command
+from nlpkit.metrics import TOKENIZERS
 from nlpkit.tasks.translate import TranslateOptions
 
 app = typer.Typer(
@@ -18,6 +19,9 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
+
+
+Tokenize = Enum("Tokenize", {name: name for name in TOKENIZERS}, type=str)
 
 
 class OutFormat(str, Enum):
@@ -176,6 +180,11 @@ def evaluate(
     hypotheses: Annotated[
         str | None, typer.Option("--hypotheses", metavar="FILE", help="Also write the translations, one a line.")
     ] = None,
+    lowercase: Annotated[bool, typer.Option("--lowercase", help="Also a lower-cased BLEU (the variant).")] = False,
+    tokenize: Annotated[
+        Tokenize | None,
+        typer.Option("--tokenize", help="Also a BLEU with this sacreBLEU tokenizer (none: text tokenized already)."),
+    ] = None,
     encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
     device: c.DeviceOpt = c.Device.auto,
     threads: c.ThreadsOpt = 0,
@@ -183,12 +192,13 @@ def evaluate(
     quiet: c.QuietOpt = False,
 ) -> None:
     """Translate --src and score against --ref with sacreBLEU (BLEU and chrF, detokenized, cased),
-    printing both signatures."""
+    printing both signatures; --lowercase/--tokenize add a variant BLEU for comparison with
+    lower-cased or tokenized figures."""
     model = c.load(model_path, "translate", device, threads, quiet, quantize)
     search = dict(beam=beam, length_penalty=length_penalty, max_length_ratio=max_length_ratio)
     scores = model.evaluate(
         (src, ref), **search, max_src_len=max_src_len, batch_size=batch_size, hypotheses=hypotheses,
-        encoding_errors=encoding_errors.value,
+        encoding_errors=encoding_errors.value, lowercase=lowercase, tokenize=tokenize.value if tokenize else None,
     )  # fmt: skip
     if fmt is c.EvalFormat.json:
         typer.echo(json.dumps(scores, indent=2))
@@ -205,7 +215,10 @@ def evaluate(
         ("bleu_detail", "BLEU detail"),
         ("bleu_signature", "BLEU signature"),
         ("chrf_signature", "chrF signature"),
+        ("bleu_variant", "BLEU variant"),
+        ("bleu_variant_signature", "variant signature"),
     ):
-        table.add_row(name, scores[key])
+        if key in scores:
+            table.add_row(name, str(scores[key]))
     table.add_row("sentences", f"{scores['sentences']:,} ({scores['sentences_per_s']:,} / s, beam {beam})")
     Console(highlight=False, width=200).print(table)

@@ -300,12 +300,18 @@ class TranslationTask(Task):
         batch_size: int = 64,
         hypotheses: str | None = None,
         encoding_errors: str = "strict",
+        lowercase: bool = False,
+        tokenize: str | None = None,
     ) -> dict:
         """sacreBLEU BLEU and chrF (cased, detokenized) with their signatures, on a (source file,
         reference file) pair or a list of (source, reference) sentence pairs. `hypotheses` also
-        writes the translations, one a line, to that file."""
+        writes the translations, one a line, to that file. `lowercase` / `tokenize` (13a, intl,
+        char, none, zh) add a variant BLEU with its own signature (nlpkit.metrics)."""
         from nlpkit.data.parallel import read_aligned
-        from nlpkit.metrics import translation_scores
+        from nlpkit.metrics import TOKENIZERS, translation_scores
+
+        if tokenize is not None and tokenize not in TOKENIZERS:  # before the translating, not after
+            raise NlpkitError(f"{option('tokenize')} {tokenize!r}: use one of {', '.join(TOKENIZERS)}")
 
         if (
             isinstance(data, tuple)
@@ -337,7 +343,7 @@ class TranslationTask(Task):
         cut = sum(f["truncated"] for f in found)
         if cut:
             warn(f"{cut:,} line(s) longer than {option('max_src_len')} {max_src_len} tokens were cut")
-        scores = translation_scores(hyps, ref)
+        scores = translation_scores(hyps, ref, lowercase=lowercase, tokenize=tokenize)
         scores.update(
             {"beam": beam, "seconds": round(seconds, 2), "sentences_per_s": round(len(hyps) / max(seconds, 1e-9), 1)}
         )
