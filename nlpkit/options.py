@@ -192,6 +192,12 @@ class TrainOptions(Options):
         panel="Training",
         min=1,
     )
+    average_last: int = opt(
+        0,
+        "Keep the average of the weights at the last N validations instead of the best ones (checkpoint averaging; 0 = off).",
+        panel="Training",
+        min=0,
+    )
     lr: float = opt(0.0, "Peak learning rate; 0 = the task's default (AdamW 2e-3, SGD 20).", panel="Training", min=0.0)
     optimizer: str = opt("adamw", "adamw | sgd.", panel="Training", choices=("adamw", "sgd"))
     schedule: str = opt(
@@ -260,6 +266,7 @@ class TrainOptions(Options):
             time_budget=budget,
             eval_every=self.eval_every,
             accumulate=self.accumulate,
+            average_last=self.average_last,
             patience=self.patience,
             seed=self.seed,
         )

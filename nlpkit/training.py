@@ -51,6 +51,7 @@ class TrainConfig:
     time_budget: float = 0.0  # seconds, evaluation included; 0: none
     eval_every: int = 0  # steps; 0: at the end of every epoch
     accumulate: int = 1  # batches whose gradients add up to one optimizer step
+    average_last: int = 0  # keep the average of the weights at the last N validations (0: the best)
     patience: int = 0  # evaluations without improvement before stopping; 0: never stop early
     seed: int = 0
 
@@ -63,6 +64,8 @@ class TrainConfig:
             raise ValueError(f"{option('clip')} must be 0 (off) or positive")
         if self.accumulate < 1:
             raise ValueError(f"{option('accumulate')} must be 1 or more")
+        if self.average_last < 0:
+            raise ValueError(f"{option('average_last')} must be 0 (off) or more")
 
     @property
     def epoch_limit(self) -> int:
@@ -86,6 +89,7 @@ class TrainResult:
     seconds: float = 0.0
     stopped: str = ""
     interrupted: bool = False
+    averaged: int = 0  # validations whose weights were averaged into the kept model (average_last)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -191,6 +195,7 @@ class Trainer:
         self.step_in_epoch = 0
         self.best_value: float | None = None
         self.best_state: dict | None = None
+        self.recent: list[dict] = []  # weights at the last average_last validations
         self.result = TrainResult()
         self.elapsed_before = 0.0  # time spent in earlier runs of a resumed training
         self._clipped = 0
@@ -272,6 +277,9 @@ class Trainer:
             **metrics,
         }
         self.result.history.append(entry)
+        if self.config.average_last:
+            self.recent = [*self.recent, {k: v.detach().clone() for k, v in self.model.state_dict().items()}]
+            self.recent = self.recent[-self.config.average_last :]
         if not metrics:
             return False
         value = metrics[self.task.metric]
@@ -291,6 +299,8 @@ class Trainer:
         tensors = {f"model.{k}": v for k, v in self.model.state_dict().items()}
         if self.best_state is not None:
             tensors.update({f"best.{k}": v for k, v in self.best_state.items()})
+        for i, weights in enumerate(self.recent):
+            tensors.update({f"recent.{i}.{k}": v for k, v in weights.items()})
         opt_tensors, opt_meta = _optimizer_to_file(self.optimizer)
         tensors.update(opt_tensors)
         tensors["rng.torch"] = torch.get_rng_state()
@@ -333,6 +343,14 @@ class Trainer:
         self.model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
         best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
         self.best_state = best or None
+        recent: dict[int, dict] = {}
+        for name, value in tensors.items():
+            if name.startswith("recent."):
+                _, i, key = name.split(".", 2)
+                recent.setdefault(int(i), {})[key] = value
+        self.recent = (
+            [recent[i] for i in sorted(recent)][-self.config.average_last :] if self.config.average_last else []
+        )
         _optimizer_from_file(self.optimizer, tensors, state["optimizer"])
         torch.set_rng_state(tensors["rng.torch"])
         restore_carry = getattr(self.task, "restore_carry", None)
@@ -430,10 +448,33 @@ class Trainer:
         self.result.clipped_share = round(self._clipped / max(1, self.step), 4)
         self.result.mean_grad_norm = round(self._norm_sum / max(1, self.step), 4)
         self.save_checkpoint()
-        if self.best_state is not None:
+        if self.config.average_last and self.recent and self.world.main:
+            self._keep_average()
+        elif self.best_state is not None:
             self.model.load_state_dict(self.best_state)
         self.model.eval()  # training is over: what the caller does next is inference or saving
         return self.result
+
+    def _keep_average(self) -> None:
+        """Checkpoint averaging: the mean of the weights at the last N validations (integer
+        buffers from the last), validated once more; its metrics become the kept model's."""
+        from nlpkit.console import warn
+
+        n, wanted = len(self.recent), self.config.average_last
+        if n < wanted:
+            warn(f"{option('average_last')} {wanted}: the run made {n} validation(s); averaged those {n}")
+        last = self.recent[-1]
+        average = {
+            k: torch.stack([w[k].float() for w in self.recent]).mean(0).to(v.dtype) if v.is_floating_point() else v
+            for k, v in last.items()
+        }
+        self.model.load_state_dict(average)
+        self.model.eval()
+        with torch.no_grad(), autocast(self.device):
+            metrics = self.task.evaluate()
+        if metrics:
+            self.result.best, self.result.best_step = dict(metrics), self.step
+        self.result.averaged = n
 
     def _gradients(self, group: list) -> tuple[float, int]:
         """Gradients of one optimizer step: the mean over this process's batches, averaged over

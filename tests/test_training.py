@@ -249,3 +249,23 @@ def test_each_process_takes_its_share_of_every_step(rank, size, accumulate, star
     trainer = Trainer(_Numbered(10), TrainConfig(accumulate=accumulate), torch.device("cpu"), world=World(rank, size))
     assert trainer.steps_per_epoch() == 10 // (accumulate * size)
     assert list(trainer._step_groups(0, start)) == expected
+
+
+def test_average_last_keeps_the_mean_of_the_last_validations_and_resumes_with_them(tmp_path):
+    task, _ = make_task()
+    ckpt = tmp_path / "m.ckpt"
+    config = TrainConfig(lr=1e-2, max_steps=40, eval_every=10, average_last=3)
+    trainer = Trainer(task, config, CPU, quiet=True, checkpoint=ckpt, task_name="lm")
+    result = trainer.fit()
+    assert result.averaged == 3 and len(trainer.recent) == 3 and "valid_loss" in result.best
+    kept = task.model.state_dict()
+    for name, value in kept.items():
+        mean = torch.stack([w[name].float() for w in trainer.recent]).mean(0)
+        assert torch.allclose(value.float(), mean, atol=1e-6), name
+    assert not torch.equal(kept["decoder.weight"], trainer.recent[-1]["decoder.weight"])
+
+    again, _ = make_task()
+    resumed = Trainer(again, TrainConfig(lr=1e-2, max_steps=50, eval_every=10, average_last=3), CPU, quiet=True)
+    resumed.restore(modelfile.load(ckpt))
+    assert len(resumed.recent) == 3  # the kept validations travel in the checkpoint
+    assert torch.equal(resumed.recent[-1]["decoder.weight"], trainer.recent[-1]["decoder.weight"])

@@ -180,6 +180,8 @@ def result_rows(result) -> list[tuple[str, str]]:
         rows.append((f"best {key}", f"{value:,.4f}" if isinstance(value, float) else str(value)))
     if result.best:
         rows.append(("best at step", f"{result.best_step:,}"))
+    if result.averaged:
+        rows.append(("kept model", f"the average of the last {result.averaged} validations' weights"))
     return rows
 
 
