@@ -93,9 +93,12 @@ def predict(
         typer.Option(
             "--alignments",
             metavar="FILE",
-            help="Write each line's attention weights (target x source subwords) as JSONL, one record a line.",
+            help="Write each line's attention (target x source subwords) and word pairs as JSONL, a record a line.",
         ),
     ] = None,
+    replace_unk: Annotated[
+        bool, typer.Option("--replace-unk", help="Replace each unknown target word by its most-attended source word.")
+    ] = False,
     plot: Annotated[
         str | None,
         typer.Option("--plot", metavar="DIR", help="Draw each line's attention as DIR/line-N.png (needs matplotlib)."),
@@ -117,6 +120,7 @@ def predict(
     search = dict(beam=beam, length_penalty=length_penalty, n_best=n_best, max_length_ratio=max_length_ratio)
     search.update(max_src_len=max_src_len, batch_size=batch_size, alignments=bool(alignments or plot))
     search_config(**search)  # bad search options fail before the model is read
+    search["replace_unk"] = replace_unk
     plot_dir = _plot_dir(plot)
     model = c.load(model_path, "translate", device, threads, quiet, quantize)
     try:

@@ -244,12 +244,15 @@ class TranslationTask(Task):
         max_src_len: int = 256,
         batch_size: int = 64,
         alignments: bool = False,
+        replace_unk: bool = False,
         chunk_size: int = 1024,
     ) -> Iterator[dict]:
         """Translate each source sentence, in input order; an empty line gives one empty
         translation (score 0). Result: {"source", "translation" (the best), "translations": [{"text",
         "score"}] (n_best, best first), "truncated"} and with `alignments` an "alignment":
-        {"source", "target" (subwords), "attention" (target x source weights)}."""
+        {"source", "target" (subwords), "attention" (target x source weights), "words" (source
+        and target words), "pairs" ([source word, target word], 0-based)}. `replace_unk` replaces
+        each unknown target token by the source word it attends to most."""
         from nlpkit.tasks.translation import detokenize, translate
 
         search = search_config(
@@ -259,12 +262,16 @@ class TranslationTask(Task):
             max_length_ratio=max_length_ratio,
             max_src_len=max_src_len,
             batch_size=batch_size,
-            alignments=alignments,
+            alignments=alignments or replace_unk,
         )
         for chunk in chunks(texts(items), chunk_size):
             for line, found in zip(chunk, translate(self.model, self.tokenizer, chunk, search), strict=True):
                 # an empty source has one translation, the empty one (as in text output)
-                hyps = [(detokenize(self.tokenizer.tgt, h.tokens), h.score) for h in found.hypotheses] or [("", 0.0)]
+                if replace_unk:
+                    hyps = [(self._with_source_words(found, h, line), h.score) for h in found.hypotheses]
+                else:
+                    hyps = [(detokenize(self.tokenizer.tgt, h.tokens), h.score) for h in found.hypotheses]
+                hyps = hyps or [("", 0.0)]
                 result = {
                     "source": line,
                     "translation": hyps[0][0],
@@ -272,22 +279,46 @@ class TranslationTask(Task):
                     "truncated": found.cut,
                 }
                 if alignments:
-                    result["alignment"] = self._alignment(found)
+                    result["alignment"] = self._alignment(found, line)
                 yield result
 
-    def _alignment(self, found) -> dict:
+    def _with_source_words(self, found, hyp, line: str) -> str:
+        """A hypothesis's text with each unknown token replaced by its most-attended source word."""
+        from nlpkit.tasks import alignment as al
+        from nlpkit.tasks.translation import detokenize, pieces
+        from nlpkit.text.tokenizers import UNK_ID
+
+        unknown = [t == UNK_ID for t in hyp.tokens]
+        if not any(unknown) or hyp.attention is None:
+            return detokenize(self.tokenizer.tgt, hyp.tokens)
+        attention = hyp.attention.float().tolist()
+        src_pieces = al.surface(self.tokenizer.src, line, len(found.source_ids) - 1)
+        tgt_pieces = pieces(self.tokenizer.tgt, hyp.tokens)
+        replaced = al.replace_unknowns(tgt_pieces, unknown, src_pieces, self.tokenizer.src.kind, attention)
+        return al.join(replaced, self.tokenizer.tgt.kind)
+
+    def _alignment(self, found, line: str) -> dict:
         """The best hypothesis's attention: rows are target tokens (and the end token when the
         translation ended by itself), columns source tokens (and the source end token)."""
+        from nlpkit.tasks import alignment as al
         from nlpkit.tasks.translation import pieces
 
         if not found.hypotheses or found.hypotheses[0].attention is None:
-            return {"source": [], "target": [], "attention": []}
+            return {"source": [], "target": [], "attention": [], "words": {"source": [], "target": []}, "pairs": []}
         best = found.hypotheses[0]
         width = len(found.source_ids)  # the batch's padding columns are dropped
         attention = best.attention[:, :width].float().tolist()
         target = pieces(self.tokenizer.tgt, best.tokens) + ["</s>"] * (len(attention) - len(best.tokens))
         source = pieces(self.tokenizer.src, found.source_ids[:-1]) + ["</s>"]
-        return {"source": source, "target": target, "attention": [[round(x, 4) for x in row] for row in attention]}
+        src_words = al.words(al.surface(self.tokenizer.src, line, len(source) - 1), self.tokenizer.src.kind)
+        tgt_words = al.words(target[: len(best.tokens)], self.tokenizer.tgt.kind)
+        return {
+            "source": source,
+            "target": target,
+            "attention": [[round(x, 4) for x in row] for row in attention],
+            "words": {"source": [w for w, _ in src_words], "target": [w for w, _ in tgt_words]},
+            "pairs": al.word_pairs(src_words, tgt_words, attention),
+        }
 
     def evaluate(
         self,
