@@ -6,6 +6,13 @@ from __future__ import annotations
 TOKENIZERS = ("13a", "intl", "char", "none", "zh")  # sacreBLEU's, for the variant score
 
 
+def check_tokenize(tokenize: str | None) -> None:
+    if tokenize is not None and tokenize not in TOKENIZERS:
+        from nlpkit.errors import NlpkitError, option
+
+        raise NlpkitError(f"{option('tokenize')} {tokenize!r}: use one of {', '.join(TOKENIZERS)}")
+
+
 def translation_scores(
     hypotheses: list[str], references: list[str], lowercase: bool = False, tokenize: str | None = None
 ) -> dict:
@@ -15,10 +22,7 @@ def translation_scores(
     tokenize "none" scores text the user tokenized beforehand."""
     from sacrebleu.metrics import BLEU, CHRF
 
-    if tokenize is not None and tokenize not in TOKENIZERS:
-        from nlpkit.errors import NlpkitError, option
-
-        raise NlpkitError(f"{option('tokenize')} {tokenize!r}: use one of {', '.join(TOKENIZERS)}")
+    check_tokenize(tokenize)
     bleu, chrf = BLEU(), CHRF()
     b = bleu.corpus_score(hypotheses, [references])
     c = chrf.corpus_score(hypotheses, [references])

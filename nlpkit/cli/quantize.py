@@ -21,10 +21,10 @@ def quantize(
     from nlpkit.console import info
     from nlpkit.errors import NlpkitError
 
+    model = nlpkit.load(model_path, device="cpu", threads=0, quantize="none")  # a bad MODEL fails here first
     target = Path(out)
     if target.exists() and (not target.is_file() or target.samefile(model_path)):
         raise NlpkitError(f"{out}: not a regular file, or the input itself; give a new path")
-    model = nlpkit.load(model_path, device="cpu", threads=0, quantize="none")
     model.save(out, int8=True)
     before, after = Path(model_path).stat().st_size, target.stat().st_size
     info(f"{out}: {after / 1e6:,.2f} MB ({after / before:.0%} of {before / 1e6:,.2f} MB), int8 weight matrices", quiet)

@@ -32,8 +32,7 @@ def parse(text: str) -> tuple[int, int]:
 
 def shard_lines(paths: list[str], k: int, n: int, encoding_errors: str = "strict") -> Iterator[str]:
     """The lines of part k of n of the files `paths`, in order."""
-    if any(p == STDIN for p in paths):
-        raise NlpkitError(f"{option('shard')}: give input files; standard input cannot be split without reading it all")
+    _named_files(paths)
     for path in paths:
         check_readable(path)
     if any(p.endswith(".gz") for p in paths):  # cut by line numbers over all the files
@@ -60,8 +59,7 @@ def shard_lines(paths: list[str], k: int, n: int, encoding_errors: str = "strict
 def records_part(records, k: int, n: int, paths: list[str]) -> Iterator:
     """Part k of n of the records `records()` yields when a record spans lines (CoNLL
     sentences): they are counted in a first pass and the parts cut by record numbers."""
-    if any(p == STDIN for p in paths):
-        raise NlpkitError(f"{option('shard')}: give input files; standard input cannot be split without reading it all")
+    _named_files(paths)
     total = sum(1 for _ in records())
     first, last = (k - 1) * total // n, k * total // n
     for index, record in enumerate(records()):
@@ -69,6 +67,11 @@ def records_part(records, k: int, n: int, paths: list[str]) -> Iterator:
             return
         if index >= first:
             yield record
+
+
+def _named_files(paths: list[str]) -> None:
+    if any(p == STDIN for p in paths):
+        raise NlpkitError(f"{option('shard')}: give input files; standard input cannot be split without reading it all")
 
 
 def _line_start_at_or_after(path: str, offset: int) -> int:

@@ -32,7 +32,7 @@ def words(pieces: list[str], kind: str) -> list[tuple[str, list[int]]]:
         if kind == "char":
             if piece.isspace():
                 continue
-            starts = not out or i == 0 or pieces[i - 1].isspace()
+            starts = not out or pieces[i - 1].isspace()
         elif kind == "word":
             starts = True
         else:
@@ -56,7 +56,9 @@ def word_pairs(src: list[tuple[str, list[int]]], tgt: list[tuple[str, list[int]]
     return pairs
 
 
-def replace_unknowns(target_pieces: list[str], unknown: list[bool], source_pieces: list[str], src_kind: str, attention):
+def replace_unknowns(
+    target_pieces: list[str], unknown: list[bool], source_pieces: list[str], src_kind: str, tgt_kind: str, attention
+):
     """The target pieces with each unknown one replaced by the source word holding the source
     piece it attends to most."""
     owner = {}
@@ -68,13 +70,9 @@ def replace_unknowns(target_pieces: list[str], unknown: list[bool], source_piece
             row = attention[i]
             best = max((c for c in range(len(row)) if c in owner), key=row.__getitem__, default=None)
             if best is not None:
-                piece = owner[best] if kind_of(target_pieces) != "sp" else MARK + owner[best]
+                piece = owner[best] if tgt_kind in ("word", "char") else MARK + owner[best]
         out.append(piece)
     return out
-
-
-def kind_of(pieces: list[str]) -> str:
-    return "sp" if any(p.startswith(MARK) for p in pieces) else "other"
 
 
 def join(pieces: list[str], kind: str) -> str:

@@ -294,8 +294,9 @@ class TranslationTask(Task):
         attention = hyp.attention.float().tolist()
         src_pieces = al.surface(self.tokenizer.src, line, len(found.source_ids) - 1)
         tgt_pieces = pieces(self.tokenizer.tgt, hyp.tokens)
-        replaced = al.replace_unknowns(tgt_pieces, unknown, src_pieces, self.tokenizer.src.kind, attention)
-        return al.join(replaced, self.tokenizer.tgt.kind)
+        src_kind, tgt_kind = self.tokenizer.src.kind, self.tokenizer.tgt.kind
+        replaced = al.replace_unknowns(tgt_pieces, unknown, src_pieces, src_kind, tgt_kind, attention)
+        return al.join(replaced, tgt_kind)
 
     def _alignment(self, found, line: str) -> dict:
         """The best hypothesis's attention: rows are target tokens (and the end token when the
@@ -339,10 +340,9 @@ class TranslationTask(Task):
         writes the translations, one a line, to that file. `lowercase` / `tokenize` (13a, intl,
         char, none, zh) add a variant BLEU with its own signature (nlpkit.metrics)."""
         from nlpkit.data.parallel import read_aligned
-        from nlpkit.metrics import TOKENIZERS, translation_scores
+        from nlpkit.metrics import check_tokenize, translation_scores
 
-        if tokenize is not None and tokenize not in TOKENIZERS:  # before the translating, not after
-            raise NlpkitError(f"{option('tokenize')} {tokenize!r}: use one of {', '.join(TOKENIZERS)}")
+        check_tokenize(tokenize)  # before the translating, not after
 
         if (
             isinstance(data, tuple)

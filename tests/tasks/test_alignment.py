@@ -29,7 +29,7 @@ def test_each_target_word_pairs_with_the_source_word_it_attends_to_most():
 
 def test_replace_unknowns_takes_the_most_attended_source_word():
     attention = [[0.1, 0.8, 0.1], [0.7, 0.2, 0.1]]
-    out = al.replace_unknowns(["<unk>", "sailed"], [True, False], ["Mara", "Lund", "sailed"], "word", attention)
+    out = al.replace_unknowns(["<unk>", "sailed"], [True, False], ["Mara", "Lund", "sailed"], "word", "word", attention)
     assert al.join(out, "word") == "Lund sailed"
 
 
