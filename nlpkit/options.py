@@ -286,3 +286,18 @@ class ModelOptions(TrainOptions):
         "learned", "sinusoidal | learned (Transformer).", panel="Model", choices=("sinusoidal", "learned")
     )
     min_freq: int = opt(1, "Word tokenizer: drop rarer words to <unk>.", panel="Model", min=1)
+    embeddings: str | None = opt(
+        None,
+        "Start the word embedding from a vectors file: word2vec (text or binary), GloVe or fastText .vec, "
+        "gzipped or not; its dimension sets `embed`. Needs tokenizer word (`nlpkit vectors train` makes one).",
+        panel="Transfer",
+        metavar="VECTORS",
+    )
+    freeze_embeddings: bool = opt(False, "Keep the vectors of `embeddings` fixed while training.", panel="Transfer")
+    embeddings_max_words: int = opt(
+        50_000,
+        "After training, add the words of the vectors file's first N rows that training never saw, with their "
+        "vectors, so they keep a meaning at prediction time (0: none; not for lm, nor a translation target).",
+        panel="Transfer",
+        min=0,
+    )

@@ -122,8 +122,9 @@ def build_optimizer(model, config: TrainConfig, scaled_groups: list | None = Non
     groups = []
     for params, scale in scaled_groups:
         # No weight decay on biases and norms.
-        decay = [p for p in params if p.requires_grad and p.dim() >= 2]
-        no_decay = [p for p in params if p.requires_grad and p.dim() < 2]
+        # pretrained word vectors are not pulled toward zero either (nlpkit.vectors.pretrained)
+        decay = [p for p in params if p.requires_grad and p.dim() >= 2 and not getattr(p, "pretrained", False)]
+        no_decay = [p for p in params if p.requires_grad and (p.dim() < 2 or getattr(p, "pretrained", False))]
         for members, weight_decay in ((decay, config.weight_decay), (no_decay, 0.0)):
             if members:
                 groups.append({"params": members, "weight_decay": weight_decay, "lr_scale": scale})

@@ -14,7 +14,7 @@ import sys
 import typer
 
 from nlpkit import __version__
-from nlpkit.cli import demo, diagnose, generate, info, lm, ner, quantize, sentiment, translate
+from nlpkit.cli import demo, diagnose, generate, info, lm, ner, quantize, sentiment, translate, vectors
 from nlpkit.errors import NlpkitError, use_flags
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ app.add_typer(sentiment.app, name="sentiment")
 app.add_typer(ner.app, name="ner")
 app.add_typer(translate.app, name="translate")
 app.add_typer(diagnose.app, name="diagnose")
+app.add_typer(vectors.app, name="vectors")
 app.command("generate")(generate.generate)
 app.command("info")(info.info)
 app.command("quantize")(quantize.quantize)

@@ -49,6 +49,7 @@ class Task(ABC):
         self.device = device if device is not None else next(model.parameters()).device
         self.result = None  # the TrainResult, on a model that was just trained
         self.quantized = False  # running int8 (nlpkit.quantize): for inference only
+        self.vectors = None  # the word vectors the embedding started from, while training
 
     # ----- training: the class side ---------------------------------------------------------
     @classmethod
@@ -68,6 +69,7 @@ class Task(ABC):
         task = cls.from_file(saved)
         task.model.train()
         options.batch = saved.meta.get("batch_size", options.batch)
+        task.resume_embeddings(options)
         return task
 
     @abstractmethod
@@ -76,7 +78,66 @@ class Task(ABC):
 
     def extra_meta(self) -> dict:
         """What this task's model files record beyond the model, tokenizer and training run."""
-        return {}
+        return {"embeddings": self.meta["embeddings"]} if "embeddings" in self.meta else {}
+
+    # ----- pretrained word vectors (nlpkit.vectors.pretrained) --------------------------------------
+    def word_table(self):
+        """(word tokenizer, nn.Embedding) that `embeddings` starts; the source side in translation."""
+        return self.tokenizer, self.model.embedding
+
+    def set_word_table(self, tokenizer, embedding) -> None:
+        """Take a grown vocabulary and embedding (after training, nlpkit.vectors.pretrained.extend)."""
+        self.tokenizer, self.model.embedding = tokenizer, embedding
+        self.model.config.vocab_size = tokenizer.vocab_size
+
+    def start_embeddings(self, vectors, options, texts=None, lowercase: bool = False, grow: bool = True) -> None:
+        """Copy `vectors` into the word embedding (and freeze it if asked); record source, fingerprint
+        and coverage for `nlpkit info`. `texts`: the training token lists, for token coverage;
+        `grow`: whether the vocabulary takes the file's unseen words after training."""
+        from nlpkit.vectors import pretrained as pv
+
+        tokenizer, embedding = self.word_table()
+        report = pv.initialise(embedding, tokenizer, vectors, texts)
+        max_words = options.embeddings_max_words if grow else 0
+        report.update(frozen=options.freeze_embeddings, max_words=max_words, lowercase=lowercase)
+        if options.freeze_embeddings:
+            pv.freeze(embedding)
+        self.meta["embeddings"] = report
+        self.vectors = vectors
+
+    def resume_embeddings(self, options) -> None:
+        """On resume: freeze again, and read the vectors again for the vocabulary growth at the end."""
+        from nlpkit.console import warn
+        from nlpkit.vectors import pretrained as pv
+
+        report = self.meta.get("embeddings")
+        if not report:
+            return
+        pv.mark_pretrained(self.word_table()[1])
+        if report.get("frozen"):
+            pv.freeze(self.word_table()[1])
+        if report.get("max_words"):
+            path = options.embeddings or report["source"]
+            try:
+                vectors = pv.read_for(path, self.word_table()[0], report["max_words"])
+            except NlpkitError as exc:
+                warn(f"the vocabulary will not grow by the vectors file's words: {exc}")
+                return
+            if vectors.sha256 != report["sha256"]:
+                raise NlpkitError(f"{path}: not the vectors file this training started from (its sha256 differs)")
+            self.vectors = vectors
+
+    def finish_embeddings(self) -> None:
+        """After training: add the vectors file's commonest unseen words to the vocabulary."""
+        from nlpkit.vectors import pretrained as pv
+
+        report = self.meta.get("embeddings")
+        if self.vectors is None or not report or not report.get("max_words"):
+            return
+        tokenizer, embedding = self.word_table()
+        grown = pv.extend(tokenizer, embedding, self.vectors, report, report["max_words"], report["lowercase"])
+        self.set_word_table(*grown)
+        self.vectors = None
 
     @property
     def parameter_count(self) -> int:

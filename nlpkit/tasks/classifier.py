@@ -209,7 +209,7 @@ class ClassifierTraining:
         open_from = top - min(top, int(progress / 0.5 * top))
         for depth, params in enumerate(self.groups):
             for p in params:
-                p.requires_grad_(depth >= open_from)
+                p.requires_grad_(depth >= open_from and not getattr(p, "frozen", False))
 
     def steps_per_epoch(self) -> int:
         return math.ceil(len(self.train_ids) / self.batch_size)

@@ -110,6 +110,7 @@ def _train(task_cls, options, world):
             quiet=False,
         )
 
+    task.finish_embeddings()
     metrics = {"train": result.to_dict()}
     if result.best:
         metrics["valid"] = result.best

@@ -101,6 +101,17 @@ class LanguageModelTask(Task):
         from nlpkit.text.tokenizers import train_tokenizer
 
         tok = checked(train_tokenizer, options.tokenizer, data.lines, options.min_freq)
+        embed_size, vectors = options.embed or options.hidden, None
+        if options.embeddings:
+            from nlpkit.vectors import pretrained as pv
+
+            if options.freeze_embeddings and options.tie_weights:
+                raise NlpkitError(
+                    f"{option('freeze_embeddings')} does not combine with {option('tie_weights')}: "
+                    "the output layer shares the embedding and must learn"
+                )
+            vectors = pv.read_for(options.embeddings, tok, 0)
+            embed_size = pv.embed_size(options.embed, vectors)
         enc = checked(
             EncoderConfig,
             kind=options.encoder,
@@ -113,14 +124,18 @@ class LanguageModelTask(Task):
         )
         cfg = lm.LMConfig(
             vocab_size=tok.vocab_size,
-            embed_size=options.embed or options.hidden,
+            embed_size=embed_size,
             encoder=enc,
             dropout=options.dropout,
             tie_weights=options.tie_weights,
             context=options.context,
             adaptive_cutoffs=parse_cutoffs(options.adaptive_softmax),
         )
-        return cls(checked(lm.build_model, cfg), tok)
+        task = cls(checked(lm.build_model, cfg), tok)
+        if vectors is not None:
+            # no growth: the output layer could not have learned to predict words training never saw
+            task.start_embeddings(vectors, options, (line.split() for line in data.lines), grow=False)
+        return task
 
     def training(self, data: LMData, options: LMOptions):
         from nlpkit.console import warn

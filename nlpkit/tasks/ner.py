@@ -45,7 +45,7 @@ class NEROptions(ModelOptions):
         False, "An I- tag that continues nothing is an error (default: repaired and counted).", panel="Data"
     )
     hidden: int = same("hidden", 200)
-    embed: int = opt(100, "Word embedding size.", panel="Model", min=1)
+    embed: int = opt(0, "Word embedding size; 0 = 100, or the dimension of `embeddings`.", panel="Model", min=0)
     char_features: str = opt(
         "cnn", "cnn | lstm | none: a vector per word from its characters.", panel="Model",
         choices=("cnn", "lstm", "none"),
@@ -245,7 +245,11 @@ class NERTask(Task):
 
         types = sorted({split_tag(t)[1] for tags in data.train_tags for t in tags} - {""})
         chars = sorted({ch for sent in data.train.tokens for w in sent for ch in w})
-        lm_task, embed, char_features = None, options.embed, options.char_features
+        lm_task, embed, char_features, vectors = None, options.embed or 100, options.char_features, None
+        if options.init_from and options.embeddings:
+            raise NlpkitError(
+                f"{option('embeddings')} and {option('init_from')} both start the embedding: give one of them"
+            )
         if options.init_from:
             lm_task = load_lm(options.init_from)
             vocab = lm_task.tokenizer
@@ -271,6 +275,11 @@ class NERTask(Task):
                 positions=options.positions,
                 causal=False,
             )
+            if options.embeddings:
+                from nlpkit.vectors import pretrained as pv
+
+                vectors = pv.read_for(options.embeddings, vocab, options.embeddings_max_words)
+                embed = pv.embed_size(options.embed, vectors)
         cfg = checked(
             tg.TaggerConfig,
             vocab_size=vocab.vocab_size,
@@ -290,7 +299,11 @@ class NERTask(Task):
         if lm_task is not None:
             model.embedding.weight.data.copy_(lm_task.model.embedding.weight.data)
             model.encoder.load_state_dict(lm_task.model.encoder.state_dict())
-        return cls(model, vocab)
+        task = cls(model, vocab)
+        if vectors is not None:
+            lowered = ([w.lower() for w in sent] for sent in data.train.tokens)
+            task.start_embeddings(vectors, options, lowered, lowercase=True)
+        return task
 
     def training(self, data: NERData, options: NEROptions):
         from nlpkit.tasks import tagger as tg

@@ -194,7 +194,11 @@ class SentimentTask(Task):
         from nlpkit.tasks import classifier as cl
         from nlpkit.text.tokenizers import train_tokenizer
 
-        max_len, lm_task = options.max_len, None
+        max_len, lm_task, vectors = options.max_len, None, None
+        if options.init_from and options.embeddings:
+            raise NlpkitError(
+                f"{option('embeddings')} and {option('init_from')} both start the embedding: give one of them"
+            )
         if options.init_from:
             from nlpkit.tasks.lm import load_lm
 
@@ -226,6 +230,11 @@ class SentimentTask(Task):
                 causal=False,
             )
             embed_size, transfer = options.embed or options.hidden, {}
+            if options.embeddings:
+                from nlpkit.vectors import pretrained as pv
+
+                vectors = pv.read_for(options.embeddings, tok, options.embeddings_max_words)
+                embed_size = pv.embed_size(options.embed, vectors)
         cfg = checked(
             cl.ClassifierConfig,
             vocab_size=tok.vocab_size,
@@ -242,7 +251,10 @@ class SentimentTask(Task):
             cl.init_from_lm(model, lm_task.model)
         lr_decay = options.lr_decay if options.lr_decay is not None else (0.5 if options.init_from else 1.0)
         transfer.update({"lr_decay": lr_decay, "gradual_unfreeze": options.gradual_unfreeze})
-        return cls(model, tok, transfer=transfer)
+        task = cls(model, tok, transfer=transfer)
+        if vectors is not None:
+            task.start_embeddings(vectors, options, (text.split() for text in data.train.texts))
+        return task
 
     @classmethod
     def resume(cls, saved, options: SentimentOptions) -> SentimentTask:
@@ -278,7 +290,7 @@ class SentimentTask(Task):
         )
 
     def extra_meta(self) -> dict:
-        return {"transfer": self.transfer}
+        return {**super().extra_meta(), "transfer": self.transfer}
 
     def describe(self, data: SentimentData, adapter) -> str:
         counts = data.label_counts

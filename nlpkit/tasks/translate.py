@@ -152,6 +152,17 @@ class TranslationTask(Task):
                 checked(train_tokenizer, spec, data.train.src, min_freq),
                 checked(train_tokenizer, spec, data.train.tgt, min_freq),
             )
+        embed_size, vectors = options.embed or options.hidden, None
+        if options.embeddings:
+            from nlpkit.vectors import pretrained as pv
+
+            if options.freeze_embeddings and toks.shared:
+                raise NlpkitError(
+                    f"{option('freeze_embeddings')} needs {option('vocab')} separate: a joint embedding is "
+                    "also the output layer, which must learn"
+                )
+            vectors = pv.read_for(options.embeddings, toks.src, options.embeddings_max_words)
+            embed_size = pv.embed_size(options.embed, vectors)
         recurrent = options.encoder in RECURRENT_KINDS
         enc = checked(
             EncoderConfig,
@@ -170,14 +181,29 @@ class TranslationTask(Task):
             src_vocab=toks.src.vocab_size,
             tgt_vocab=toks.tgt.vocab_size,
             shared_vocab=toks.shared,
-            embed_size=options.embed or options.hidden,
+            embed_size=embed_size,
             encoder=enc,
             decoder_layers=options.decoder_layers or options.layers,
             decoder_hidden=options.hidden * 2 if recurrent else options.hidden,
             attention=options.attention,
             dropout=options.dropout,
         )
-        return cls(checked(s2s.build_model, cfg), toks)
+        task = cls(checked(s2s.build_model, cfg), toks)
+        if vectors is not None:
+            # a joint table is the target embedding and output layer too: it cannot take unseen words
+            sources = (line.split() for line in data.train.src)
+            task.start_embeddings(vectors, options, sources, grow=not toks.shared)
+        return task
+
+    def word_table(self):
+        return self.tokenizer.src, self.model.src_embedding
+
+    def set_word_table(self, tokenizer, embedding) -> None:
+        from nlpkit.tasks.translation import Tokenizers
+
+        self.tokenizer = Tokenizers(tokenizer, self.tokenizer.tgt)
+        self.model.src_embedding = embedding
+        self.model.config.src_vocab = tokenizer.vocab_size
 
     @classmethod
     def resume(cls, saved, options: TranslateOptions) -> TranslationTask:
@@ -215,7 +241,7 @@ class TranslationTask(Task):
         )
 
     def extra_meta(self) -> dict:
-        return dict(self.settings)
+        return {**super().extra_meta(), **self.settings}
 
     def describe(self, data: TranslateData, adapter) -> str:
         cfg, toks = self.model.config, self.tokenizer
