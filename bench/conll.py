@@ -2,20 +2,49 @@
 against spaCy's CPU "efficiency" NER pipeline, the same files and the same wall clock, in one
 run; test micro F1 (seqeval) and tagging speed. Then WNUT-17 with the same nlpkit recipe.
 
-    python bench/conll.py --budget 15m --wnut-budget 5m [--only nlpkit,spacy,wnut]
+    python bench/conll.py --budget 15m --wnut-budget 5m [--only nlpkit,vectors,spacy,wnut]
+
+`vectors` trains the same recipe from word vectors made by `nlpkit vectors train` on unlabelled
+text only (the CoNLL training sentences without tags, PTB's training text and the IMDB reviews,
+lower-cased as the tagger's word lookups are); their training time is reported apart.
 """
 
 import argparse
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from common import SHARED, WORK, machine, need, recipe, run, spacy_config, spacy_python, spacy_train, write
 
 RECIPE = recipe("conll-bilstm-crf")
 
 
-def nlpkit_run(name, train, valid, test, budget) -> dict:
+VECTORS_FLAGS = ["--dim", "100", "--epochs", "5", "--min-count", "3", "--lowercase"]  # word2vec skip-gram
+
+
+def news_vectors(out, conll_train) -> dict:
+    """Word vectors from unlabelled text: CoNLL training tokens (tags dropped), PTB train, IMDB."""
+    from sst2 import imdb_text
+
+    text = WORK / "conll-unlabelled.txt"
+    sentences, words = [], []
+    for line in conll_train.read_text(encoding="utf-8").splitlines() + [""]:
+        if not line.strip():
+            if words:
+                sentences.append(" ".join(words))
+            words = []
+        elif not line.startswith("-DOCSTART-"):
+            words.append(line.split()[0])
+    ptb = need(SHARED / "ptb" / "ptb.train.txt").read_text(encoding="utf-8")
+    text.write_text("\n".join(sentences) + "\n" + ptb, encoding="utf-8")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cmd = ["nlpkit", "vectors", "train", str(text), str(imdb_text()), "--out", str(out), *VECTORS_FLAGS]
+    done = run(cmd, WORK / "logs" / "conll-vectors.log")
+    return {"seconds": done["wall_s"], "command": " ".join(cmd)}
+
+
+def nlpkit_run(name, train, valid, test, budget, extra=()) -> dict:
     model, metrics = WORK / f"{name}.nlpk", WORK / f"{name}.json"
     cmd = [
         "nlpkit",
@@ -25,6 +54,7 @@ def nlpkit_run(name, train, valid, test, budget) -> dict:
         "--valid",
         str(valid),
         *RECIPE,
+        *extra,
         "--time-budget",
         budget,
         "--device",
@@ -106,7 +136,8 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--budget", default="20m")
     p.add_argument("--wnut-budget", default="10m")
-    p.add_argument("--only", default="nlpkit,spacy,wnut")
+    p.add_argument("--only", default="nlpkit,vectors,spacy,wnut")
+    p.add_argument("--vectors", default=str(WORK / "vectors" / "news-100.txt"), help="word vectors for `vectors`")
     args = p.parse_args()
     from nlpkit.training import parse_duration
 
@@ -118,10 +149,19 @@ def main() -> None:
 
     record = {"benchmark": "conll2003", "machine": machine(), "budget": args.budget, "runs": {}}
     previous = RESULTS / "conll2003.json"
-    if previous.exists() and only != {"nlpkit", "spacy", "wnut"}:  # a partial rerun keeps the other rows
+    if previous.exists() and only != {"nlpkit", "vectors", "spacy", "wnut"}:  # a partial rerun keeps the other rows
         record["runs"] = json.loads(previous.read_text())["runs"]
     if "nlpkit" in only:
         record["runs"]["nlpkit-bilstm-crf-charcnn"] = nlpkit_run("conll-nlpkit", train, valid, test, args.budget)
+    if "vectors" in only:
+        made = {"seconds": 0, "command": "made before this run"}
+        if not Path(args.vectors).exists():
+            made = news_vectors(Path(args.vectors), train)
+        entry = nlpkit_run(
+            "conll-nlpkit-vectors", train, valid, test, args.budget, ["--embeddings", args.vectors, "--embed", "0"]
+        )
+        entry["vectors_pretraining_s"], entry["vectors_command"] = made["seconds"], made["command"]
+        record["runs"]["nlpkit-bilstm-crf-charcnn-vectors"] = entry
     if "spacy" in only:
         record["runs"]["spacy-ner-efficiency"] = spacy_run(train, valid, test, parse_duration(args.budget))
     if "wnut" in only:
@@ -147,6 +187,8 @@ def main() -> None:
         note = r.get("stopped", "")
         if "epochs" in r:
             note = f"{r['epochs']:g} epochs, best dev F1 {r['best_valid_f1']:.4f}"
+        if "vectors_pretraining_s" in r:
+            note += f"; vectors pretraining {r['vectors_pretraining_s']:.0f} s (`{r['vectors_command']}`)"
         lines.append(
             f"| {key} | {data} | {100 * r['f1']:.2f} | {100 * r['precision']:.2f} | {100 * r['recall']:.2f} | "
             f"{r['train_s']:.0f} | {r['words_per_s']:,} | {note} |"

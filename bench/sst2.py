@@ -1,9 +1,13 @@
-"""SST-2 sentence-level sentiment: nlpkit from scratch and from an IMDB language model, against
+"""SST-2 sentence-level sentiment: nlpkit from scratch, from word vectors trained on IMDB reviews
+and from an IMDB language model, against
 scikit-learn TF-IDF + logistic regression and spaCy's text classifier (CPU efficiency config),
 on the same split, in one run. Accuracy on the 1,821 test sentences, training time, and
 prediction speed in sentences/s.
 
-    python bench/sst2.py --budget 10m --ft-budget 8m [--lm-budget 20m]
+    python bench/sst2.py --budget 10m --ft-budget 8m [--lm-budget 20m] [--only tfidf,spacy,scratch,vectors,lm]
+
+Without bench/work/vectors/imdb-300.txt the vectors are trained first (`nlpkit vectors train`
+with the flags of VECTORS_FLAGS on the same IMDB text); their time is reported apart.
 
 Without bench/work/imdb-lm.nlpk the language model is pretrained first: the 50,000 IMDB
 reviews (train and test, labels dropped) in SST-2's spelling (bench/imdb_lm_text.py), then
@@ -26,6 +30,8 @@ from common import SHARED, WORK, machine, need, recipe, run, spacy_config, spacy
 SCRATCH = recipe("sst2-scratch")
 LM_RECIPE = recipe("imdb-lm")
 FINETUNE = recipe("sst2-finetune")
+VECTORS = recipe("sst2-vectors")
+VECTORS_FLAGS = ["--dim", "300", "--epochs", "10", "--min-count", "3"]  # word2vec skip-gram
 
 
 def files():
@@ -129,8 +135,10 @@ def nlpkit_run(name, train, dev, test, test_texts, recipe, budget) -> dict:
     }
 
 
-def pretrain(out: str, budget: str) -> None:
+def imdb_text() -> Path:
     text = WORK / "imdb-lm.txt"
+    if text.exists():
+        return text
     imdb = need(SHARED / "imdb")
     run(
         [
@@ -142,6 +150,19 @@ def pretrain(out: str, budget: str) -> None:
             str(text),
         ]
     )
+    return text
+
+
+def train_vectors(out: Path) -> dict:
+    """IMDB word vectors with `nlpkit vectors train` (seconds taken, command)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cmd = ["nlpkit", "vectors", "train", str(imdb_text()), "--out", str(out), *VECTORS_FLAGS]
+    done = run(cmd, WORK / "logs" / "imdb-vectors.log")
+    return {"seconds": done["wall_s"], "command": " ".join(cmd)}
+
+
+def pretrain(out: str, budget: str) -> None:
+    text = imdb_text()
     run(
         ["nlpkit", "lm", "train", str(text), *LM_RECIPE, "--time-budget", budget, "--device", "cpu", "--out", out],
         WORK / "logs" / "imdb-lm.log",
@@ -154,7 +175,9 @@ def main() -> None:
     p.add_argument("--ft-budget", default="8m", help="fine-tuning budget of the pretrained model")
     p.add_argument("--lm", default=str(WORK / "imdb-lm.nlpk"), help="language model for --init-from")
     p.add_argument("--lm-budget", default="20m", help="pretraining budget when --lm does not exist yet")
-    p.add_argument("--only", default="tfidf,spacy,scratch,lm")
+    p.add_argument("--vectors", default=str(WORK / "vectors" / "imdb-300.txt"), help="word vectors for --embeddings")
+    p.add_argument("--vectors-seconds", type=float, default=0, help="their training time, if made before this run")
+    p.add_argument("--only", default="tfidf,spacy,scratch,vectors,lm")
     p.add_argument("--tag", default="")
     args = p.parse_args()
     from nlpkit.training import parse_duration
@@ -178,6 +201,16 @@ def main() -> None:
         record["runs"]["nlpkit-bilstm-scratch"] = nlpkit_run(
             "scratch", train, dev, test, test_texts, SCRATCH, args.budget
         )
+    if "vectors" in only:
+        made = {"seconds": args.vectors_seconds, "command": "made before this run"}
+        if not Path(args.vectors).exists():
+            made = train_vectors(Path(args.vectors))
+        entry = nlpkit_run(
+            "vectors", train, dev, test, test_texts, [*VECTORS, "--embeddings", args.vectors], args.budget
+        )
+        entry["vectors_pretraining_s"] = made["seconds"]
+        entry["vectors_command"] = made["command"]
+        record["runs"]["nlpkit-bilstm-imdb-vectors"] = entry
     if "lm" in only and not Path(args.lm).exists():
         pretrain(args.lm, args.lm_budget)
     if "lm" in only:
@@ -202,6 +235,8 @@ def main() -> None:
         note = r.get("stopped", "")
         if "epochs" in r:
             note = f"{r['epochs']:g} epochs, best dev {r['best_valid_accuracy']:.4f}"
+        if "vectors_pretraining_s" in r:
+            note += f"; vectors pretraining {r['vectors_pretraining_s']:.0f} s (IMDB, word2vec)"
         if "lm_pretraining_s" in r:
             note += f"; LM pretraining {r['lm_pretraining_s']:.0f} s ({r['lm_epochs']:g} epochs of IMDB, valid ppl {r['lm_valid_ppl']})"
         lines.append(f"| {key} | {100 * r['accuracy']:.2f}% | {r['train_s']:.1f} | {r['sentences_per_s']:,} | {note} |")

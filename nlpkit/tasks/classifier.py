@@ -33,6 +33,7 @@ class ClassifierConfig:
     dropout: float = 0.3  # on embeddings and on the pooled vector
     word_dropout: float = 0.0  # share of tokens replaced by <unk> while training
     max_len: int = 512  # tokens read per text; the rest is cut
+    backward: bool = False  # a second embedding + encoder reading right to left (init_from_backward)
 
     def __post_init__(self) -> None:
         unknown = [p for p in self.pooling if p not in POOLINGS]
@@ -72,7 +73,12 @@ class Classifier(nn.Module):
         self.embedding = nn.Embedding(config.vocab_size, config.embed_size, padding_idx=PAD_ID)
         self.encoder = build_encoder(config.encoder)
         self.drop = nn.Dropout(config.dropout)
-        dim = self.encoder.output_size
+        self.backward = None
+        if config.backward:
+            from nlpkit.encoders.backward import BackwardReader
+
+            self.backward = BackwardReader(config.vocab_size, config.embed_size, config.encoder)
+        dim = self.encoder.output_size * (2 if config.backward else 1)
         self.attention = AttentionPool(dim) if "attention" in config.pooling else None
         self.head = nn.Linear(dim * len(config.pooling), len(config.labels))
         nn.init.normal_(self.embedding.weight, std=0.1 if config.encoder.is_recurrent else 0.02)
@@ -100,8 +106,8 @@ class Classifier(nn.Module):
         # bidirectional recurrent encoder's backward half has at the first.
         rows = torch.arange(h.size(0), device=h.device)
         last = h[rows, (lengths - 1).clamp(min=0)]
-        if self.config.encoder.bidirectional:
-            half = self.config.encoder.hidden_size
+        if self.config.encoder.bidirectional or self.config.backward:
+            half = self.encoder.output_size // (1 if self.config.backward else 2)
             return torch.cat([last[:, :half], h[:, 0, half:]], dim=-1)
         return last
 
@@ -112,6 +118,8 @@ class Classifier(nn.Module):
             tokens = tokens.masked_fill(drop & (tokens != PAD_ID), UNK_ID)
         lengths = lengths.to(tokens.device)
         h, _ = self.encoder(self.drop(self.embedding(tokens)), lengths)
+        if self.backward is not None:
+            h = torch.cat([h, self.backward(tokens, lengths, self.drop)], dim=-1)
         return self.head(self.drop(self.pool(h, lengths)))
 
     def depth_groups(self) -> list[list]:
@@ -119,6 +127,8 @@ class Classifier(nn.Module):
         layer, then pooling and output layer."""
         groups = layer_groups(self.encoder)
         groups[0] = [self.embedding.weight, *groups[0]]
+        if self.backward is not None:  # each backward layer learns at the rate of its forward twin
+            groups = [a + b for a, b in zip(groups, self.backward.depth_groups(), strict=True)]
         top = list(self.head.parameters()) + (list(self.attention.parameters()) if self.attention else [])
         return [*groups, top]
 
@@ -130,12 +140,15 @@ def build_model(config: ClassifierConfig) -> Classifier:
     return Classifier(config)
 
 
-def init_from_lm(model: Classifier, lm_model) -> None:
-    """Copy a language model's embedding and encoder into the classifier."""
+def init_from_lm(model: Classifier, lm_model, backward_lm=None) -> None:
+    """Copy a language model's embedding and encoder into the classifier (and a backward one's
+    into its right-to-left reader)."""
     model.embedding.weight.data.copy_(lm_model.embedding.weight.data)
     missing = model.encoder.load_state_dict(lm_model.encoder.state_dict(), strict=False)
     if missing.missing_keys or missing.unexpected_keys:  # same config by construction
         raise ValueError(f"language model encoder does not fit: {missing}")
+    if backward_lm is not None:
+        model.backward.load_language_model(backward_lm)
 
 
 # ----- batching -------------------------------------------------------------------------------

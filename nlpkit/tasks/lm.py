@@ -33,6 +33,20 @@ class LMOptions(ModelOptions):
         panel="Model",
         metavar="CUTOFFS",
     )
+    direction: str = opt(
+        "forward",
+        "backward: read every line right to left. Beside a forward model it gives a classifier or tagger "
+        "context from both sides (their `init_from` + `init_from_backward`).",
+        panel="Model",
+        choices=("forward", "backward"),
+    )
+    init_from: str | None = opt(
+        None,
+        "Go on training this language model on new text (the ULMFiT middle step: adapt a general model to the "
+        "task's own unlabelled text); its tokenizer, direction and sizes are kept, model options are ignored.",
+        panel="Transfer",
+        metavar="LM.nlpk",
+    )
     context: int = opt(
         128,
         "BPTT length (recurrent) or context window (Transformer).",
@@ -98,9 +112,23 @@ class LanguageModelTask(Task):
     def build(cls, options: LMOptions, data: LMData) -> LanguageModelTask:
         from nlpkit.encoders import EncoderConfig
         from nlpkit.tasks import language_model as lm
-        from nlpkit.text.tokenizers import train_tokenizer
+        from nlpkit.text.tokenizers import Reversed, train_tokenizer
 
+        if options.init_from:
+            if options.embeddings:
+                raise NlpkitError(
+                    f"{option('embeddings')} and {option('init_from')} both start the embedding: give one of them"
+                )
+            start = load_lm(options.init_from)
+            if start.model.is_recurrent:  # the one size that may change: the BPTT length
+                start.model.config.context = options.context
+            kept = {k: start.meta[k] for k in ("embeddings",) if k in start.meta}
+            start.meta = {**kept, "init_from": options.init_from}
+            start.model.train()
+            return start
         tok = checked(train_tokenizer, options.tokenizer, data.lines, options.min_freq)
+        if options.direction == "backward":
+            tok = Reversed(tok)
         embed_size, vectors = options.embed or options.hidden, None
         if options.embeddings:
             from nlpkit.vectors import pretrained as pv
@@ -157,6 +185,32 @@ class LanguageModelTask(Task):
             warn(f"only {train_ids.numel():,} training tokens: batch size lowered from {options.batch_size} to {fits}")
             options.batch_size = fits
         return LMTraining(self.model, train_ids, valid_ids, options.batch_size, self.device, options.seed)
+
+    @property
+    def direction(self) -> str:
+        return "backward" if hasattr(self.tokenizer, "inner") else "forward"
+
+    def extra_meta(self) -> dict:
+        meta = {**super().extra_meta(), "direction": self.direction}
+        return {**meta, "init_from": self.meta["init_from"]} if "init_from" in self.meta else meta
+
+    @classmethod
+    def from_file(cls, saved, device=None) -> LanguageModelTask:
+        from nlpkit.text.tokenizers import Reversed
+
+        task = super().from_file(saved, device)
+        direction = saved.meta.get("direction", "forward")
+        if direction not in ("forward", "backward"):
+            raise NlpkitError(f"the model file names an unknown direction {str(direction)[:20]!r}")
+        if direction == "backward":
+            task.tokenizer = Reversed(task.tokenizer)
+        return task
+
+    def to_file(self, meta: dict):
+        import importlib
+
+        plain = getattr(self.tokenizer, "inner", self.tokenizer)  # the file stores the tokenizer itself
+        return importlib.import_module(self.model_module).to_modelfile(self.model, plain, meta)
 
     def describe(self, data, adapter) -> str:
         valid = adapter.valid_ids
@@ -237,6 +291,9 @@ class LanguageModelTask(Task):
         sampling repeatable; a torch.Generator carries one random stream across calls."""
         import torch
 
+        if self.direction == "backward":
+            raise NlpkitError("a backward language model predicts what comes before a text; generate with a forward one")
+
         from nlpkit.tasks.language_model import generate
 
         sampling = sampling_config(
@@ -269,6 +326,9 @@ class LanguageModelTask(Task):
         context."""
         from nlpkit.tasks.language_model import prompt_ids
 
+        if self.direction == "backward":
+            raise NlpkitError("a backward language model predicts what comes before a text; generate with a forward one")
+
         ids, cut = prompt_ids(self.model, self.tokenizer, prompt)
         return len(ids) - 1, cut
 
@@ -287,6 +347,41 @@ def load_lm(path: str) -> LanguageModelTask:
     from nlpkit.modelfile import load
 
     return LanguageModelTask.from_file(load(path, task=LanguageModelTask.file_task))
+
+
+def load_lm_pair(forward: str, backward: str | None) -> tuple[LanguageModelTask, LanguageModelTask | None]:
+    """The language models a classifier or tagger starts from: a forward one (`init_from`) and
+    optionally a backward one (`init_from_backward`) with the same vocabulary and sizes."""
+    from nlpkit.text.tokenizers import tokenizer_to_file
+
+    fwd = load_lm(forward)
+    if fwd.direction != "forward":
+        raise NlpkitError(
+            f"{option('init_from')} {forward}: a backward language model; give it as "
+            f"{option('init_from_backward')} beside a forward one"
+        )
+    if backward is None:
+        return fwd, None
+    bwd = load_lm(backward)
+    if bwd.direction != "backward":
+        raise NlpkitError(
+            f"{option('init_from_backward')} {backward}: reads left to right; train it with "
+            f"{option('direction')} backward"
+        )
+
+    def vocabulary(task):
+        meta, tensors = tokenizer_to_file(task.tokenizer.inner if task.direction == "backward" else task.tokenizer)
+        return meta, {k: bytes(v.numpy().tobytes()) for k, v in tensors.items()}
+
+    if vocabulary(fwd) != vocabulary(bwd):
+        raise NlpkitError(
+            f"{forward} and {backward} have different vocabularies; train both on the same text with the "
+            f"same {option('tokenizer')} and {option('min_freq')}"
+        )
+    sizes = lambda t: (t.model.config.embed_size, t.model.config.encoder.to_dict())  # noqa: E731
+    if sizes(fwd) != sizes(bwd):
+        raise NlpkitError(f"{forward} and {backward} differ in encoder or embedding size; train both with the same sizes")
+    return fwd, bwd
 
 
 class TextStream:

@@ -64,6 +64,13 @@ class NEROptions(ModelOptions):
         panel="Model",
         metavar="LM.nlpk",
     )
+    init_from_backward: str | None = opt(
+        None,
+        "A backward language model (lm train --direction backward, same vocabulary and sizes) whose embedding "
+        "and encoder read the text right to left beside `init_from`'s: context from both sides.",
+        panel="Transfer",
+        metavar="LM.nlpk",
+    )
     batch_size: int = same("batch_size", 16)
     clip: float = same("clip", 5.0)
 
@@ -239,19 +246,22 @@ class NERTask(Task):
     def build(cls, options: NEROptions, data: NERData) -> NERTask:
         from nlpkit.encoders import RECURRENT_KINDS, EncoderConfig
         from nlpkit.tasks import tagger as tg
-        from nlpkit.tasks.lm import load_lm
+        from nlpkit.tasks.lm import load_lm_pair
         from nlpkit.text.schemes import bioes_tags, split_tag
         from nlpkit.text.tokenizers import VocabTokenizer
 
         types = sorted({split_tag(t)[1] for tags in data.train_tags for t in tags} - {""})
         chars = sorted({ch for sent in data.train.tokens for w in sent for ch in w})
-        lm_task, embed, char_features, vectors = None, options.embed or 100, options.char_features, None
+        lm_task, backward_lm, vectors = None, None, None
+        embed, char_features = options.embed or 100, options.char_features
         if options.init_from and options.embeddings:
             raise NlpkitError(
                 f"{option('embeddings')} and {option('init_from')} both start the embedding: give one of them"
             )
+        if options.init_from_backward and not options.init_from:
+            raise NlpkitError(f"{option('init_from_backward')} goes beside {option('init_from')} (a forward model)")
         if options.init_from:
-            lm_task = load_lm(options.init_from)
+            lm_task, backward_lm = load_lm_pair(options.init_from, options.init_from_backward)
             vocab = lm_task.tokenizer
             if vocab.kind != "word":
                 raise NlpkitError(
@@ -294,11 +304,14 @@ class NERTask(Task):
             word_dropout=options.word_dropout,
             lowercase=not options.init_from,
             crf=options.crf,
+            backward=backward_lm is not None,
         )
         model = tg.build_model(cfg)
         if lm_task is not None:
             model.embedding.weight.data.copy_(lm_task.model.embedding.weight.data)
             model.encoder.load_state_dict(lm_task.model.encoder.state_dict())
+            if backward_lm is not None:
+                model.backward.load_language_model(backward_lm.model)
         task = cls(model, vocab)
         if vectors is not None:
             lowered = ([w.lower() for w in sent] for sent in data.train.tokens)

@@ -67,6 +67,13 @@ class SentimentOptions(ModelOptions):
         panel="Transfer",
         metavar="LM.nlpk",
     )
+    init_from_backward: str | None = opt(
+        None,
+        "A backward language model (lm train --direction backward, same vocabulary and sizes) whose embedding "
+        "and encoder read the text right to left beside `init_from`'s: context from both sides.",
+        panel="Transfer",
+        metavar="LM.nlpk",
+    )
     lr_decay: float | None = opt(
         None,
         "Layer-wise learning rates: each layer below the output layer learns this much slower than the one "
@@ -194,20 +201,22 @@ class SentimentTask(Task):
         from nlpkit.tasks import classifier as cl
         from nlpkit.text.tokenizers import train_tokenizer
 
-        max_len, lm_task, vectors = options.max_len, None, None
+        max_len, lm_task, backward_lm, vectors = options.max_len, None, None, None
         if options.init_from and options.embeddings:
             raise NlpkitError(
                 f"{option('embeddings')} and {option('init_from')} both start the embedding: give one of them"
             )
+        if options.init_from_backward and not options.init_from:
+            raise NlpkitError(f"{option('init_from_backward')} goes beside {option('init_from')} (a forward model)")
         if options.init_from:
-            from nlpkit.tasks.lm import load_lm
+            from nlpkit.tasks.lm import load_lm_pair
 
             if options.bidirectional:
                 raise NlpkitError(
                     f"{option('bidirectional')} does not combine with {option('init_from')}: "
                     "a language model reads one way"
                 )
-            lm_task = load_lm(options.init_from)
+            lm_task, backward_lm = load_lm_pair(options.init_from, options.init_from_backward)
             tok, lm_config = lm_task.tokenizer, lm_task.model.config
             enc = EncoderConfig.from_dict(lm_config.encoder.to_dict())
             enc.dropout = options.dropout if enc.is_recurrent else enc.dropout
@@ -215,6 +224,8 @@ class SentimentTask(Task):
             if not enc.is_recurrent and enc.positions == "learned":
                 max_len = min(max_len, enc.max_len - 1)  # the positions the language model learned
             transfer = {"init_from": options.init_from, "lm_data": lm_task.meta.get("data", {})}
+            if backward_lm is not None:
+                transfer["init_from_backward"] = options.init_from_backward
         else:
             tok = checked(train_tokenizer, options.tokenizer, data.train.texts, options.min_freq)
             recurrent = options.encoder in RECURRENT_KINDS
@@ -245,10 +256,11 @@ class SentimentTask(Task):
             dropout=options.dropout,
             word_dropout=options.word_dropout,
             max_len=max_len,
+            backward=backward_lm is not None,
         )
         model = checked(cl.build_model, cfg)
         if lm_task is not None:
-            cl.init_from_lm(model, lm_task.model)
+            cl.init_from_lm(model, lm_task.model, backward_lm.model if backward_lm is not None else None)
         lr_decay = options.lr_decay if options.lr_decay is not None else (0.5 if options.init_from else 1.0)
         transfer.update({"lr_decay": lr_decay, "gradual_unfreeze": options.gradual_unfreeze})
         task = cls(model, tok, transfer=transfer)

@@ -40,6 +40,7 @@ class TaggerConfig:
     word_dropout: float = 0.05
     lowercase: bool = True  # word lookups ignore case; the character features keep it
     crf: bool = False
+    backward: bool = False  # a second embedding + encoder reading right to left (init_from_backward)
 
     def __post_init__(self) -> None:
         if self.char_features not in CHAR_FEATURES:
@@ -95,7 +96,12 @@ class Tagger(nn.Module):
         self.chars = CharFeatures(config) if config.char_features != "none" else None
         self.encoder = build_encoder(config.encoder)
         self.drop = nn.Dropout(config.dropout)
-        self.out = nn.Linear(self.encoder.output_size, len(config.tags))
+        self.backward = None
+        if config.backward:
+            from nlpkit.encoders.backward import BackwardReader
+
+            self.backward = BackwardReader(config.vocab_size, config.embed_size, config.encoder)
+        self.out = nn.Linear(self.encoder.output_size * (2 if config.backward else 1), len(config.tags))
         allowed, may_start, may_end = allowed_transitions(config.tags)
         self.crf = CRF(allowed, may_start, may_end) if config.crf else None
         self._constraints = (allowed, may_start, may_end)
@@ -108,6 +114,8 @@ class Tagger(nn.Module):
         if self.chars is not None:
             x = torch.cat([x, self.chars(chars)], dim=-1)
         h, _ = self.encoder(self.drop(x), lengths.to(words.device))
+        if self.backward is not None:  # reads the words alone, as its language model did
+            h = torch.cat([h, self.backward(words, lengths, self.drop)], dim=-1)
         return self.out(self.drop(h))
 
     def loss(self, words, chars, lengths, tags) -> torch.Tensor:

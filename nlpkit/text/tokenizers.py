@@ -138,6 +138,23 @@ def parse_spec(spec: str) -> tuple[str, int]:
     return kind, 0
 
 
+class Reversed:
+    """A tokenizer that reads right to left: the tokens of a text last to first (backward language
+    models). Everything else is the wrapped tokenizer's; a model file stores that one."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def encode(self, text: str) -> list[int]:
+        return self.inner.encode(text)[::-1]
+
+    def decode(self, ids: Iterable[int]) -> str:
+        return self.inner.decode(list(ids)[::-1])
+
+
 def train_tokenizer(spec: str, lines: list[str], min_freq: int = 1) -> Tokenizer:
     kind, size = parse_spec(spec)
     if kind in ("bpe", "unigram"):

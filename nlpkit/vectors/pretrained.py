@@ -30,7 +30,7 @@ from nlpkit.vectors.read import WordVectors, read_vectors
 def read_for(path: str, tokenizer, max_words: int) -> WordVectors:
     """The vectors of `path` that a word vocabulary needs, and the file's first `max_words` rows
     (candidates for extend())."""
-    if not isinstance(tokenizer, VocabTokenizer) or tokenizer.kind != "word":
+    if getattr(tokenizer, "kind", None) != "word" or not hasattr(tokenizer, "symbols"):
         kind = getattr(tokenizer, "kind", "?")
         raise NlpkitError(
             f"{option('embeddings')} needs a word vocabulary (tokenizer word), not {kind}: "

@@ -104,10 +104,13 @@ def train_vectors(paths: list[str], out: str, options: VectorsOptions, quiet: bo
 
     class Progress(CallbackAny2Vec):
         def __init__(self, task):
-            self.task = task
+            self.task, self.done = task, 0
 
         def on_epoch_end(self, _model):
             bar.advance(self.task)
+            self.done += 1
+            if not console().is_terminal:  # a log file gets a line per epoch instead of a bar
+                info(f"epoch {self.done}/{options.epochs}: {time.perf_counter() - started:,.0f} s", quiet)
 
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
     from rich.progress import Progress as Bar

@@ -372,3 +372,14 @@ def test_demo_trains_evaluates_and_generates(tmp_path):
     assert out[-3] and out[-2] == "" and out[-1]  # two translations around the kept empty line
     assert (tmp_path / "alignments.jsonl").read_text().count("\n") == 3
     assert "12/12" in proc.stderr and "classifier training" in proc.stderr and "tagger training" in proc.stderr
+
+
+def test_backward_direction_end_to_end(tmp_path, corpus):
+    out = tmp_path / "bwd.nlpk"
+    nlpkit("lm", "train", corpus, "--out", out, "--direction", "backward", *TINY, check=True)
+    meta = json.loads(nlpkit("info", out, "--format", "json", check=True).stdout)
+    assert meta["direction"] == "backward" and meta["recipe"]["direction"] == "backward"
+    scored = nlpkit("lm", "score", out, input="ab\n\nba\n", check=True).stdout.splitlines()
+    assert len(scored) == 3
+    proc = nlpkit("generate", out, "--prompt", "a", "--max-new-tokens", "3")
+    assert proc.returncode == 1 and "predicts what comes before" in proc.stderr and "Traceback" not in proc.stderr
