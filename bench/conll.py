@@ -2,7 +2,7 @@
 against spaCy's CPU "efficiency" NER pipeline, the same files and the same wall clock, in one
 run; test micro F1 (seqeval) and tagging speed. Then WNUT-17 with the same nlpkit recipe.
 
-    python bench/conll.py --budget 15m --wnut-budget 5m [--only nlpkit,vectors,spacy,wnut]
+    python bench/conll.py --budget 15m --wnut-budget 5m [--only nlpkit,vectors,spacy,wnut,wnut-spacy]
 
 `vectors` trains the same recipe from word vectors made by `nlpkit vectors train` on unlabelled
 text only (the CoNLL training sentences without tags, PTB's training text and the IMDB reviews,
@@ -87,18 +87,18 @@ def nlpkit_run(name, train, valid, test, budget, extra=()) -> dict:
     }
 
 
-def spacy_run(train, valid, test, budget_s) -> dict:
+def spacy_run(train, valid, test, budget_s, name="conll") -> dict:
     from nlpkit.tasks.tagger import entity_scores
     from nlpkit.text.schemes import convert
 
     py = spacy_python()
     helper = str(WORK.parent / "spacy_ner.py")
-    data = WORK / "spacy-conll"
+    data = WORK / f"spacy-{name}"
     subprocess.run([str(py), helper, "prepare", str(train), str(valid), str(data)], check=True)
     cfg = data / "ner.cfg"
     spacy_config(cfg, "ner")
     out = data / "model"
-    train_s, stopped = spacy_train(cfg, data, out, budget_s, WORK / "logs" / "conll-spacy.log")
+    train_s, stopped = spacy_train(cfg, data, out, budget_s, WORK / "logs" / f"{name}-spacy.log")
     predictions = data / "test.pred.jsonl"
     speed = json.loads(
         subprocess.run(
@@ -151,6 +151,7 @@ def main() -> None:
     previous = RESULTS / "conll2003.json"
     if previous.exists() and only != {"nlpkit", "vectors", "spacy", "wnut"}:  # a partial rerun keeps the other rows
         record["runs"] = json.loads(previous.read_text())["runs"]
+    earlier = dict(record["runs"])
     if "nlpkit" in only:
         record["runs"]["nlpkit-bilstm-crf-charcnn"] = nlpkit_run("conll-nlpkit", train, valid, test, args.budget)
     if "vectors" in only:
@@ -173,6 +174,20 @@ def main() -> None:
             w / "emerging.test.annotated",
             args.wnut_budget,
         )
+    if "wnut-spacy" in only:
+        w = need(SHARED / "wnut17")
+        record["runs"]["spacy-wnut17"] = spacy_run(
+            w / "wnut17train.conll",
+            w / "emerging.dev.conll",
+            w / "emerging.test.annotated",
+            parse_duration(args.wnut_budget),
+            name="wnut",
+        )
+    # rows of an earlier run that this one did not redo: their date is said in the table
+    kept = {k for k, r in record["runs"].items() if earlier.get(k) is r}
+    for key in record["runs"]:
+        if key not in kept:
+            record["runs"][key]["measured"] = record["machine"]["date"]
     lines = [
         "# CoNLL-2003 NER (and WNUT-17)",
         "",
@@ -187,6 +202,8 @@ def main() -> None:
         note = r.get("stopped", "")
         if "epochs" in r:
             note = f"{r['epochs']:g} epochs, best dev F1 {r['best_valid_f1']:.4f}"
+        if key in kept:
+            note += f" (kept from an earlier run: {r.get('measured', 'before 2026-12-01')})"
         if "vectors_pretraining_s" in r:
             note += f"; vectors pretraining {r['vectors_pretraining_s']:.0f} s (`{r['vectors_command']}`)"
         lines.append(

@@ -4,7 +4,10 @@ scikit-learn TF-IDF + logistic regression and spaCy's text classifier (CPU effic
 on the same split, in one run. Accuracy on the 1,821 test sentences, training time, and
 prediction speed in sentences/s.
 
-    python bench/sst2.py --budget 10m --ft-budget 8m [--lm-budget 20m] [--only tfidf,spacy,scratch,vectors,lm]
+    python bench/sst2.py --budget 10m --ft-budget 8m [--lm-budget 20m] [--only tfidf,spacy,scratch,vectors,lm,pair]
+
+`pair` pretrains a forward and a backward IMDB language model (bench/recipes/imdb-lm-fast.toml,
+--lm-budget each) and fine-tunes a classifier on both (--init-from + --init-from-backward).
 
 Without bench/work/vectors/imdb-300.txt the vectors are trained first (`nlpkit vectors train`
 with the flags of VECTORS_FLAGS on the same IMDB text); their time is reported apart.
@@ -31,6 +34,7 @@ SCRATCH = recipe("sst2-scratch")
 LM_RECIPE = recipe("imdb-lm")
 FINETUNE = recipe("sst2-finetune")
 VECTORS = recipe("sst2-vectors")
+LM_FAST = recipe("imdb-lm-fast")  # the forward and backward LMs of the `pair` system
 VECTORS_FLAGS = ["--dim", "300", "--epochs", "10", "--min-count", "3"]  # word2vec skip-gram
 
 
@@ -174,7 +178,9 @@ def main() -> None:
     p.add_argument("--budget", default="10m", help="training budget of the from-scratch model and of spaCy")
     p.add_argument("--ft-budget", default="8m", help="fine-tuning budget of the pretrained model")
     p.add_argument("--lm", default=str(WORK / "imdb-lm.nlpk"), help="language model for --init-from")
-    p.add_argument("--lm-budget", default="20m", help="pretraining budget when --lm does not exist yet")
+    p.add_argument(
+        "--lm-budget", default="20m", help="pretraining budget (per model) when a language model does not exist yet"
+    )
     p.add_argument("--vectors", default=str(WORK / "vectors" / "imdb-300.txt"), help="word vectors for --embeddings")
     p.add_argument("--vectors-seconds", type=float, default=0, help="their training time, if made before this run")
     p.add_argument("--only", default="tfidf,spacy,scratch,vectors,lm")
@@ -221,6 +227,35 @@ def main() -> None:
         entry["lm_valid_ppl"] = lm_meta["metrics"].get("valid", {}).get("valid_ppl")
         entry["lm_epochs"] = lm_train["epochs"]
         record["runs"]["nlpkit-lstm-imdb-lm"] = entry
+    if "pair" in only:  # ELMo style: a forward and a backward IMDB language model, then the classifier
+        pair = {}
+        for direction in ("forward", "backward"):
+            out = WORK / f"imdb-lm-{direction}.nlpk"
+            if not out.exists():
+                cmd = ["nlpkit", "lm", "train", str(imdb_text()), *LM_FAST, "--direction", direction]
+                run(
+                    [*cmd, "--time-budget", args.lm_budget, "--device", "cpu", "--out", str(out)],
+                    WORK / "logs" / f"imdb-lm-{direction}.log",
+                )
+            meta = json.loads(run(["nlpkit", "info", str(out), "--format", "json"])["stdout"])
+            pair[direction] = {
+                "seconds": meta["metrics"]["train"]["seconds"],
+                "epochs": meta["metrics"]["train"]["epochs"],
+                "valid_ppl": meta["metrics"].get("valid", {}).get("valid_ppl"),
+            }
+        flags = [
+            "--init-from",
+            str(WORK / "imdb-lm-forward.nlpk"),
+            "--init-from-backward",
+            str(WORK / "imdb-lm-backward.nlpk"),
+            *FINETUNE,
+        ]
+        entry = nlpkit_run("imdb-lm-pair", train, dev, test, test_texts, flags, args.ft_budget)
+        entry["lm_pretraining_s"] = round(pair["forward"]["seconds"] + pair["backward"]["seconds"])
+        entry["lm_epochs"] = min(p["epochs"] for p in pair.values())
+        entry["lm_valid_ppl"] = f"{pair['forward']['valid_ppl']} / {pair['backward']['valid_ppl']}"
+        entry["lm_pair"] = pair
+        record["runs"]["nlpkit-lstm-imdb-lm-pair"] = entry
     name = "sst2" + (f"-{args.tag}" if args.tag else "")
     lines = [
         f"# SST-2 test accuracy ({name})",

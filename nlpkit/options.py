@@ -272,6 +272,17 @@ class TrainOptions(Options):
         )
 
 
+def backward_lm_option():
+    """`init_from_backward`, declared alike by the tasks that start from language models."""
+    return opt(
+        None,
+        "A backward language model (lm train --direction backward, same vocabulary and sizes) whose embedding "
+        "and encoder read the text right to left beside `init_from`'s: context from both sides.",
+        panel="Transfer",
+        metavar="LM.nlpk",
+    )
+
+
 @dataclass
 class ModelOptions(TrainOptions):
     """The encoder options every task shares (defaults differ per task)."""

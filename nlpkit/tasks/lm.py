@@ -292,7 +292,9 @@ class LanguageModelTask(Task):
         import torch
 
         if self.direction == "backward":
-            raise NlpkitError("a backward language model predicts what comes before a text; generate with a forward one")
+            raise NlpkitError(
+                "a backward language model predicts what comes before a text; generate with a forward one"
+            )
 
         from nlpkit.tasks.language_model import generate
 
@@ -327,7 +329,9 @@ class LanguageModelTask(Task):
         from nlpkit.tasks.language_model import prompt_ids
 
         if self.direction == "backward":
-            raise NlpkitError("a backward language model predicts what comes before a text; generate with a forward one")
+            raise NlpkitError(
+                "a backward language model predicts what comes before a text; generate with a forward one"
+            )
 
         ids, cut = prompt_ids(self.model, self.tokenizer, prompt)
         return len(ids) - 1, cut
@@ -380,7 +384,9 @@ def load_lm_pair(forward: str, backward: str | None) -> tuple[LanguageModelTask,
         )
     sizes = lambda t: (t.model.config.embed_size, t.model.config.encoder.to_dict())  # noqa: E731
     if sizes(fwd) != sizes(bwd):
-        raise NlpkitError(f"{forward} and {backward} differ in encoder or embedding size; train both with the same sizes")
+        raise NlpkitError(
+            f"{forward} and {backward} differ in encoder or embedding size; train both with the same sizes"
+        )
     return fwd, bwd
 
 

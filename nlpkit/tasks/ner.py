@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from nlpkit.console import warn
 from nlpkit.errors import NlpkitError, option
-from nlpkit.options import ModelOptions, opt, same
+from nlpkit.options import ModelOptions, backward_lm_option, opt, same
 from nlpkit.tasks.base import Task, as_paths, checked, chunks
 
 
@@ -64,13 +64,7 @@ class NEROptions(ModelOptions):
         panel="Model",
         metavar="LM.nlpk",
     )
-    init_from_backward: str | None = opt(
-        None,
-        "A backward language model (lm train --direction backward, same vocabulary and sizes) whose embedding "
-        "and encoder read the text right to left beside `init_from`'s: context from both sides.",
-        panel="Transfer",
-        metavar="LM.nlpk",
-    )
+    init_from_backward: str | None = backward_lm_option()
     batch_size: int = same("batch_size", 16)
     clip: float = same("clip", 5.0)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from nlpkit.console import warn
 from nlpkit.errors import NlpkitError, option
-from nlpkit.options import ModelOptions, opt, same
+from nlpkit.options import ModelOptions, backward_lm_option, opt, same
 from nlpkit.tasks.base import Task, as_paths, checked, chunks, texts
 
 INPUT_FORMATS = ("auto", "tsv", "csv", "label-first", "fasttext", "jsonl")
@@ -67,13 +67,7 @@ class SentimentOptions(ModelOptions):
         panel="Transfer",
         metavar="LM.nlpk",
     )
-    init_from_backward: str | None = opt(
-        None,
-        "A backward language model (lm train --direction backward, same vocabulary and sizes) whose embedding "
-        "and encoder read the text right to left beside `init_from`'s: context from both sides.",
-        panel="Transfer",
-        metavar="LM.nlpk",
-    )
+    init_from_backward: str | None = backward_lm_option()
     lr_decay: float | None = opt(
         None,
         "Layer-wise learning rates: each layer below the output layer learns this much slower than the one "

@@ -66,15 +66,22 @@ def test_classifier_and_tagger_start_from_both(pair, tmp_path):
 
 def test_pair_refusals(pair, tmp_path):
     folder, _, _ = pair
-    other = nlpkit.train("lm", train=[str(ROOT / "data" / "sample.valid.txt")], direction="backward",
-                         out=str(tmp_path / "other.nlpk"), **TINY)
+    other = nlpkit.train(
+        "lm",
+        train=[str(ROOT / "data" / "sample.valid.txt")],
+        direction="backward",
+        out=str(tmp_path / "other.nlpk"),
+        **TINY,
+    )
     assert other.direction == "backward"
     common = dict(train=[str(ROOT / "data" / "sentiment.train.tsv")], out=str(tmp_path / "c.nlpk"), quiet=True)
     cases = [
         (dict(init_from=str(folder / "bwd.nlpk")), "a backward language model; give it as init_from_backward"),
         (dict(init_from=str(folder / "fwd.nlpk"), init_from_backward=str(folder / "fwd.nlpk")), "reads left to right"),
-        (dict(init_from=str(folder / "fwd.nlpk"), init_from_backward=str(tmp_path / "other.nlpk")),
-         "different vocabularies"),
+        (
+            dict(init_from=str(folder / "fwd.nlpk"), init_from_backward=str(tmp_path / "other.nlpk")),
+            "different vocabularies",
+        ),
         (dict(init_from_backward=str(folder / "bwd.nlpk")), "init_from_backward goes beside init_from"),
     ]
     for options, message in cases:
@@ -96,8 +103,6 @@ def test_lm_goes_on_from_another_on_new_text(pair, tmp_path):
         context=8,
     )
     loaded = nlpkit.load(str(tmp_path / "adapted.nlpk"))
-    assert loaded.direction == "backward" and loaded.meta["init_from"].endswith("bwd.nlpk")
+    assert adapted.direction == loaded.direction == "backward" and loaded.meta["init_from"].endswith("bwd.nlpk")
     assert loaded.tokenizer.symbols == bwd.tokenizer.symbols
-    assert any(
-        not (a == b).all() for a, b in zip(loaded.model.parameters(), bwd.model.parameters(), strict=True)
-    )
+    assert any(not (a == b).all() for a, b in zip(loaded.model.parameters(), bwd.model.parameters(), strict=True))

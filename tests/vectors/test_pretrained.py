@@ -119,7 +119,11 @@ def test_sentiment_frozen_vectors_and_growth(tmp_path, vectors_file):
 
 def test_ner_lowercases_and_lm_does_not_grow(tmp_path, vectors_file):
     ner = nlpkit.train(
-        "ner", train=[str(ROOT / "data" / "ner.train.conll")], embeddings=vectors_file, out=str(tmp_path / "n.nlpk"), **TINY
+        "ner",
+        train=[str(ROOT / "data" / "ner.train.conll")],
+        embeddings=vectors_file,
+        out=str(tmp_path / "n.nlpk"),
+        **TINY,
     )
     assert ner.model.config.embed_size == DIM and ner.meta["embeddings"]["lowercase"] is True
     assert all(w == w.lower() for w in ner.tokenizer.symbols[4:])
@@ -134,8 +138,16 @@ def test_ner_lowercases_and_lm_does_not_grow(tmp_path, vectors_file):
     )
     assert lm.meta["embeddings"]["max_words"] == 0 and "added_words" not in lm.meta["embeddings"]
     with pytest.raises(NlpkitError, match="freeze_embeddings does not combine with tie_weights"):
-        nlpkit.train("lm", train=[str(ROOT / "data" / "sample.txt")], tokenizer="word", embeddings=vectors_file,
-                     freeze_embeddings=True, tie_weights=True, out=str(tmp_path / "x.nlpk"), **TINY)
+        nlpkit.train(
+            "lm",
+            train=[str(ROOT / "data" / "sample.txt")],
+            tokenizer="word",
+            embeddings=vectors_file,
+            freeze_embeddings=True,
+            tie_weights=True,
+            out=str(tmp_path / "x.nlpk"),
+            **TINY,
+        )
 
 
 def test_translate_source_side(tmp_path, vectors_file):
@@ -164,5 +176,10 @@ def test_translate_source_side(tmp_path, vectors_file):
 )
 def test_refusals(tmp_path, vectors_file, options, message):
     with pytest.raises(NlpkitError, match=message):
-        nlpkit.train("sentiment", train=[str(ROOT / "data" / "sentiment.train.tsv")], embeddings=vectors_file,
-                     out=str(tmp_path / "s.nlpk"), **{**TINY, **options})
+        nlpkit.train(
+            "sentiment",
+            train=[str(ROOT / "data" / "sentiment.train.tsv")],
+            embeddings=vectors_file,
+            out=str(tmp_path / "s.nlpk"),
+            **{**TINY, **options},
+        )
