@@ -4,6 +4,7 @@ run; test micro F1 (seqeval) and tagging speed. Then WNUT-17 with the same nlpki
 
     python bench/conll.py --budget 15m --wnut-budget 5m [--only nlpkit,vectors,spacy,wnut,wnut-spacy]
 
+WNUT-17 (`wnut`) uses the same recipe, validating every 200 steps, and the vectors below when they exist.
 `vectors` trains the same recipe from word vectors made by `nlpkit vectors train` on unlabelled
 text only (the CoNLL training sentences without tags, PTB's training text and the IMDB reviews,
 lower-cased as the tagger's word lookups are); their training time is reported apart.
@@ -173,6 +174,9 @@ def main() -> None:
             w / "emerging.dev.conll",
             w / "emerging.test.annotated",
             args.wnut_budget,
+            # 3,394 training sentences: validate every ~epoch, not every 5; start from the vectors if made
+            ["--eval-every", "200"]
+            + (["--embeddings", args.vectors, "--embed", "0"] if Path(args.vectors).exists() else []),
         )
     if "wnut-spacy" in only:
         w = need(SHARED / "wnut17")

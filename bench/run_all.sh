@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every benchmark, in sequence (about 5.5 hours on 2 cores).
+# Every benchmark, in sequence (about 7 hours on 2 cores).
 # Keep the machine otherwise idle while it runs: the figures are timings.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -13,6 +13,10 @@ python ptb.py quality --budget 30m --dropout 0.25 --tag adaptive --untied -- --a
 # Sentiment (issue 4): SST-2 against TF-IDF + LR and spaCy, with IMDB LM pretraining if needed (~60 min)
 python sst2.py --budget 10m --ft-budget 8m --lm-budget 20m
 python mr_cv.py --fold-budget 75s
+# Transfer (issue 12): IMDB word vectors for SST-2 and MR, news+IMDB vectors for CoNLL-2003 (~80 min)
+python sst2.py --budget 10m --only tfidf,spacy,scratch,vectors --tag vectors
+python mr_cv.py --fold-budget 75s --vectors work/vectors/imdb-300.txt
+python conll.py --budget 20m --only nlpkit,vectors
 # NER (issue 3): CoNLL-2003 nlpkit vs spaCy on the same wall clock, then WNUT-17 (~40 min)
 python conll.py --budget 15m --wnut-budget 5m
 python ner_speed.py --rounds 3
