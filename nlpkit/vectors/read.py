@@ -82,7 +82,7 @@ def read_vectors(path: str, keep: Callable[[str, int], bool] | None = None) -> W
             if header is None:  # GloVe: the first line is already a row
                 dim = _text_dim(first, path)
                 out = WordVectors(path, file_sha256(path), "glove-text", dim)
-                _read_text(stream, out, keep, first_line=first, line_no=1)
+                _read_text(stream, out, keep, first_line=first)
             else:
                 count, dim = header
                 if _binary_follows(stream, dim):
@@ -90,7 +90,7 @@ def read_vectors(path: str, keep: Callable[[str, int], bool] | None = None) -> W
                     _read_binary(stream, out, keep, count)
                 else:
                     out = WordVectors(path, file_sha256(path), "word2vec-text", dim)
-                    _read_text(stream, out, keep, first_line=None, line_no=1)
+                    _read_text(stream, out, keep, first_line=None)
                     if out.rows != count:
                         from nlpkit.console import warn
 
@@ -149,12 +149,14 @@ def _decode(raw: bytes, path: str, where: int, what: str = "") -> str:
         ) from None
 
 
-def _read_text(stream, out: WordVectors, keep, first_line: bytes | None, line_no: int) -> None:
+def _read_text(stream, out: WordVectors, keep, first_line: bytes | None) -> None:
+    """The text rows of `stream`; `first_line` is line 1 when it is already a row (GloVe), else
+    line 1 was the header."""
     dim, path = out.dim, out.source
     kept: list[list[float]] = []
     seen: set[str] = set()
     lines = stream if first_line is None else _chain(first_line, stream)
-    line_no = line_no if first_line is not None else line_no + 1
+    line_no = 1 if first_line is not None else 2
     for raw in lines:
         text = _decode(raw, path, line_no).rstrip()
         if not text:  # a blank line (say, at the end) holds no row
