@@ -200,7 +200,9 @@ def beam_search(
 ) -> list[list[Hypothesis]]:
     """The `n_best` best hypotheses of every row (best first) by log-probability over GNMT's
     length penalty. Each step keeps the `beam` best unfinished continuations per row; a row
-    stops once `beam` hypotheses have ended (or at its maximum length, where the open ones end)."""
+    stops once `beam` hypotheses have ended (or at its maximum length, where the open ones end),
+    and its beam leaves the batch, so the steps that follow compute only sentences still open
+    (as CTranslate2 does)."""
     b, k = len(max_lens), beam
     device = memory.mask.device
     memory = memory.expand(k)
@@ -209,51 +211,55 @@ def beam_search(
     scores = torch.full((b, k), float("-inf"), device=device)
     scores[:, 0] = 0.0
     history: list[list[int]] = [[] for _ in range(b * k)]
-    attention: torch.Tensor | None = None  # [b*k, steps, S]
+    attention: torch.Tensor | None = None  # [rows, steps, S]
     finished: list[list[Hypothesis]] = [[] for _ in range(b)]
-    done = [False] * b
+    alive = list(range(b))  # sentence alive[p] owns batch rows p*k .. p*k+k-1
     for t in range(max(max_lens)):
         logp, weights, state = model.step(tokens, state, memory, need_weights)
         logp = _banned(logp, banned)
         vocab = logp.size(-1)
         if weights is not None:
             attention = weights[:, None] if attention is None else torch.cat([attention, weights[:, None]], 1)
-        candidates = (scores.view(-1, 1) + logp).view(b, k * vocab)
+        candidates = (scores.view(-1, 1) + logp).view(len(alive), k * vocab)
         top_scores, top_index = candidates.topk(min(2 * k, k * vocab), dim=1)
         top_scores, top_index = top_scores.tolist(), top_index.tolist()
-        rows, new_tokens, new_scores = [], [], []
-        for i in range(b):
+        rows, new_tokens, new_scores, still_open = [], [], [], []
+        for p, i in enumerate(alive):
             chosen: list[tuple[int, int, float]] = []
-            if not done[i]:
-                last = t + 1 >= max_lens[i]
-                for score, index in zip(top_scores[i], top_index[i], strict=True):
-                    if score == float("-inf"):
+            last = t + 1 >= max_lens[i]
+            for score, index in zip(top_scores[p], top_index[p], strict=True):
+                if score == float("-inf"):
+                    break
+                row, tok = p * k + index // vocab, index % vocab
+                if tok == eos or last:
+                    seq = history[row] + ([] if tok == eos else [tok])
+                    att = attention[row] if attention is not None else None
+                    finished[i].append(Hypothesis(seq, score / length_penalty(t + 1, alpha), score, att))
+                    if len(finished[i]) >= k:
                         break
-                    row, tok = i * k + index // vocab, index % vocab
-                    if tok == eos or last:
-                        seq = history[row] + ([] if tok == eos else [tok])
-                        att = attention[row] if attention is not None else None
-                        finished[i].append(Hypothesis(seq, score / length_penalty(t + 1, alpha), score, att))
-                        if len(finished[i]) >= k:
-                            break
-                    elif len(chosen) < k:
-                        chosen.append((row, tok, score))
-                    if len(chosen) == k:
-                        break
-                done[i] = len(finished[i]) >= k or last or not chosen
-            while len(chosen) < k:  # padding rows of finished sentences: never chosen again
-                chosen.append((i * k, eos if t else bos, float("-inf")))
+                elif len(chosen) < k:
+                    chosen.append((row, tok, score))
+                if len(chosen) == k:
+                    break
+            if len(finished[i]) >= k or last or not chosen:
+                continue  # done: its rows leave the batch
+            while len(chosen) < k:  # fewer open continuations than the beam: rows never chosen again
+                chosen.append((p * k, eos if t else bos, float("-inf")))
+            still_open.append(i)
             for row, tok, score in chosen:
                 rows.append(row)
                 new_tokens.append(tok)
                 new_scores.append(score)
-        if all(done):
+        shrunk, alive = len(still_open) < len(alive), still_open
+        if not alive:
             break
         index = torch.tensor(rows, device=device)
         state = model.reorder(state, index)
+        if shrunk:  # a sentence's rows share one memory row, so only a finished sentence changes it
+            memory = memory.select(index)
         if attention is not None:
             attention = attention.index_select(0, index)
         history = [history[r] + [tok] for r, tok in zip(rows, new_tokens, strict=True)]
         tokens = torch.tensor(new_tokens, device=device)
-        scores = torch.tensor(new_scores, device=device).view(b, k)
+        scores = torch.tensor(new_scores, device=device).view(len(alive), k)
     return [sorted(f, key=lambda h: -h.score)[:n_best] for f in finished]

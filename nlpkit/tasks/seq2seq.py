@@ -69,14 +69,22 @@ class Memory:
     raw: torch.Tensor | None = None  # the encoder outputs themselves (recurrent: the first state)
 
     def expand(self, times: int) -> Memory:
-        def rep(t):
+        """Each row repeated `times` times in place (a beam per sentence)."""
+        return self._map(lambda t: t.repeat_interleave(times, dim=0))
+
+    def select(self, index: torch.Tensor) -> Memory:
+        """The rows `index` (beam search drops the rows of finished sentences)."""
+        return self._map(lambda t: t.index_select(0, index))
+
+    def _map(self, fn) -> Memory:
+        def apply(t):
             if isinstance(t, torch.Tensor):
-                return t.repeat_interleave(times, dim=0)
-            if isinstance(t, list):
-                return [(k.repeat_interleave(times, dim=0), v.repeat_interleave(times, dim=0)) for k, v in t]
+                return fn(t)
+            if isinstance(t, list):  # a Transformer's per-layer (keys, values)
+                return [(fn(k), fn(v)) for k, v in t]
             return t
 
-        return Memory(rep(self.outputs), rep(self.mask), rep(self.keys), rep(self.raw))
+        return Memory(apply(self.outputs), apply(self.mask), apply(self.keys), apply(self.raw))
 
 
 class Attention(nn.Module):

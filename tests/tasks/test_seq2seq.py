@@ -98,6 +98,22 @@ def test_beam_search_respects_each_rows_maximum_length():
     assert len(found[0][0].tokens) <= 2 and len(found[1][0].tokens) <= 6
 
 
+@pytest.mark.parametrize(("kind", "attention"), KINDS)
+def test_beam_search_of_a_batch_equals_each_sentence_alone(kind, attention):
+    """Sentences finish at different steps and leave the batch; the others must not notice."""
+    model = tiny(kind, attention)
+    torch.manual_seed(3)
+    src, lengths = torch.randint(4, 30, (5, 6)), torch.tensor([6, 5, 3, 2, 1])
+    lens = [2, 9, 4, 9, 6]  # row maxima make rows end at different steps
+    together = beam_search(model, model.encode(src, lengths), lens, 4, eos=3, bos=2, banned=[0, 2], need_weights=True)
+    for row in range(5):
+        one = model.encode(src[row : row + 1, : lengths[row]], lengths[row : row + 1])
+        alone = beam_search(model, one, lens[row : row + 1], 4, eos=3, bos=2, banned=[0, 2], need_weights=True)[0]
+        assert [h.tokens for h in together[row]] == [h.tokens for h in alone]
+        assert together[row][0].logprob == pytest.approx(alone[0].logprob, abs=1e-4)
+        assert together[row][0].attention[:, : lengths[row]].shape == alone[0].attention.shape
+
+
 def test_length_penalty_grows_with_length_and_alpha_zero_is_neutral():
     assert length_penalty(10, 0.0) == 1.0
     assert length_penalty(20, 1.0) > length_penalty(10, 1.0) > 1.0
