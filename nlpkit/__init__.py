@@ -22,7 +22,8 @@ def load(path, device: str = "auto", threads: int | None = None, task: str | Non
     threads (0: $NLPKIT_THREADS, else the cores free now); None leaves them as they are. With
     `task` (lm | sentiment | ner | translate), a model of another task is refused. `quantize`:
     int8 runs the linear and recurrent layers in int8 on the CPU (an error elsewhere), auto does
-    so for a file written by `nlpkit quantize` when on the CPU, none runs float32."""
+    so for a file written by `nlpkit quantize` when on the CPU, none runs float32. A .onnx file
+    written by `nlpkit export` (sentiment, ner) runs in onnxruntime on the CPU."""
     from nlpkit import tasks
     from nlpkit import threads as cpu_threads
     from nlpkit.device import resolve_device
@@ -30,6 +31,10 @@ def load(path, device: str = "auto", threads: int | None = None, task: str | Non
 
     if threads is not None:
         cpu_threads.apply(threads)
+    if str(path).endswith(".onnx"):  # a graph written by `nlpkit export`, run by onnxruntime
+        from nlpkit.export import load_onnx
+
+        return load_onnx(path, task=task, device=device, quantize=quantize)
     from nlpkit.quantize import wanted
 
     saved = read(path, task=tasks.get(task).file_task if task else None)

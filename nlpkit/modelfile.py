@@ -53,14 +53,24 @@ def _dedupe_shared(tensors: dict) -> tuple[dict, dict]:
     return unique, tied
 
 
-def save(path: str | Path, model: ModelFile) -> None:
+def to_bytes(model: ModelFile) -> bytes:
+    """The model file's bytes (what save writes)."""
     from safetensors.torch import save as st_save
 
-    path = Path(path)
     tensors, tied = _dedupe_shared(model.tensors)
     header = {"format": FORMAT, "format_version": FORMAT_VERSION, "task": model.task, "tied": tied, **model.meta}
     header.setdefault("versions", versions())
-    payload = st_save(tensors, metadata={_META_KEY: json.dumps(header)})
+    return st_save(tensors, metadata={_META_KEY: json.dumps(header)})
+
+
+def save(path: str | Path, model: ModelFile) -> None:
+    write_atomically(path, to_bytes(model))
+
+
+def write_atomically(path: str | Path, payload: bytes) -> None:
+    """A temporary file in the same folder, fsync, then rename: a reader sees the old file or the
+    whole new one, never a part."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:

@@ -14,7 +14,7 @@ import sys
 import typer
 
 from nlpkit import __version__
-from nlpkit.cli import demo, diagnose, generate, info, lm, ner, quantize, sentiment, translate, vectors
+from nlpkit.cli import demo, diagnose, export, generate, info, lm, ner, quantize, sentiment, translate, vectors
 from nlpkit.errors import NlpkitError, use_flags
 
 app = typer.Typer(
@@ -35,6 +35,7 @@ app.add_typer(vectors.app, name="vectors")
 app.command("generate")(generate.generate)
 app.command("info")(info.info)
 app.command("quantize")(quantize.quantize)
+app.command("export")(export.export)
 app.command("demo")(demo.demo)
 
 

@@ -13,15 +13,8 @@ from torch import nn
 
 from nlpkit.encoders import EncoderConfig, build_encoder
 from nlpkit.encoders.groups import layer_groups
+from nlpkit.encoders.unpacked import reverse_index, reverse_within
 from nlpkit.text.tokenizers import PAD_ID
-
-
-def reverse_index(lengths: torch.Tensor, time: int) -> torch.Tensor:
-    """[B, T] positions that reverse each row's first `length` entries and leave its padding;
-    applying it twice gives back the original order."""
-    steps = torch.arange(time, device=lengths.device)[None, :]
-    lengths = lengths[:, None]
-    return torch.where(steps < lengths, lengths - 1 - steps, steps)
 
 
 class BackwardReader(nn.Module):
@@ -40,7 +33,7 @@ class BackwardReader(nn.Module):
         """tokens [B, T] -> outputs [B, T, H]; position t has read the tokens from t to the end."""
         index = reverse_index(lengths.to(tokens.device), tokens.size(1))
         h, _ = self.encoder(drop(self.embedding(tokens.gather(1, index))), lengths)
-        return h.gather(1, index[..., None].expand_as(h))
+        return reverse_within(h, index)
 
     def depth_groups(self) -> list[list]:
         groups = layer_groups(self.encoder)

@@ -11,6 +11,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from nlpkit.encoders.config import EncoderConfig
+from nlpkit.encoders.unpacked import exporting, run_unpacked
 
 _MODULES = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -63,6 +64,8 @@ class RecurrentEncoder(nn.Module):
             if x.size(0) == 1 and x.size(1) <= 16 and not torch.is_grad_enabled():
                 return _without_onednn(self.rnn, x, state)
             return self.rnn(x, state)
+        if exporting():  # a graph cannot hold a packed sequence (see nlpkit.encoders.unpacked)
+            return run_unpacked(self.rnn, x, lengths), None
         total = x.size(1)
         packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, state = self.rnn(packed, state)

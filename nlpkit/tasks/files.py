@@ -32,7 +32,7 @@ def load_weights(build, saved, device=None):
 
         weights = from_int8(weights, where)
     with torch.device("meta"):
-        expected = {k: tuple(v.shape) for k, v in _described(build, where).state_dict().items()}
+        expected = {k: tuple(v.shape) for k, v in described(build, where).state_dict().items()}
     found = {k: tuple(v.shape) for k, v in weights.items()}
     if expected != found:
         wrong = sorted(set(expected) ^ set(found)) or sorted(k for k in expected if expected[k] != found[k])
@@ -40,7 +40,7 @@ def load_weights(build, saved, device=None):
             f"{where}: the weights do not fit the model its metadata describes "
             f"({len(wrong)} tensor(s) missing, extra or of another shape, e.g. {wrong[0]!r})"
         )
-    model = _described(build, where)
+    model = described(build, where)
     model.load_state_dict(weights)
     tokenizer = read_tokenizer(saved, "tokenizer", saved.tensors)
     if device is not None:
@@ -48,7 +48,7 @@ def load_weights(build, saved, device=None):
     return model.eval(), tokenizer
 
 
-def _described(build, where: str):
+def described(build, where: str):
     """build(), with any failure of malformed metadata (missing keys, wrong types, impossible
     sizes) reported as the file's problem."""
     try:

@@ -16,6 +16,7 @@ from torch import nn
 from nlpkit.crf import CRF, constraint_scores, viterbi
 from nlpkit.data.batching import length_batches, pad, token_budget_groups
 from nlpkit.encoders import EncoderConfig, build_encoder
+from nlpkit.encoders.unpacked import exporting, run_unpacked
 from nlpkit.errors import option
 from nlpkit.text.schemes import allowed_transitions
 from nlpkit.text.tokenizers import PAD_ID, UNK_ID
@@ -82,6 +83,11 @@ class CharFeatures(nn.Module):
             h = h.masked_fill((flat == 0)[:, None, :], float("-inf")).amax(-1)
             return torch.nan_to_num(h, neginf=0.0).view(b, t, -1)  # padding words have no characters
         lengths = (flat != 0).sum(1).clamp(min=1)
+        if exporting():  # the final states are the outputs at each end (nlpkit.encoders.unpacked)
+            out = run_unpacked(self.lstm, x, lengths)
+            half = out.size(-1) // 2
+            last = out[torch.arange(out.size(0), device=out.device), lengths - 1, :half]
+            return torch.cat([last, out[:, 0, half:]], dim=-1).view(b, t, -1)
         packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
         _, (h, _) = self.lstm(packed)
         return torch.cat([h[0], h[1]], dim=-1).view(b, t, -1)
@@ -129,13 +135,19 @@ class Tagger(nn.Module):
     def decode(self, words, chars, lengths, with_probs: bool = True) -> tuple[list[list[int]], torch.Tensor | None]:
         """Best tag ids per sentence and (with_probs) each token's probability for every tag
         [B, T, N]: CRF marginals, or the softmax."""
-        e = self.emissions(words, chars, lengths).float()
-        mask = torch.arange(words.size(1), device=words.device)[None] < lengths.to(words.device)[:, None]
-        if self.crf is not None:
-            return self.crf.decode(e, mask), (self.crf.marginals(e, mask) if with_probs else None)
-        log_probs = torch.log_softmax(e, dim=-1)
-        trans, start, end = constraint_scores(*self._constraints, device=e.device)
-        return viterbi(log_probs, mask, trans, start, end), log_probs.exp()
+        return decode_emissions(self.emissions(words, chars, lengths), lengths, self.crf, self._constraints, with_probs)
+
+
+def decode_emissions(emissions, lengths, crf, constraints, with_probs: bool = True):
+    """Tagger.decode from emissions [B, T, N] (also of an exported graph, nlpkit.export): the
+    CRF's best path and marginals, or constrained Viterbi over the softmax."""
+    e = emissions.float()
+    mask = torch.arange(e.size(1), device=e.device)[None] < lengths.to(e.device)[:, None]
+    if crf is not None:
+        return crf.decode(e, mask), (crf.marginals(e, mask) if with_probs else None)
+    log_probs = torch.log_softmax(e, dim=-1)
+    trans, start, end = constraint_scores(*constraints, device=e.device)
+    return viterbi(log_probs, mask, trans, start, end), log_probs.exp()
 
 
 def build_model(config: TaggerConfig) -> Tagger:

@@ -3,13 +3,7 @@
 import torch
 
 from nlpkit.encoders import EncoderConfig
-from nlpkit.encoders.backward import BackwardReader, reverse_index
-
-
-def test_reverse_index_reverses_within_length_and_undoes_itself():
-    index = reverse_index(torch.tensor([3, 1, 4]), 4)
-    assert index.tolist() == [[2, 1, 0, 3], [0, 1, 2, 3], [3, 2, 1, 0]]
-    assert torch.equal(index.gather(1, index), torch.arange(4).expand(3, 4))
+from nlpkit.encoders.backward import BackwardReader
 
 
 def test_each_position_reads_only_itself_and_what_follows():

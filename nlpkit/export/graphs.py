@@ -1,0 +1,180 @@
+"""`nlpkit export MODEL --format onnx`: a model's forward pass as one ONNX graph.
+
+Exported: the sentiment classifier (tokens, lengths -> logits), the NER tagger's emissions
+(words, chars, lengths -> emissions; the CRF or constrained Viterbi decodes them outside the
+graph) and language-model scoring (tokens, lengths -> log-probabilities of every next token).
+Translation is refused: beam search runs the decoder one step at a time over a growing cache,
+which is a loop around a graph, not one.
+
+Batch size and length stay free in the graph: recurrent layers run unpacked while tracing
+(nlpkit.encoders.unpacked). The file carries, in its metadata, the model file without the
+weights the graph holds (tokenizer, labels, config, CRF), so `nlpkit.load("m.onnx")` and the
+predict commands run it like the .nlpk it came from. Every export is checked: the graph and
+PyTorch must agree on a batch of another shape than the one traced.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import io
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from nlpkit.errors import NlpkitError
+
+OPSET = 17
+METADATA_KEY = "nlpkit.modelfile"
+GRAPH_KEY = "nlpkit.graph"
+TOLERANCE = 1e-4  # largest difference allowed between the graph's outputs and PyTorch's
+EXPORTABLE = ("sentiment", "ner", "lm")
+
+
+class ClassifierGraph(nn.Module):
+    inputs, outputs = ("tokens", "lengths"), ("logits",)
+    axes = {"tokens": {0: "batch", 1: "time"}, "lengths": {0: "batch"}, "logits": {0: "batch"}}
+    kept = ()  # model tensors the runtime needs beside the graph
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, tokens, lengths):
+        return self.model(tokens, lengths)
+
+    def example(self, batch: int, time: int) -> tuple:
+        tokens, lengths = _tokens(self.model.config.vocab_size, batch, time)
+        return tokens, lengths
+
+
+class TaggerGraph(ClassifierGraph):
+    inputs, outputs = ("words", "chars", "lengths"), ("emissions",)
+    axes = {
+        "words": {0: "batch", 1: "time"},
+        "chars": {0: "batch", 1: "time", 2: "word_chars"},
+        "lengths": {0: "batch"},
+        "emissions": {0: "batch", 1: "time"},
+    }
+    kept = ("crf.",)
+
+    def forward(self, words, chars, lengths):
+        return self.model.emissions(words, chars, lengths)
+
+    def example(self, batch: int, time: int) -> tuple:
+        words, lengths = _tokens(self.model.config.vocab_size, batch, time)
+        chars = torch.randint(1, len(self.model.config.chars) + 2, (batch, time, 5))
+        chars[:, :, 3:] = 0  # words shorter than the longest
+        chars[words == 0] = 0
+        return words, chars, lengths
+
+
+class LanguageModelGraph(ClassifierGraph):
+    outputs = ("log_probs",)
+    axes = {"tokens": {0: "batch", 1: "time"}, "lengths": {0: "batch"}, "log_probs": {0: "batch", 1: "time"}}
+
+    def forward(self, tokens, lengths):
+        logits, _ = self.model(tokens, None, lengths)
+        return torch.log_softmax(logits.float(), dim=-1)
+
+
+GRAPHS = {"sentiment": ClassifierGraph, "ner": TaggerGraph, "lm": LanguageModelGraph}
+
+
+def _tokens(vocab: int, batch: int, time: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A padded batch of random ids whose lengths run from `time` down to 1."""
+    lengths = torch.linspace(time, 1, batch).round().long()
+    tokens = torch.randint(3, vocab, (batch, time))
+    tokens[torch.arange(time)[None, :] >= lengths[:, None]] = 0
+    return tokens, lengths
+
+
+def graph_for(task) -> ClassifierGraph:
+    """The exportable wrapper of a loaded task's model, or a one-line refusal."""
+    if task.name not in GRAPHS:
+        raise NlpkitError(
+            f"a {task.name} model cannot be exported to ONNX: beam search runs its decoder one step at a "
+            f"time over a growing cache, which is not one graph (exportable: {', '.join(EXPORTABLE)})"
+        )
+    if task.quantized:
+        raise NlpkitError("export the float model: load it with quantize='none'")
+    from nlpkit.encoders.unpacked import prepare
+
+    model = copy.deepcopy(task.model).cpu().float().eval()
+    return prepare(GRAPHS[task.name](model)).eval()
+
+
+def export_onnx(task, out: str | Path) -> dict:
+    """Write `task`'s model to `out` as an ONNX graph with the model file's metadata; returns
+    what was checked ({"max_difference", "inputs", "outputs"})."""
+    import onnx
+
+    from nlpkit.modelfile import write_atomically
+
+    graph = graph_for(task)
+    proto = onnx.load_from_string(to_onnx(graph))
+    _set_metadata(proto, {GRAPH_KEY: task.name, METADATA_KEY: _modelfile_without_graph(task, graph.kept)})
+    data = proto.SerializeToString()
+    difference = check(graph, data)
+    if difference > TOLERANCE:
+        raise NlpkitError(f"the exported graph disagrees with PyTorch by {difference:.2g}; nothing was written")
+    write_atomically(out, data)
+    return {"max_difference": difference, "inputs": list(graph.inputs), "outputs": list(graph.outputs)}
+
+
+def to_onnx(graph: ClassifierGraph) -> bytes:
+    """The traced graph as ONNX bytes, its batch and length axes left free."""
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # tracer and deprecation warnings say nothing to a user
+        torch.onnx.export(
+            graph,
+            graph.example(4, 9),
+            buffer,
+            dynamo=False,  # the TorchScript exporter maps recurrent layers to ONNX's own LSTM/GRU/RNN
+            input_names=list(graph.inputs),
+            output_names=list(graph.outputs),
+            dynamic_axes=graph.axes,
+            opset_version=OPSET,
+        )
+    return buffer.getvalue()
+
+
+def check(graph: ClassifierGraph, data: bytes) -> float:
+    """Largest absolute difference between onnxruntime and PyTorch on a batch of a shape the
+    graph was not traced with."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    torch.manual_seed(1)
+    inputs = graph.example(7, 13)
+    with torch.no_grad():
+        expected = graph(*inputs).float()
+    got = session.run(None, {name: t.numpy() for name, t in zip(graph.inputs, inputs, strict=True)})[0]
+    lengths = inputs[-1]
+    if expected.dim() == 3:  # per position: padded positions are nobody's output
+        keep = torch.arange(expected.size(1))[None, :] < lengths[:, None]
+        return float((torch.from_numpy(got)[keep] - expected[keep]).abs().max())
+    return float((torch.from_numpy(got) - expected).abs().max())
+
+
+def _modelfile_without_graph(task, kept: tuple[str, ...]) -> str:
+    """The task's model file, less the weights the graph holds, as base64 text."""
+    from nlpkit.modelfile import to_bytes
+
+    model_file = task.to_file({k: v for k, v in task.meta.items() if k != "quantized"})
+    model_file.tensors = {
+        name: t
+        for name, t in model_file.tensors.items()
+        if not name.startswith("model.") or name[len("model.") :].startswith(kept)
+    }
+    model_file.meta = {**model_file.meta, "onnx": {"opset": OPSET, "partial": True}}
+    return base64.b64encode(to_bytes(model_file)).decode("ascii")
+
+
+def _set_metadata(proto, values: dict) -> None:
+    for key, value in values.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value

@@ -1,0 +1,41 @@
+"""`nlpkit export` end to end through a subprocess: export, then the predict commands run the
+.onnx file and print what the .nlpk gives, one line per input line."""
+
+import pytest
+
+from tests.conftest import ROOT, nlpkit
+
+pytest.importorskip("onnxruntime")
+pytest.importorskip("onnx")
+
+
+def test_export_then_predict_and_tag_from_the_graph(sentiment_model, ner_model, tmp_path):
+    lines = "a lovely quiet inn\n\nrude staff and cold rooms\n"
+    graph = tmp_path / "s.onnx"
+    proc = nlpkit("export", sentiment_model[0], "--format", "onnx", "--out", graph, check=True)
+    assert "agrees with PyTorch" in proc.stderr and graph.exists()
+    from_graph = nlpkit("sentiment", "predict", graph, input=lines, check=True).stdout
+    from_file = nlpkit("sentiment", "predict", sentiment_model[0], input=lines, check=True).stdout
+    assert len(from_graph.splitlines()) == 3
+    assert [r.split("\t")[0] for r in from_graph.splitlines()] == [r.split("\t")[0] for r in from_file.splitlines()]
+
+    tagger = tmp_path / "n.onnx"
+    nlpkit("export", ner_model[0], "-o", tagger, "--quiet", check=True)
+    text = (ROOT / "data" / "ner.valid.conll").read_text(encoding="utf-8")
+    sentences = [" ".join(r.split()[0] for r in block.splitlines()) for block in text.strip().split("\n\n")[:20]]
+    tagged = nlpkit("ner", "tag", tagger, "--input-format", "text", input="\n".join(sentences) + "\n", check=True)
+    expected = nlpkit(
+        "ner", "tag", ner_model[0], "--input-format", "text", input="\n".join(sentences) + "\n", check=True
+    )
+    assert tagged.stdout == expected.stdout and len(tagged.stdout.splitlines()) == 20
+
+
+def test_export_refusals_are_one_line(translate_model, sentiment_model, tmp_path):
+    proc = nlpkit("export", translate_model[0], "--out", tmp_path / "t.onnx")
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "not one graph" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    proc = nlpkit("export", sentiment_model[0], "--out", tmp_path / "s.model")
+    assert proc.returncode != 0 and ".onnx file" in proc.stderr
+    proc = nlpkit("export", tmp_path / "missing.nlpk")
+    assert proc.returncode != 0 and "no such model file" in proc.stderr
+    assert not list(tmp_path.iterdir())

@@ -1,0 +1,113 @@
+"""ONNX export (nlpkit.export): graphs that agree with PyTorch at any batch size and length, run
+by the task's own prediction code, and clear refusals."""
+
+import base64
+
+import pytest
+import torch
+
+import nlpkit
+from nlpkit.errors import NlpkitError
+
+pytest.importorskip("onnxruntime")
+pytest.importorskip("onnx")
+
+from nlpkit.export import export_onnx  # noqa: E402
+from nlpkit.export.graphs import METADATA_KEY  # noqa: E402
+
+TEXTS = {
+    "sentiment_model": ["a lovely quiet inn", "rude staff and cold rooms", "", "the inn " * 40],
+    "ner_model": ["Greta Sato sailed to Northwick .", "", "Ann went to Paris with Bo Li on Monday ."],
+}
+
+
+@pytest.mark.parametrize("fixture", TEXTS)
+def test_an_exported_model_predicts_what_the_original_does(request, fixture, tmp_path):
+    path, _ = request.getfixturevalue(fixture)
+    original = nlpkit.load(path, device="cpu")
+    out = tmp_path / "m.onnx"
+    checked = export_onnx(original, out)
+    assert checked["max_difference"] < 1e-4
+    graph = nlpkit.load(out)
+    assert type(graph) is type(original)
+    exact, got = list(original.predict(TEXTS[fixture])), list(graph.predict(TEXTS[fixture]))
+    assert len(got) == len(exact)
+    for a, b in zip(exact, got, strict=True):
+        if "probs" in a:
+            assert b["label"] == a["label"]
+            assert max(abs(a["probs"][k] - b["probs"][k]) for k in a["probs"]) < 1e-4
+        else:
+            assert b["tags"] == a["tags"]
+            assert [e["score"] for e in b["entities"]] == pytest.approx([e["score"] for e in a["entities"]], abs=1e-3)
+
+
+@pytest.mark.parametrize("encoder", ["gru", "transformer", "rnn"])
+def test_every_encoder_kind_exports_with_free_batch_and_length(tmp_path, encoder):
+    from nlpkit.encoders import EncoderConfig
+    from nlpkit.encoders.unpacked import prepare
+    from nlpkit.export.graphs import ClassifierGraph, check, to_onnx
+    from nlpkit.tasks.classifier import ClassifierConfig, build_model
+
+    torch.manual_seed(0)
+    bidirectional = encoder != "transformer"
+    config = ClassifierConfig(
+        vocab_size=50, labels=["a", "b", "c"], embed_size=8, pooling=["last", "max", "mean", "attention"],
+        encoder=EncoderConfig(kind=encoder, hidden_size=8, layers=2, heads=2, bidirectional=bidirectional),
+    )  # fmt: skip
+    graph = prepare(ClassifierGraph(build_model(config).eval())).eval()
+    assert check(graph, to_onnx(graph)) < 1e-4  # traced at 4 x 9, checked at 7 x 13
+
+
+def test_a_language_model_exports_its_scoring_graph(lm_model, tmp_path):
+    import onnxruntime as ort
+
+    path, _ = lm_model
+    model = nlpkit.load(path, device="cpu")
+    out = tmp_path / "lm.onnx"
+    assert export_onnx(model, out)["outputs"] == ["log_probs"]
+    ids = [model.tokenizer.eos_id, *model.tokenizer.encode("At dawn the harbour")]
+    tokens = torch.tensor([ids])
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    log_probs = session.run(None, {"tokens": tokens.numpy(), "lengths": torch.tensor([len(ids)]).numpy()})[0]
+    graph_loglik = sum(log_probs[0, t, ids[t + 1]] for t in range(len(ids) - 1))
+    with torch.no_grad():
+        logits, _ = model.model(tokens)
+        expected = torch.log_softmax(logits.float(), -1)[0, torch.arange(len(ids) - 1), torch.tensor(ids[1:])].sum()
+    assert graph_loglik == pytest.approx(float(expected), abs=1e-3)
+    with pytest.raises(NlpkitError, match="onnxruntime directly"):
+        nlpkit.load(out)
+
+
+def test_translation_and_quantized_models_are_refused(translate_model, sentiment_model, tmp_path):
+    with pytest.raises(NlpkitError, match="not one graph"):
+        export_onnx(nlpkit.load(translate_model[0], device="cpu"), tmp_path / "t.onnx")
+    with pytest.raises(NlpkitError, match="float model"):
+        export_onnx(nlpkit.load(sentiment_model[0], device="cpu", quantize="int8"), tmp_path / "q.onnx")
+    assert not list(tmp_path.iterdir())
+
+
+def test_bad_graph_files_get_one_line_errors(sentiment_model, tmp_path):
+    import onnx
+
+    out = tmp_path / "s.onnx"
+    export_onnx(nlpkit.load(sentiment_model[0], device="cpu"), out)
+    with pytest.raises(NlpkitError, match="not a ner model|'sentiment' model, not"):
+        nlpkit.load(out, task="ner")
+    with pytest.raises(NlpkitError, match="on the CPU"):
+        nlpkit.load(out, device="cuda")
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"not a graph at all")
+    with pytest.raises(NlpkitError, match="not a readable ONNX graph"):
+        nlpkit.load(junk)
+    proto = onnx.load(str(out))
+    del proto.metadata_props[:]
+    onnx.save(proto, str(tmp_path / "plain.onnx"))
+    with pytest.raises(NlpkitError, match="not one written by `nlpkit export`"):
+        nlpkit.load(tmp_path / "plain.onnx")
+    proto = onnx.load(str(out))
+    for entry in proto.metadata_props:
+        if entry.key == METADATA_KEY:
+            entry.value = base64.b64encode(base64.b64decode(entry.value)[:-100]).decode()
+    onnx.save(proto, str(tmp_path / "cut.onnx"))
+    with pytest.raises(NlpkitError, match=r"cut\.onnx \(embedded model file\).*truncated"):
+        nlpkit.load(tmp_path / "cut.onnx")
