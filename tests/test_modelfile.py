@@ -92,3 +92,33 @@ def test_newer_format_version_is_refused(tmp_path):
     path.write_bytes(save({"w": torch.zeros(1)}, metadata={"nlpkit": json.dumps(meta)}))
     with pytest.raises(NlpkitError, match="newer"):
         modelfile.load(path)
+
+
+def test_loading_draws_no_random_weights_and_stays_off_torch_dynamo(sentiment_model):
+    """Building a model only to load its weights skips the initialisers; on the meta device they
+    would import torch._dynamo (0.8 s of start-up)."""
+    import subprocess
+    import sys
+
+    code = f"import sys, nlpkit; nlpkit.load({str(sentiment_model[0])!r}); print('torch._dynamo' in sys.modules)"
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+        == "False"
+    )
+
+
+def test_initialisers_are_skipped_in_the_loading_thread_only():
+    import threading
+
+    import torch
+
+    from nlpkit.tasks.files import without_initialisers
+
+    other = {}
+    with without_initialisers():
+        mine = torch.nn.init.zeros_(torch.ones(2))
+        thread = threading.Thread(target=lambda: other.update(w=torch.nn.init.zeros_(torch.ones(2))))
+        thread.start()
+        thread.join()
+    assert mine.tolist() == [1.0, 1.0] and other["w"].tolist() == [0.0, 0.0]
+    assert torch.nn.init.zeros_(torch.ones(2)).tolist() == [0.0, 0.0]  # restored

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+
 from nlpkit.errors import NlpkitError
 
 
@@ -31,7 +34,7 @@ def load_weights(build, saved, device=None):
         from nlpkit.quantize import from_int8
 
         weights = from_int8(weights, where)
-    with torch.device("meta"):
+    with torch.device("meta"), without_initialisers():
         expected = {k: tuple(v.shape) for k, v in described(build, where).state_dict().items()}
     found = {k: tuple(v.shape) for k, v in weights.items()}
     if expected != found:
@@ -40,12 +43,52 @@ def load_weights(build, saved, device=None):
             f"{where}: the weights do not fit the model its metadata describes "
             f"({len(wrong)} tensor(s) missing, extra or of another shape, e.g. {wrong[0]!r})"
         )
-    model = described(build, where)
+    with without_initialisers():  # every parameter and buffer is overwritten next (strict load)
+        model = described(build, where)
     model.load_state_dict(weights)
     tokenizer = read_tokenizer(saved, "tokenizer", saved.tensors)
     if device is not None:
         model.to(device)
     return model.eval(), tokenizer
+
+
+_INITIALISERS = ("normal_", "uniform_", "orthogonal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+                 "kaiming_normal_", "trunc_normal_", "zeros_", "ones_", "constant_")  # fmt: skip
+
+
+_PATCH_LOCK = threading.Lock()
+
+
+@contextmanager
+def without_initialisers():
+    """Build modules whose weights are about to be loaded without drawing random ones: the draws
+    cost time, and on the meta device they go through torch's reference implementations, whose
+    first use imports torch._dynamo (0.8 s of every command's start-up, measured). Only this
+    thread skips them; any other thread building a model meanwhile initialises as usual."""
+    import torch
+
+    me = threading.get_ident()
+
+    def skipping(original):
+        def call(tensor, *args, **kwargs):
+            return tensor if threading.get_ident() == me else original(tensor, *args, **kwargs)
+
+        return call
+
+    with _PATCH_LOCK:
+        saved = {name: getattr(torch.nn.init, name) for name in _INITIALISERS}
+        methods = {name: getattr(torch.Tensor, name) for name in ("normal_", "uniform_", "zero_", "fill_")}
+        try:
+            for name, fn in saved.items():
+                setattr(torch.nn.init, name, skipping(fn))
+            for name, fn in methods.items():
+                setattr(torch.Tensor, name, skipping(fn))
+            yield
+        finally:
+            for name, fn in saved.items():
+                setattr(torch.nn.init, name, fn)
+            for name, fn in methods.items():
+                setattr(torch.Tensor, name, fn)
 
 
 def described(build, where: str):
