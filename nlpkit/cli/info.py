@@ -15,7 +15,9 @@ class InfoFormat(str, Enum):
 
 
 def info(
-    model_path: Annotated[str, typer.Argument(metavar="MODEL", help="A model file (.nlpk).")],
+    model_path: Annotated[
+        str, typer.Argument(metavar="MODEL", help="A model file (.nlpk), or a graph from nlpkit export (.onnx).")
+    ],
     fmt: Annotated[InfoFormat, typer.Option("--format", help="table (on stdout) | json.")] = InfoFormat.table,
     recipe: Annotated[
         bool,
@@ -26,7 +28,12 @@ def info(
     from nlpkit.errors import NlpkitError
     from nlpkit.modelfile import read_header
 
-    meta = read_header(model_path)
+    if model_path.endswith(".onnx"):  # a graph from `nlpkit export`: the model file it carries
+        from nlpkit.export.runtime import graph_info
+
+        meta = graph_info(model_path)
+    else:
+        meta = read_header(model_path)
     if recipe:
         from nlpkit.options import to_toml
         from nlpkit.tasks import FILE_TASKS

@@ -170,7 +170,7 @@ def _modelfile_without_graph(task, kept: tuple[str, ...]) -> str:
         for name, t in model_file.tensors.items()
         if not name.startswith("model.") or name[len("model.") :].startswith(kept)
     }
-    model_file.meta = {**model_file.meta, "onnx": {"opset": OPSET, "partial": True}}
+    model_file.meta = {**model_file.meta, "onnx": {"opset": OPSET, "weights": "in the graph"}}
     return base64.b64encode(to_bytes(model_file)).decode("ascii")
 
 

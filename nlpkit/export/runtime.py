@@ -105,9 +105,10 @@ def _session(where: str):
         raise NlpkitError(f"{where}: not a readable ONNX graph ({str(exc).splitlines()[0][:200]})") from None
 
 
-def _embedded_modelfile(text: str, where: str):
-    """The model file stored in the graph's metadata, read (and validated) like any other."""
-    from nlpkit.modelfile import load
+def _embedded_modelfile(text: str, where: str, header_only: bool = False):
+    """The model file stored in the graph's metadata, read (and validated) like any other; with
+    header_only, its metadata alone (modelfile.read_header)."""
+    from nlpkit.modelfile import load, read_header
 
     try:
         data = base64.b64decode(text, validate=True)
@@ -117,11 +118,30 @@ def _embedded_modelfile(text: str, where: str):
         f.write(data)
         f.flush()
         try:
-            saved = load(f.name)
+            saved = read_header(f.name) if header_only else load(f.name)
         except NlpkitError as exc:
             raise NlpkitError(str(exc).replace(f.name, f"{where} (embedded model file)")) from None
-    saved.path = where
+    if not header_only:
+        saved.path = where
     return saved
+
+
+def graph_info(path) -> dict:
+    """`nlpkit info` of an exported graph: the embedded model file's metadata, and the graph's
+    inputs and outputs with their axes."""
+    where = str(path)
+    session = _session(where)
+    metadata = session.get_modelmeta().custom_metadata_map
+    if METADATA_KEY not in metadata:
+        raise NlpkitError(f"{where}: an ONNX graph, but not one written by `nlpkit export` (no nlpkit metadata)")
+    meta = _embedded_modelfile(metadata[METADATA_KEY], where, header_only=True)
+    shapes = lambda args: {a.name: [str(d) for d in a.shape] for a in args}  # noqa: E731
+    graph = {
+        "task": metadata.get(GRAPH_KEY),
+        "inputs": shapes(session.get_inputs()),
+        "outputs": shapes(session.get_outputs()),
+    }
+    return {**meta, "onnx": {**meta.get("onnx", {}), **graph}}
 
 
 def _build(cls, saved, session):

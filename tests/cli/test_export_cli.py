@@ -1,6 +1,8 @@
 """`nlpkit export` end to end through a subprocess: export, then the predict commands run the
 .onnx file and print what the .nlpk gives, one line per input line."""
 
+import json
+
 import pytest
 
 from tests.conftest import ROOT, nlpkit
@@ -14,6 +16,9 @@ def test_export_then_predict_and_tag_from_the_graph(sentiment_model, ner_model, 
     graph = tmp_path / "s.onnx"
     proc = nlpkit("export", sentiment_model[0], "--format", "onnx", "--out", graph, check=True)
     assert "agrees with PyTorch" in proc.stderr and graph.exists()
+    shown = json.loads(nlpkit("info", graph, "--format", "json", check=True).stdout)
+    assert shown["onnx"]["inputs"] == {"tokens": ["batch", "time"], "lengths": ["batch"]}
+    assert shown["model"]["labels"] == ["neg", "pos"]
     from_graph = nlpkit("sentiment", "predict", graph, input=lines, check=True).stdout
     from_file = nlpkit("sentiment", "predict", sentiment_model[0], input=lines, check=True).stdout
     assert len(from_graph.splitlines()) == 3
