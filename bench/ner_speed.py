@@ -14,6 +14,7 @@ Uses the models left in bench/work by `python bench/conll.py`; alternates the sy
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -34,20 +35,54 @@ def wall(cmd: list[str], stdin: Path | None = None) -> float:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--spacy-budget", default="4m", help="training time of spaCy's model when bench/conll.py left none")
     args = p.parse_args()
     test = need(SHARED / "conll2003" / "test.txt")
     model = need(WORK / "conll-nlpkit.nlpk")
-    spacy_model = need(WORK / "spacy-conll" / "model" / "model-best")
+    spacy_model = WORK / "spacy-conll" / "model" / "model-best"
+    spacy_note = "the 20-minute model of bench/conll.py"
+    if not spacy_model.exists():  # speed does not depend on how long it trained: train it briefly
+        from conll import spacy_run
+
+        from nlpkit.training import parse_duration
+
+        conll = SHARED / "conll2003"
+        trained = spacy_run(conll / "train.txt", conll / "valid.txt", test, parse_duration(args.spacy_budget))
+        spacy_note = f"trained {trained['train_s']:.0f} s for this run (test F1 {100 * trained['f1']:.2f})"
+    int8, onnx = model.with_name(model.stem + "-int8.nlpk"), model.with_suffix(".onnx")
+    subprocess.run(["nlpkit", "quantize", str(model), str(int8), "--quiet"], check=True)
+    subprocess.run(["nlpkit", "export", str(model), "--out", str(onnx), "--quiet"], check=True)
     words = sum(1 for line in test.read_text().splitlines() if line.strip() and not line.startswith("-DOCSTART-"))
-    nlpkit_cmd = ["nlpkit", "ner", "tag", str(model), "--input-format", "conll", "--format", "conll"]
+    variants = {"nlpkit float32": (model, "none"), "nlpkit int8": (int8, "auto"), "nlpkit ONNX": (onnx, "auto")}
+    f1 = {}
+    for name, (path, mode) in variants.items():
+        scores = subprocess.run(
+            ["nlpkit", "ner", "eval", str(path), str(test), "--format", "json", "--quantize", mode, "--quiet"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        f1[name] = json.loads(scores.stdout)["f1"]
     helper = str(Path(__file__).with_name("spacy_ner.py"))
     out = Path(tempfile.mkdtemp()) / "pred.jsonl"
-    rows = {"nlpkit": {"whole": [], "tagging": []}, "spacy": {"whole": [], "tagging": []}}
+    rows = {name: {"whole": [], "tagging": []} for name in [*variants, "spacy"]}
+    load_before = os.getloadavg()
     for _ in range(args.rounds):
-        empty = wall(nlpkit_cmd)
-        whole = wall(nlpkit_cmd, test)
-        rows["nlpkit"]["whole"].append(whole)
-        rows["nlpkit"]["tagging"].append(whole - empty)
+        for name, (path, mode) in variants.items():
+            cmd = [
+                "nlpkit",
+                "ner",
+                "tag",
+                str(path),
+                "--input-format",
+                "conll",
+                "--format",
+                "conll",
+                "--quantize",
+                mode,
+            ]
+            empty = wall(cmd)
+            whole = wall(cmd, test)
+            rows[name]["whole"].append(whole)
+            rows[name]["tagging"].append(whole - empty)
         t0 = time.perf_counter()
         proc = subprocess.run(
             [str(spacy_python()), helper, "predict", str(spacy_model), str(test), str(out)],
@@ -66,27 +101,37 @@ def main() -> None:
         "machine": machine(),
         "words": words,
         "rounds": args.rounds,
+        "load_before": load_before,
+        "load_after": os.getloadavg(),
+        "f1": f1,
+        "spacy_model": spacy_note,
         "seconds": rows,
         "words_per_s": speed,
     }
-    ratio = {way: speed["nlpkit"][way] / speed["spacy"][way] for way in ("whole", "tagging")}
     m = record["machine"]
+    table = []
+    for name in variants:
+        ratio = {way: speed[name][way] / speed["spacy"][way] for way in ("whole", "tagging")}
+        table.append(
+            f"| {name} `ner tag` | {100 * f1[name]:.2f} | {speed[name]['whole']:,} ({ratio['whole']:.2f}x) | "
+            f"{speed[name]['tagging']:,} ({ratio['tagging']:.2f}x) |"
+        )
     lines = [
         "# NER tagging speed, CoNLL-2003 test set",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}. "
         f"Command: `python bench/ner_speed.py {' '.join(sys.argv[1:])}`; medians of {args.rounds} alternating rounds, "
-        f"{words:,} words.",
+        f"{words:,} words. Load average before {load_before[0]:.2f}, after {record['load_after'][0]:.2f}; nothing else ran.",
         "",
-        "| system | whole command (words/s) | tagging only (words/s) |",
-        "|---|---:|---:|",
-        f"| nlpkit `ner tag` (BiLSTM-CRF + char CNN, conll in/out) | {speed['nlpkit']['whole']:,} | "
-        f"{speed['nlpkit']['tagging']:,} |",
-        f"| spaCy 3 efficiency NER (`nlp.pipe`, batch 256) | {speed['spacy']['whole']:,} | {speed['spacy']['tagging']:,} |",
-        f"| ratio nlpkit / spaCy | {ratio['whole']:.2f} | {ratio['tagging']:.2f} |",
+        "| system | test F1 | whole command, words/s (vs spaCy) | tagging only, words/s (vs spaCy) |",
+        "|---|---:|---:|---:|",
+        *table,
+        f"| spaCy 3 efficiency NER (`nlp.pipe`, batch 256) | | {speed['spacy']['whole']:,} | {speed['spacy']['tagging']:,} |",
         "",
-        "Whole command: process start to exit, model loading and file reading included. Tagging only: "
-        "nlpkit's whole command minus the same command on an empty input; spaCy's `nlp.pipe` timed in Python.",
+        f"nlpkit: `{model.name}` (BiLSTM-CRF + char CNN of bench/conll.py; conll in/out) in float32, as the file "
+        "`nlpkit quantize` writes, and as the graph `nlpkit export --format onnx` writes; F1 from `ner eval` on each. "
+        f"spaCy: {spacy_note}. Whole command: process start to exit, model loading and file reading included. "
+        "Tagging only: nlpkit's whole command minus the same command on an empty input; spaCy's `nlp.pipe` timed in Python.",
     ]
     write("ner-speed", record, "\n".join(lines))
 

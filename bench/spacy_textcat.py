@@ -3,6 +3,7 @@
 
     python spacy_textcat.py prepare TRAIN DEV OUTDIR      # label<TAB>text files -> .spacy DocBins
     python spacy_textcat.py predict MODEL_DIR TEST         # accuracy and sentences/s as JSON
+    python spacy_textcat.py label MODEL_DIR TEXTS OUT      # one label per input line (a whole command to time)
 """
 
 import json
@@ -50,5 +51,15 @@ def predict(model_dir, test):
     print(json.dumps({"accuracy": correct / len(rows), "predict_s": seconds, "sentences_per_s": len(rows) / seconds}))
 
 
+def label(model_dir, texts, out):
+    import spacy
+
+    nlp = spacy.load(model_dir)
+    with open(texts, encoding="utf-8") as f, open(out, "w", encoding="utf-8") as w:
+        lines = (line.rstrip("\n") for line in f)
+        for doc in nlp.pipe(lines, batch_size=256):
+            w.write(max(doc.cats, key=doc.cats.get) + "\n")
+
+
 if __name__ == "__main__":
-    {"prepare": prepare, "predict": predict}[sys.argv[1]](*sys.argv[2:])
+    {"prepare": prepare, "predict": predict, "label": label}[sys.argv[1]](*sys.argv[2:])

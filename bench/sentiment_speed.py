@@ -1,0 +1,104 @@
+"""Sentiment prediction over 100,000 lines, whole command against whole command: nlpkit
+`sentiment predict` in float32, int8 and ONNX against spaCy's textcat and TF-IDF + logistic
+regression, each reading the file and writing one label per line.
+
+Models: the SST-2 BiLSTM of bench/quantize.py (bench/work/quantize/sst2.nlpk, its int8 file and
+an export made here), spaCy's textcat of bench/sst2.py (bench/work/spacy-sst2/model/model-best),
+and TF-IDF + LR (C=4) fitted here on SST-2 train. Input: SST-2's train, dev and test sentences
+repeated to 100,000 lines. Systems alternate for --rounds rounds; medians.
+
+    python bench/sentiment_speed.py --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from common import ROOT, SHARED, WORK, machine, need, spacy_python, write
+
+LINES = 100_000
+
+
+def texts(count: int) -> Path:
+    path = WORK / f"sst2-{count}.txt"
+    if not path.exists():
+        sst2 = SHARED / "sst2"
+        names = ("stsa.binary.train", "stsa.binary.dev", "stsa.binary.test")
+        lines = [row.split(" ", 1)[1] for n in names for row in need(sst2 / n).read_text().splitlines()]
+        path.write_text("".join(f"{lines[i % len(lines)]}\n" for i in range(count)), encoding="utf-8")
+    return path
+
+
+def timed(cmd: list[str], out: Path) -> float:
+    print("+", " ".join(cmd), file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    with open(out, "w") as f:
+        subprocess.run(cmd, stdout=f, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--lines", type=int, default=LINES)
+    args = p.parse_args()
+    data = texts(args.lines)
+    model = need(WORK / "quantize" / "sst2.nlpk")
+    int8, onnx = model.with_name("sst2-int8.nlpk"), model.with_name("sst2.onnx")
+    subprocess.run(["nlpkit", "quantize", str(model), str(int8), "--quiet"], check=True)
+    subprocess.run(["nlpkit", "export", str(model), "--out", str(onnx), "--quiet"], check=True)
+    tfidf = WORK / "tfidf-lr.pkl"
+    subprocess.run([sys.executable, str(ROOT / "bench" / "tfidf_lr.py"), "fit", str(SHARED / "sst2" / "stsa.binary.train"), str(tfidf)], check=True)  # fmt: skip
+    spacy_model = need(WORK / "spacy-sst2" / "model" / "model-best")
+    out = WORK / "sentiment-speed.out"
+    nlp = ["--threads", "2", "--quiet"]
+    systems = {
+        "nlpkit float32": (["nlpkit", "sentiment", "predict", str(model), str(data), "--quantize", "none", *nlp], out),
+        "nlpkit int8": (["nlpkit", "sentiment", "predict", str(int8), str(data), *nlp], out),
+        "nlpkit ONNX": (["nlpkit", "sentiment", "predict", str(onnx), str(data), *nlp], out),
+        "spaCy textcat": ([str(spacy_python()), str(ROOT / "bench" / "spacy_textcat.py"), "label", str(spacy_model), str(data), str(out)], out.with_suffix(".log")),
+        "TF-IDF + LR": ([sys.executable, str(ROOT / "bench" / "tfidf_lr.py"), "label", str(tfidf), str(data), str(out)], out.with_suffix(".log")),
+    }  # fmt: skip
+    record = {"benchmark": "sentiment-speed", "machine": machine(), "lines": args.lines, "load_before": os.getloadavg()}
+    seconds: dict[str, list[float]] = {name: [] for name in systems}
+    for _ in range(args.rounds):
+        for name, (cmd, stdout) in systems.items():  # nlpkit writes to stdout, the helpers to OUT
+            out.unlink(missing_ok=True)
+            seconds[name].append(round(timed(cmd, stdout), 2))
+            written = sum(1 for _ in open(out))
+            if written != args.lines:
+                raise SystemExit(f"{name}: {written} output lines for {args.lines} input lines")
+    record["load_after"] = os.getloadavg()
+    record["seconds"] = seconds
+    speed = {name: args.lines / statistics.median(s) for name, s in seconds.items()}
+    record["lines_per_s"] = {k: round(v) for k, v in speed.items()}
+    m = record["machine"]
+    rows = [
+        f"| {name} | {statistics.median(seconds[name]):.2f} | {speed[name]:,.0f} | {speed[name] / speed['nlpkit float32']:.2f} |"
+        for name in systems
+    ]
+    markdown = f"""# Sentiment prediction speed, {args.lines:,} lines
+
+Command: `python bench/sentiment_speed.py {" ".join(sys.argv[1:])}` on {m["cpu"]}, {m["cores"]} cores, torch {m["torch"]}, {m["date"]}.
+Load average before {record["load_before"][0]:.2f}, after {record["load_after"][0]:.2f}; nothing else ran.
+Whole commands (start-up, model loading, reading {args.lines:,} lines, writing a label per line), medians of
+{args.rounds} alternating rounds; every system wrote exactly {args.lines:,} lines. nlpkit: `sentiment predict
+--threads 2` on the SST-2 BiLSTM of `bench/results/quantize.md` (float32 `--quantize none`, the
+`nlpkit quantize` file, and `nlpkit export --format onnx`); spaCy 3 textcat (`nlp.pipe`, batch 256)
+of `bench/results/sst2.md`; TF-IDF (1-2 grams) + logistic regression C=4 (scikit-learn), loaded from disk.
+
+| system | seconds | lines/s | vs nlpkit float32 |
+|---|---:|---:|---:|
+{chr(10).join(rows)}
+"""
+    write("sentiment-speed", record, markdown)
+
+
+if __name__ == "__main__":
+    main()
