@@ -170,6 +170,8 @@ class Task(ABC):
 
         if self.quantized:
             raise NlpkitError("a model quantized for inference cannot be saved: save the float model (quantize='none')")
+        if not hasattr(self.model, "state_dict"):  # an exported graph run by onnxruntime (nlpkit.export)
+            raise NlpkitError("an exported ONNX graph cannot be written as a model file: use the .nlpk it came from")
         model_file = self.to_file({k: v for k, v in self.meta.items() if k != "quantized"})
         if int8:
             names = q.weight_matrices(self.model)
@@ -185,6 +187,8 @@ class Task(ABC):
         """Run the linear and recurrent layers in int8 on the CPU from now on (dynamic quantization)."""
         from nlpkit.quantize import quantize_model
 
+        if not hasattr(self.model, "state_dict"):
+            raise NlpkitError("an exported ONNX graph runs as exported: quantize the .nlpk it came from")
         self.model = quantize_model(self.model)
         self.quantized = True
         return self

@@ -95,6 +95,11 @@ def test_bad_graph_files_get_one_line_errors(sentiment_model, tmp_path):
         nlpkit.load(out, task="ner")
     with pytest.raises(NlpkitError, match="on the CPU"):
         nlpkit.load(out, device="cuda")
+    graph = nlpkit.load(out)
+    with pytest.raises(NlpkitError, match="use the .nlpk it came from"):
+        graph.save(tmp_path / "back.nlpk")
+    with pytest.raises(NlpkitError, match="quantize the .nlpk"):
+        graph.quantize()
     junk = tmp_path / "junk.onnx"
     junk.write_bytes(b"not a graph at all")
     with pytest.raises(NlpkitError, match="not a readable ONNX graph"):
