@@ -137,6 +137,21 @@ def test_translation_predict_and_evaluate(translate_model):
         next(model.predict(["x"], beam=2, n_best=3))
 
 
+def test_length_penalty_sweep_scores_each_and_names_the_best(translate_model):
+    model = nlpkit.load(translate_model[0])
+    pairs = list(zip((DATA / "translate.valid.en").read_text().splitlines()[:30],
+                     (DATA / "translate.valid.fr").read_text().splitlines()[:30], strict=True))  # fmt: skip
+    found = model.sweep_length_penalty(pairs, [1.0, 0.0, 1.0], beam=2)
+    assert [r["length_penalty"] for r in found["sweep"]] == [0.0, 1.0]
+    for r in found["sweep"]:
+        assert r["bleu"] == model.evaluate(pairs, beam=2, length_penalty=r["length_penalty"])["bleu"]
+    assert found["best"] == max(found["sweep"], key=lambda r: (r["bleu"], -r["length_penalty"]))["length_penalty"]
+    with pytest.raises(nlpkit.NlpkitError, match="numbers >= 0"):
+        model.sweep_length_penalty(pairs, [-1.0])
+    with pytest.raises(nlpkit.NlpkitError, match="one length penalty"):
+        model.sweep_length_penalty(pairs, [0.0, 1.0], hypotheses="h.txt")
+
+
 def test_resume_through_the_api(tmp_path):
     out = tmp_path / "r.nlpk"
     common = dict(train=DATA / "sample.txt", out=out, context=16, batch_size=8, **TINY)

@@ -177,6 +177,14 @@ def evaluate(
     ref: Annotated[str, typer.Option("--ref", help="Reference translations, line-aligned with --src.")],
     beam: BeamOpt = 5,
     length_penalty: LengthPenaltyOpt = 0.6,
+    sweep: Annotated[
+        str,
+        typer.Option(
+            "--length-penalty-sweep",
+            metavar="A,B,...",
+            help="Score once per length penalty (e.g. 0,0.3,0.6,1.0) and name the best: choose it on a validation set.",
+        ),
+    ] = "",
     max_length_ratio: MaxRatioOpt = 2.0,
     max_src_len: MaxSrcLenOpt = 256,
     batch_size: PredictBatchOpt = 64,
@@ -198,7 +206,16 @@ def evaluate(
     """Translate --src and score against --ref with sacreBLEU (BLEU and chrF, detokenized, cased),
     printing both signatures; --lowercase/--tokenize add a variant BLEU for comparison with
     lower-cased or tokenized figures."""
+    alphas = _penalties(sweep) if sweep else None  # a bad list fails before the model loads
     model = c.load(model_path, "translate", device, threads, quiet, quantize)
+    if alphas is not None:
+        found = model.sweep_length_penalty(
+            (src, ref), alphas, beam=beam, max_length_ratio=max_length_ratio, max_src_len=max_src_len,
+            batch_size=batch_size, hypotheses=hypotheses, encoding_errors=encoding_errors.value, lowercase=lowercase,
+            tokenize=tokenize.value if tokenize else None,
+        )  # fmt: skip
+        _show_sweep(found, fmt, f"{model_path} on {src}, beam {beam}")
+        return
     search = dict(beam=beam, length_penalty=length_penalty, max_length_ratio=max_length_ratio)
     scores = model.evaluate(
         (src, ref), **search, max_src_len=max_src_len, batch_size=batch_size, hypotheses=hypotheses,
@@ -226,3 +243,34 @@ def evaluate(
             table.add_row(name, str(scores[key]))
     table.add_row("sentences", f"{scores['sentences']:,} ({scores['sentences_per_s']:,} / s, beam {beam})")
     Console(highlight=False, width=200).print(table)
+
+
+def _penalties(text: str) -> list[float]:
+    from nlpkit.errors import NlpkitError
+
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values or any(not v >= 0 for v in values):
+        raise NlpkitError(f"--length-penalty-sweep: expected numbers >= 0 separated by commas, got {text!r}")
+    return values
+
+
+def _show_sweep(found: dict, fmt, title: str) -> None:
+    if fmt is c.EvalFormat.json:
+        typer.echo(json.dumps(found, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", caption=found["bleu_signature"], caption_justify="left")
+    variant = any("bleu_variant" in r for r in found["sweep"])
+    for name in ("length penalty", "BLEU", "chrF", *(["BLEU variant"] if variant else []), "seconds"):
+        table.add_column(name, justify="right")
+    for r in found["sweep"]:
+        cells = [f"{r['length_penalty']:g}", f"{r['bleu']:.2f}", f"{r['chrf']:.2f}"]
+        cells += [f"{r['bleu_variant']:.2f}"] if variant else []
+        table.add_row(*cells, f"{r['seconds']:.1f}", style="bold" if r["length_penalty"] == found["best"] else None)
+    Console(highlight=False, width=200).print(table)
+    typer.echo(f"best length penalty: {found['best']:g}")

@@ -402,6 +402,29 @@ class TranslationTask(Task):
             warn(f"{cut:,} line(s) longer than {option('max_src_len')} {max_src_len} tokens were cut")
         scores = translation_scores(hyps, ref, lowercase=lowercase, tokenize=tokenize)
         scores.update(
-            {"beam": beam, "seconds": round(seconds, 2), "sentences_per_s": round(len(hyps) / max(seconds, 1e-9), 1)}
+            {
+                "beam": beam,
+                "length_penalty": length_penalty,
+                "seconds": round(seconds, 2),
+                "sentences_per_s": round(len(hyps) / max(seconds, 1e-9), 1),
+            }
         )
         return scores
+
+    def sweep_length_penalty(self, data, alphas: list[float], **options) -> dict:
+        """evaluate() once per length penalty in `alphas` (on a validation set, to choose one):
+        {"sweep": [{"length_penalty", "bleu", "chrf", "bleu_variant"?}, ...], "best": the alpha
+        with the highest BLEU (the smallest on a tie), "bleu_signature"}. `options` are
+        evaluate()'s, less length_penalty and hypotheses."""
+        if not alphas or any(not a >= 0 for a in alphas):
+            raise NlpkitError(f"length penalties to try must be numbers >= 0; got {alphas!r}")
+        if options.get("hypotheses"):
+            raise NlpkitError(f"{option('hypotheses')} writes one set of translations: give one length penalty")
+        rows, signature = [], None
+        for alpha in sorted(set(alphas)):
+            scores = self.evaluate(data, **options, length_penalty=alpha)
+            keep = ("bleu", "chrf", "bleu_variant", "seconds")
+            rows.append({"length_penalty": alpha, **{k: scores[k] for k in keep if k in scores}})
+            signature = scores["bleu_signature"]
+        best = max(rows, key=lambda r: (r["bleu"], -r["length_penalty"]))
+        return {"sweep": rows, "best": best["length_penalty"], "bleu_signature": signature}

@@ -30,6 +30,12 @@ def test_trained_gru_translates_the_sample_well(gru_model):
     assert scores["bleu_signature"].startswith("nrefs:1|case:mixed")
     table = nlpkit("translate", "eval", gru_model, "--src", VEN, "--ref", VFR, "--beam", "1", check=True).stdout
     assert "BLEU signature" in table and "chrF" in table
+    sweep = nlpkit("translate", "eval", gru_model, "--src", VEN, "--ref", VFR, "--beam", "2",
+                   "--length-penalty-sweep", "0,1", "--format", "json", check=True)  # fmt: skip
+    found = json.loads(sweep.stdout)
+    assert [r["length_penalty"] for r in found["sweep"]] == [0.0, 1.0] and found["best"] in (0.0, 1.0)
+    bad = nlpkit("translate", "eval", gru_model, "--src", VEN, "--ref", VFR, "--length-penalty-sweep", "0,x")
+    assert bad.returncode == 1 and "--length-penalty-sweep" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_predict_one_line_per_input_line_in_order_empty_lines_included(gru_model):
