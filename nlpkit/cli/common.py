@@ -56,7 +56,13 @@ class Device(str, Enum):
     cuda = "cuda"
 
 
-ModelArg = Annotated[str, typer.Argument(metavar="MODEL", help="A model file (.nlpk) of this task.")]
+ModelArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="MODEL",
+        help="A model file (.nlpk) of this task; sentiment and ner also run a graph from nlpkit export (.onnx).",
+    ),
+]
 InputsArg = Annotated[
     list[str] | None, typer.Argument(help="Input files, one record a line ('-' or none: stdin).", show_default=False)
 ]
