@@ -94,17 +94,19 @@ def test_newer_format_version_is_refused(tmp_path):
         modelfile.load(path)
 
 
-def test_loading_draws_no_random_weights_and_stays_off_torch_dynamo(sentiment_model):
-    """Building a model only to load its weights skips the initialisers; on the meta device they
-    would import torch._dynamo (0.8 s of start-up)."""
+def test_loading_and_predicting_stay_off_torch_dynamo_and_torch_onnx(sentiment_model):
+    """Building a model only to load its weights skips the initialisers (on the meta device they
+    would import torch._dynamo, 0.8 s of start-up), and the forward pass asks whether it is being
+    exported without importing torch.onnx."""
     import subprocess
     import sys
 
-    code = f"import sys, nlpkit; nlpkit.load({str(sentiment_model[0])!r}); print('torch._dynamo' in sys.modules)"
-    assert (
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
-        == "False"
+    code = (
+        f"import sys, nlpkit; list(nlpkit.load({str(sentiment_model[0])!r}).predict(['a fine inn']));"
+        "print([m for m in ('torch._dynamo', 'torch.onnx') if m in sys.modules])"
     )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"
 
 
 def test_initialisers_are_skipped_in_the_loading_thread_only():

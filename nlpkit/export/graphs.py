@@ -46,8 +46,7 @@ class ClassifierGraph(nn.Module):
         return self.model(tokens, lengths)
 
     def example(self, batch: int, time: int) -> tuple:
-        tokens, lengths = _tokens(self.model.config.vocab_size, batch, time)
-        return tokens, lengths
+        return _tokens(self.model.config.vocab_size, batch, time)
 
 
 class TaggerGraph(ClassifierGraph):

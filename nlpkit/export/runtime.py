@@ -22,9 +22,8 @@ RUNNABLE = ("sentiment", "ner")
 
 
 class GraphRunner:
-    """What prediction code asks of a torch model: called on a batch, eval mode, a device."""
-
-    training = False
+    """What prediction code asks of a torch model: its config, its device (parameters()), and a
+    call on a padded batch."""
 
     def __init__(self, session, config):
         self.session = session
@@ -32,9 +31,6 @@ class GraphRunner:
 
     def parameters(self):
         return iter([torch.empty(0)])  # the CPU: where prediction code puts its batches
-
-    def eval(self):
-        return self
 
     def run(self, **inputs: torch.Tensor) -> torch.Tensor:
         feed = {name: t.cpu().numpy() for name, t in inputs.items()}

@@ -365,25 +365,10 @@ class TranslationTask(Task):
         reference file) pair or a list of (source, reference) sentence pairs. `hypotheses` also
         writes the translations, one a line, to that file. `lowercase` / `tokenize` (13a, intl,
         char, none, zh) add a variant BLEU with its own signature (nlpkit.metrics)."""
-        from nlpkit.data.parallel import read_aligned
         from nlpkit.metrics import check_tokenize, translation_scores
 
         check_tokenize(tokenize)  # before the translating, not after
-
-        if (
-            isinstance(data, tuple)
-            and len(data) == 2
-            and all(isinstance(d, str) or hasattr(d, "__fspath__") for d in data)
-        ):
-            pairs = read_aligned(str(data[0]), str(data[1]), encoding_errors)
-            src, ref = pairs.src, pairs.tgt
-        else:
-            records = list(data)
-            if not all(isinstance(r, tuple | list) and len(r) == 2 for r in records):
-                raise NlpkitError("expected (source file, reference file) or a list of (source, reference) pairs")
-            src, ref = [str(s) for s, _ in records], [str(r) for _, r in records]
-        if not src:
-            raise NlpkitError("no sentence pairs to evaluate (the source and reference are empty)")
+        src, ref = evaluation_pairs(data, encoding_errors)
         search = dict(beam=beam, length_penalty=length_penalty, max_length_ratio=max_length_ratio)
         t0 = time.perf_counter()
         found = list(
@@ -420,11 +405,31 @@ class TranslationTask(Task):
             raise NlpkitError(f"length penalties to try must be numbers >= 0; got {alphas!r}")
         if options.get("hypotheses"):
             raise NlpkitError(f"{option('hypotheses')} writes one set of translations: give one length penalty")
+        src, ref = evaluation_pairs(data, options.get("encoding_errors", "strict"))  # read once, not per alpha
+        pairs = list(zip(src, ref, strict=True))
         rows, signature = [], None
         for alpha in sorted(set(alphas)):
-            scores = self.evaluate(data, **options, length_penalty=alpha)
+            scores = self.evaluate(pairs, **options, length_penalty=alpha)
             keep = ("bleu", "chrf", "bleu_variant", "seconds")
             rows.append({"length_penalty": alpha, **{k: scores[k] for k in keep if k in scores}})
             signature = scores["bleu_signature"]
         best = max(rows, key=lambda r: (r["bleu"], -r["length_penalty"]))
         return {"sweep": rows, "best": best["length_penalty"], "bleu_signature": signature}
+
+
+def evaluation_pairs(data, encoding_errors: str = "strict") -> tuple[list[str], list[str]]:
+    """(sources, references) from a (source file, reference file) pair or a list of (source,
+    reference) sentence pairs."""
+    from nlpkit.data.parallel import read_aligned
+
+    if isinstance(data, tuple) and len(data) == 2 and all(isinstance(d, str) or hasattr(d, "__fspath__") for d in data):
+        pairs = read_aligned(str(data[0]), str(data[1]), encoding_errors)
+        src, ref = pairs.src, pairs.tgt
+    else:
+        records = list(data)
+        if not all(isinstance(r, tuple | list) and len(r) == 2 for r in records):
+            raise NlpkitError("expected (source file, reference file) or a list of (source, reference) pairs")
+        src, ref = [str(s) for s, _ in records], [str(r) for _, r in records]
+    if not src:
+        raise NlpkitError("no sentence pairs to evaluate (the source and reference are empty)")
+    return src, ref

@@ -8,10 +8,11 @@ Three steps, taken by a task's build and by the training lifecycle:
    `embed_size()` takes the embedding size from the file.
 2. `initialise(embedding, vocabulary, vectors)`: copy the vectors in; words without one get random
    rows of the vectors' own scale. `freeze()` keeps them fixed (`--freeze-embeddings`).
-3. `extend(tokenizer, embedding, vectors, ...)` (through Task.finish_embeddings): after training, append the file's commonest words that training never saw, so
-   they keep a meaning at prediction time. Appending them after training instead of before costs
-   nothing while training: those rows would get no gradient, yet the optimizer would update the
-   whole (much larger) table every step. When the embedding was fine-tuned, the new rows go
+3. `extend(tokenizer, embedding, vectors, ...)` (through Task.finish_embeddings): after
+   training, append the file's commonest words that training never saw, so they keep a meaning
+   at prediction time. Appending them after training instead of before costs nothing while
+   training: those rows would get no gradient, yet the optimizer would update the whole (much
+   larger) table every step. When the embedding was fine-tuned, the new rows go
    through the linear map that best takes the file's vectors of the trained words to their
    trained rows (least squares), so they land in the space the encoder learned to read
    (Madhyastha et al., 2016, "Mapping unseen words to task-trained embedding spaces").
