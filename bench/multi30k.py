@@ -27,13 +27,20 @@ def main() -> None:
     p.add_argument("--model", choices=sorted(RECIPES), default="transformer")
     p.add_argument("--budget", default="35m")
     p.add_argument("--eval-every", default="400")
+    p.add_argument("--tag", default="", help="suffix of the run's name (a recipe trial beside the standard row)")
+    p.add_argument("--flags", default="", help="extra training flags after the recipe's (they override it)")
+    p.add_argument(
+        "--sweep",
+        default="0,0.3,0.6,1.0",
+        help="length penalties tried on the validation set (beam 5); the best scores test",
+    )
     p.add_argument(
         "--speed-only", action="store_true", help="re-time the model already trained (no training) and update its row"
     )
     args = p.parse_args()
     src_lang, tgt_lang = args.pair.split("-")
     d = need(SHARED / "multi30k")
-    name = f"multi30k-{args.pair}-{args.model}"
+    name = f"multi30k-{args.pair}-{args.model}" + (f"-{args.tag}" if args.tag else "")
     model = WORK / f"{name}.nlpk"
     metrics = WORK / f"{name}.json"
     (WORK / "logs").mkdir(parents=True, exist_ok=True)
@@ -50,6 +57,7 @@ def main() -> None:
         "--valid-tgt",
         str(d / f"val.{tgt_lang}"),
         *RECIPES[args.model],
+        *args.flags.split(),
         "--eval-every",
         args.eval_every,
         "--time-budget",
@@ -70,21 +78,25 @@ def main() -> None:
     head_src.write_text("".join(test_src.read_text(encoding="utf-8").splitlines(True)[:200]), encoding="utf-8")
     head_ref.write_text("".join(test_ref.read_text(encoding="utf-8").splitlines(True)[:200]), encoding="utf-8")
 
-    def evaluate(src, ref, beam, batch):
+    def evaluate(src, ref, beam, batch, *extra):
         out = run(
             ["nlpkit", "translate", "eval", str(model), "--src", str(src), "--ref", str(ref), "--beam", str(beam)]
             + ["--batch-size", str(batch), "--format", "json", "--device", "cpu"]
-            + ["--lowercase", "--tokenize", "intl"]  # the variant beside the standard figure
+            + ["--lowercase", "--tokenize", "intl", *extra]  # the variant beside the standard figure
         )
         return json.loads(out["stdout"])
 
-    beam5 = evaluate(test_src, test_ref, 5, 64)
+    # the length penalty is chosen on the validation set, never on test
+    sweep = evaluate(d / f"val.{src_lang}", d / f"val.{tgt_lang}", 5, 64, "--length-penalty-sweep", args.sweep)
+    alpha = ["--length-penalty", str(sweep["best"])]
+
+    beam5 = evaluate(test_src, test_ref, 5, 64, *alpha)
     greedy = evaluate(test_src, test_ref, 1, 64)
     speed = {
         "greedy_batch64": greedy["sentences_per_s"],
         "beam5_batch64": beam5["sentences_per_s"],
         "greedy_batch1": evaluate(head_src, head_ref, 1, 1)["sentences_per_s"],
-        "beam5_batch1": evaluate(head_src, head_ref, 5, 1)["sentences_per_s"],
+        "beam5_batch1": evaluate(head_src, head_ref, 5, 1, *alpha)["sentences_per_s"],
     }
     if args.speed_only:
         row = record["runs"][name]
@@ -93,6 +105,8 @@ def main() -> None:
         row["speed_measured"] = machine()["date"]
     else:
         row = new_row(args, cmd, trained, beam5, greedy, speed, json.loads(metrics.read_text()))
+        row["length_penalty"] = {"chosen": sweep["best"], "valid_sweep": sweep["sweep"]}
+        row.update({"tag": args.tag, "flags": args.flags} if args.tag else {})
     record["runs"][name] = row
     render(record)
 
@@ -111,6 +125,7 @@ def new_row(args, cmd, trained, beam5, greedy, speed, m) -> dict:
         "chrf_signature": beam5["chrf_signature"],
         "bleu_beam5_variant": beam5.get("bleu_variant"),
         "bleu_variant_signature": beam5.get("bleu_variant_signature"),
+        "bleu_greedy_variant": greedy.get("bleu_variant"),
         "train_s": trained["wall_s"],
         "epochs": m["train"]["epochs"],
         "tokens_per_s": m["train"]["tokens_per_s"],
@@ -129,15 +144,18 @@ def render(record: dict) -> None:
         "sacreBLEU on detokenized, cased output (signature below); one run per row, each with its own "
         "command (`python bench/multi30k.py ...`, see the JSON for the full training command and history).",
         "",
-        "| pair | model | budget | epochs | BLEU beam 5 | BLEU beam 5, lower-cased intl | chrF beam 5 | BLEU greedy "
-        "| best valid BLEU (greedy) | greedy b1 / b64 (sent/s) | beam 5 b1 / b64 (sent/s) |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| run | budget | epochs | length penalty (valid) | BLEU beam 5 | BLEU beam 5, lower-cased intl | chrF beam 5 "
+        "| BLEU greedy | BLEU greedy, lower-cased intl | kept valid BLEU (greedy) | greedy b1 / b64 (sent/s) "
+        "| beam 5 b1 / b64 (sent/s) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in record["runs"].values():
+    for name, r in record["runs"].items():
         s = r["sentences_per_s"]
+        alpha = r.get("length_penalty", {}).get("chosen", "0.6 (fixed)")
         lines.append(
-            f"| {r['pair']} | {r['model']} | {r['budget']} | {r['epochs']:g} | {r['bleu_beam5']:.2f} | "
-            f"{r.get('bleu_beam5_variant') or 'not measured'} | {r['chrf_beam5']:.2f} | {r['bleu_greedy']:.2f} | {r['best_valid'].get('valid_bleu', float('nan')):.2f} | "
+            f"| {name} | {r['budget']} | {r['epochs']:g} | {alpha} | {r['bleu_beam5']:.2f} | "
+            f"{r.get('bleu_beam5_variant') or 'not measured'} | {r['chrf_beam5']:.2f} | {r['bleu_greedy']:.2f} | "
+            f"{r.get('bleu_greedy_variant') or 'not measured'} | {r['best_valid'].get('valid_bleu', float('nan')):.2f} | "
             f"{s['greedy_batch1']:g} / {s['greedy_batch64']:g} | {s['beam5_batch1']:g} / {s['beam5_batch64']:g} |"
         )
     first = next(iter(record["runs"].values()))
@@ -154,6 +172,8 @@ def render(record: dict) -> None:
     for k, r in record["runs"].items():
         every = r["command"].split("--eval-every ")[1].split()[0]
         bench = f"python bench/multi30k.py --pair {r['pair']} --model {r['model']} --budget {r['budget']}"
+        if r.get("tag"):
+            bench += f" --tag {r['tag']} --flags '{r['flags']}'"
         lines.append(f"- {k}: `{bench} --eval-every {every}` -> `{r['command']}`")
         if "speed_measured" in r:
             lines.append(

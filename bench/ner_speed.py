@@ -50,10 +50,17 @@ def main() -> None:
         trained = spacy_run(conll / "train.txt", conll / "valid.txt", test, parse_duration(args.spacy_budget))
         spacy_note = f"trained {trained['train_s']:.0f} s for this run (test F1 {100 * trained['f1']:.2f})"
     int8, onnx = model.with_name(model.stem + "-int8.nlpk"), model.with_suffix(".onnx")
+    onnx8 = model.with_name(model.stem + "-int8.onnx")
     subprocess.run(["nlpkit", "quantize", str(model), str(int8), "--quiet"], check=True)
     subprocess.run(["nlpkit", "export", str(model), "--out", str(onnx), "--quiet"], check=True)
+    subprocess.run(["nlpkit", "export", str(model), "--int8", "--out", str(onnx8), "--quiet"], check=True)
     words = sum(1 for line in test.read_text().splitlines() if line.strip() and not line.startswith("-DOCSTART-"))
-    variants = {"nlpkit float32": (model, "none"), "nlpkit int8": (int8, "auto"), "nlpkit ONNX": (onnx, "auto")}
+    variants = {
+        "nlpkit float32": (model, "none"),
+        "nlpkit int8": (int8, "auto"),
+        "nlpkit ONNX": (onnx, "auto"),
+        "nlpkit ONNX int8": (onnx8, "auto"),
+    }
     f1 = {}
     for name, (path, mode) in variants.items():
         scores = subprocess.run(
@@ -129,7 +136,8 @@ def main() -> None:
         f"| spaCy 3 efficiency NER (`nlp.pipe`, batch 256) | | {speed['spacy']['whole']:,} | {speed['spacy']['tagging']:,} |",
         "",
         f"nlpkit: `{model.name}` (BiLSTM-CRF + char CNN of bench/conll.py; conll in/out) in float32, as the file "
-        "`nlpkit quantize` writes, and as the graph `nlpkit export --format onnx` writes; F1 from `ner eval` on each. "
+        "`nlpkit quantize` writes, and as the graphs `nlpkit export --format onnx [--int8]` writes (run without "
+        "torch); F1 from `ner eval` on each. "
         f"spaCy: {spacy_note}. Whole command: process start to exit, model loading and file reading included. "
         "Tagging only: nlpkit's whole command minus the same command on an empty input; spaCy's `nlp.pipe` timed in Python.",
     ]

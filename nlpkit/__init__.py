@@ -29,12 +29,12 @@ def load(path, device: str = "auto", threads: int | None = None, task: str | Non
     from nlpkit.device import resolve_device
     from nlpkit.modelfile import load as read
 
+    if str(path).endswith(".onnx"):  # a graph written by `nlpkit export`, run by onnxruntime
+        from nlpkit.export.runtime import load_onnx
+
+        return load_onnx(path, task=task, device=device, quantize=quantize, threads=threads)
     if threads is not None:
         cpu_threads.apply(threads)
-    if str(path).endswith(".onnx"):  # a graph written by `nlpkit export`, run by onnxruntime
-        from nlpkit.export import load_onnx
-
-        return load_onnx(path, task=task, device=device, quantize=quantize)
     from nlpkit.quantize import wanted
 
     saved = read(path, task=tasks.get(task).file_task if task else None)

@@ -27,7 +27,7 @@ _MAX_HEADER = 100 * 1024 * 1024
 class ModelFile:
     task: str
     meta: dict  # model config, tokenizer, labels, data fingerprint, metrics, training config
-    tensors: dict = field(default_factory=dict)  # name -> torch.Tensor
+    tensors: dict = field(default_factory=dict)  # name -> torch.Tensor (numpy array: load(arrays=True))
     path: str = ""  # where it was read from (for messages)
 
 
@@ -162,10 +162,15 @@ def _check_tensor_table(path: Path, header: dict) -> int:
     return position
 
 
-def load(path: str | Path, task: str | None = None) -> ModelFile:
-    """Read a model file; with `task`, refuse a model trained for another task."""
+def load(path: str | Path, task: str | None = None, arrays: bool = False) -> ModelFile:
+    """Read a model file; with `task`, refuse a model trained for another task. With arrays, the
+    tensors are numpy arrays and torch is not imported (the graph runner, nlpkit.export)."""
     from safetensors import SafetensorError
-    from safetensors.torch import load_file
+
+    if arrays:
+        from safetensors.numpy import load_file
+    else:
+        from safetensors.torch import load_file
 
     meta = read_header(path)
     if task is not None and meta.get("task") != task:

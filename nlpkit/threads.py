@@ -62,3 +62,22 @@ def apply(requested: int = 0) -> int:
     if n is not None:
         torch.set_num_threads(n)
     return torch.get_num_threads()
+
+
+def count(requested: int | None = 0) -> int:
+    """The thread count by the same rules, for a runtime other than torch's (onnxruntime), without
+    importing torch. None: torch's current count if torch is loaded, else every core."""
+    import sys
+
+    if requested is None:
+        torch = sys.modules.get("torch")
+        return torch.get_num_threads() if torch is not None else cores()
+    if requested < 0:
+        raise NlpkitError(f"{option('threads')}: give 1 or more, or 0 for automatic")
+    n = choose(requested)
+    if n is None:  # the user's OMP_NUM_THREADS, as torch would read it
+        try:
+            n = int(os.environ["OMP_NUM_THREADS"])
+        except ValueError:
+            n = 0
+    return max(1, n) if n else cores()

@@ -50,3 +50,16 @@ def test_bad_settings_are_one_line_errors(monkeypatch):
         threads.choose(0)
     with pytest.raises(NlpkitError, match="threads: give 1 or more"):
         threads.apply(-1)
+
+
+def test_onnxruntime_gets_a_count_by_the_same_rules_without_torch(monkeypatch):
+    monkeypatch.setenv(threads.ENV, "3")
+    assert threads.count(2) == 2 and threads.count(0) == 3
+    monkeypatch.delenv(threads.ENV)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert threads.count(0) == 1  # the user's own OpenMP setting, as torch would read it
+    monkeypatch.setenv("OMP_NUM_THREADS", "lots")
+    assert threads.count(0) == threads.cores()
+    assert threads.count(None) == torch.get_num_threads()  # None: as they are
+    with pytest.raises(NlpkitError, match="threads"):
+        threads.count(-1)

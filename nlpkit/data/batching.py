@@ -1,14 +1,22 @@
-"""Padding and length-grouped batches for tasks that read one sequence per example."""
+"""Padding and length-grouped batches for tasks that read one sequence per example.
+
+torch is imported by the functions that make tensors: the grouping alone also serves the
+torch-free runner of exported graphs (nlpkit.export.tagging)."""
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
 from nlpkit.text.tokenizers import PAD_ID
+
+if TYPE_CHECKING:
+    import torch
 
 
 def pad(seqs: list[list[int]], value: int = PAD_ID) -> tuple[torch.Tensor, torch.Tensor]:
     """Sequences of ids -> a [batch, longest] tensor padded with `value`, and their lengths."""
+    import torch
+
     lengths = torch.tensor([len(s) for s in seqs])
     batch = torch.full((len(seqs), max(1, int(lengths.max()))), value, dtype=torch.long)
     for row, seq in enumerate(seqs):
@@ -20,6 +28,8 @@ def pad(seqs: list[list[int]], value: int = PAD_ID) -> tuple[torch.Tensor, torch
 def length_batches(lengths: list[int], batch_size: int, generator: torch.Generator | None = None) -> list[list[int]]:
     """Indices grouped into batches of similar length (little padding). With a generator the
     order is shuffled: within pools of 50 batches before sorting, and then across batches."""
+    import torch
+
     order = list(range(len(lengths)))
     if generator is None:
         order.sort(key=lambda i: lengths[i])
@@ -53,6 +63,8 @@ def token_budget_groups(lengths: list[int], batch_tokens: int, max_batch: int = 
 def shuffled_token_batches(lengths: list[int], batch_tokens: int, generator: torch.Generator) -> list[list[int]]:
     """Training batches of about `batch_tokens` padded tokens: a seeded shuffle, sorted by length
     within pools of 100 batches' worth (little padding), cut by padded size, batch order shuffled."""
+    import torch
+
     order = [int(i) for i in torch.randperm(len(lengths), generator=generator).tolist()]
     pool = max(1, 100 * batch_tokens // max(1, sum(lengths) // max(1, len(lengths))))
     batches: list[list[int]] = []

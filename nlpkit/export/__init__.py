@@ -1,7 +1,6 @@
-"""Models as ONNX graphs: `export_onnx` writes one (graphs.py), `load_onnx` runs one in
-onnxruntime behind the task's own prediction code (runtime.py)."""
+"""Models as ONNX graphs: graphs.export_onnx writes one (torch), runtime.load_onnx runs one in
+onnxruntime behind the task's own prediction code; a tagger graph runs without torch at all
+(tagging.py). Nothing is imported here, so that running a graph never imports torch."""
 
-from nlpkit.export.graphs import EXPORTABLE, export_onnx
-from nlpkit.export.runtime import load_onnx
-
-__all__ = ["EXPORTABLE", "export_onnx", "load_onnx"]
+METADATA_KEY = "nlpkit.modelfile"  # the model file less the graph's weights, base64
+GRAPH_KEY = "nlpkit.graph"  # the task whose forward pass the graph holds

@@ -25,11 +25,11 @@ import torch
 from torch import nn
 
 from nlpkit.errors import NlpkitError
+from nlpkit.export import GRAPH_KEY, METADATA_KEY
 
 OPSET = 17
-METADATA_KEY = "nlpkit.modelfile"
-GRAPH_KEY = "nlpkit.graph"
 TOLERANCE = 1e-4  # largest difference allowed between the graph's outputs and PyTorch's
+INT8_TOLERANCE = 0.1  # an int8 graph's, as a share of the outputs' largest magnitude
 EXPORTABLE = ("sentiment", "ner", "lm")
 
 
@@ -105,22 +105,56 @@ def graph_for(task) -> ClassifierGraph:
     return prepare(GRAPHS[task.name](model)).eval()
 
 
-def export_onnx(task, out: str | Path) -> dict:
+def export_onnx(task, out: str | Path, int8: bool = False) -> dict:
     """Write `task`'s model to `out` as an ONNX graph with the model file's metadata; returns
-    what was checked ({"max_difference", "inputs", "outputs"})."""
+    what was checked ({"max_difference", "inputs", "outputs"}, and "int8_difference" with int8).
+
+    With int8 the float graph is checked first, then quantized by onnxruntime (dynamic: int8
+    weights per output channel, activations quantized on the fly) and its difference from
+    PyTorch reported; it must stay below INT8_TOLERANCE of the outputs' largest magnitude."""
     import onnx
 
     from nlpkit.modelfile import write_atomically
 
     graph = graph_for(task)
     proto = onnx.load_from_string(to_onnx(graph))
-    _set_metadata(proto, {GRAPH_KEY: task.name, METADATA_KEY: _modelfile_without_graph(task, graph.kept)})
+    stored = _modelfile_without_graph(task, graph.kept, int8)
+    _set_metadata(proto, {GRAPH_KEY: task.name, METADATA_KEY: stored})
     data = proto.SerializeToString()
-    difference = check(graph, data)
+    difference, scale = check(graph, data)
     if difference > TOLERANCE:
         raise NlpkitError(f"the exported graph disagrees with PyTorch by {difference:.2g}; nothing was written")
+    result = {"max_difference": difference, "inputs": list(graph.inputs), "outputs": list(graph.outputs)}
+    if int8:
+        data = dynamic_int8(proto)
+        result["int8_difference"], _ = check(graph, data)
+        if result["int8_difference"] > INT8_TOLERANCE * scale:
+            raise NlpkitError(
+                f"the int8 graph differs from PyTorch by {result['int8_difference']:.2g} (outputs up to "
+                f"{scale:.2g}): too much to trust; export it without --int8. Nothing was written"
+            )
     write_atomically(out, data)
-    return {"max_difference": difference, "inputs": list(graph.inputs), "outputs": list(graph.outputs)}
+    return result
+
+
+def dynamic_int8(proto) -> bytes:
+    """The graph with its MatMul, Conv and LSTM weights in int8 (onnxruntime's dynamic
+    quantization, per channel); the metadata travels with it."""
+    import logging
+    import tempfile
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory() as folder:
+        src, dst = Path(folder) / "float.onnx", Path(folder) / "int8.onnx"
+        src.write_bytes(proto.SerializeToString())
+        quiet = logging.getLogger().level
+        logging.getLogger().setLevel(logging.ERROR)  # its advice to pre-process is for vision models
+        try:
+            quantize_dynamic(src, dst, weight_type=QuantType.QInt8, per_channel=True)
+        finally:
+            logging.getLogger().setLevel(quiet)
+        return dst.read_bytes()
 
 
 def to_onnx(graph: ClassifierGraph) -> bytes:
@@ -141,9 +175,9 @@ def to_onnx(graph: ClassifierGraph) -> bytes:
     return buffer.getvalue()
 
 
-def check(graph: ClassifierGraph, data: bytes) -> float:
+def check(graph: ClassifierGraph, data: bytes) -> tuple[float, float]:
     """Largest absolute difference between onnxruntime and PyTorch on a batch of a shape the
-    graph was not traced with."""
+    graph was not traced with, and the largest magnitude of PyTorch's outputs."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
@@ -151,15 +185,17 @@ def check(graph: ClassifierGraph, data: bytes) -> float:
     inputs = graph.example(7, 13)
     with torch.no_grad():
         expected = graph(*inputs).float()
-    got = session.run(None, {name: t.numpy() for name, t in zip(graph.inputs, inputs, strict=True)})[0]
+    got = torch.from_numpy(
+        session.run(None, {name: t.numpy() for name, t in zip(graph.inputs, inputs, strict=True)})[0]
+    )
     lengths = inputs[-1]
     if expected.dim() == 3:  # per position: padded positions are nobody's output
         keep = torch.arange(expected.size(1))[None, :] < lengths[:, None]
-        return float((torch.from_numpy(got)[keep] - expected[keep]).abs().max())
-    return float((torch.from_numpy(got) - expected).abs().max())
+        got, expected = got[keep], expected[keep]
+    return float((got - expected).abs().max()), float(expected.abs().max())
 
 
-def _modelfile_without_graph(task, kept: tuple[str, ...]) -> str:
+def _modelfile_without_graph(task, kept: tuple[str, ...], int8: bool = False) -> str:
     """The task's model file, less the weights the graph holds, as base64 text."""
     from nlpkit.modelfile import to_bytes
 
@@ -169,7 +205,8 @@ def _modelfile_without_graph(task, kept: tuple[str, ...]) -> str:
         for name, t in model_file.tensors.items()
         if not name.startswith("model.") or name[len("model.") :].startswith(kept)
     }
-    model_file.meta = {**model_file.meta, "onnx": {"opset": OPSET, "weights": "in the graph"}}
+    weights = "in the graph, int8 (onnxruntime dynamic quantization)" if int8 else "in the graph"
+    model_file.meta = {**model_file.meta, "onnx": {"opset": OPSET, "weights": weights}}
     return base64.b64encode(to_bytes(model_file)).decode("ascii")
 
 

@@ -3,7 +3,8 @@
 The loaded task is the same object `nlpkit.load` returns for a .nlpk file (same predict and
 evaluate, same output), with its torch module replaced by a small runner that feeds the padded
 batch to the ONNX session. The tokenizer, labels and (for NER) CRF come from the model file the
-export embedded in the graph's metadata, read and checked like any model file.
+export embedded in the graph's metadata, read and checked like any model file. A tagger graph
+runs without torch (tagging.py); the sentiment runner still pads with the task's torch code.
 """
 
 from __future__ import annotations
@@ -13,60 +14,43 @@ import binascii
 import tempfile
 from pathlib import Path
 
-import torch
-
 from nlpkit.errors import NlpkitError
-from nlpkit.export.graphs import GRAPH_KEY, METADATA_KEY
+from nlpkit.export import GRAPH_KEY, METADATA_KEY
 
 RUNNABLE = ("sentiment", "ner")
 
 
-class GraphRunner:
-    """What prediction code asks of a torch model: its config, its device (parameters()), and a
-    call on a padded batch."""
+class ClassifierRunner:
+    """What the sentiment task's prediction code asks of a torch model: its config, its device
+    (parameters()), and a call on a padded batch."""
 
     def __init__(self, session, config):
         self.session = session
         self.config = config
 
     def parameters(self):
+        import torch
+
         return iter([torch.empty(0)])  # the CPU: where prediction code puts its batches
 
-    def run(self, **inputs: torch.Tensor) -> torch.Tensor:
-        feed = {name: t.cpu().numpy() for name, t in inputs.items()}
+    def __call__(self, tokens, lengths):
+        import torch
+
+        feed = {"tokens": tokens.cpu().numpy(), "lengths": lengths.cpu().numpy()}
         return torch.from_numpy(self.session.run(None, feed)[0])
 
 
-class ClassifierRunner(GraphRunner):
-    def __call__(self, tokens, lengths):
-        return self.run(tokens=tokens, lengths=lengths)
-
-
-class TaggerRunner(GraphRunner):
-    def __init__(self, session, config, crf):
-        super().__init__(session, config)
-        from nlpkit.text.schemes import allowed_transitions
-
-        self.crf = crf
-        self.constraints = allowed_transitions(config.tags)
-
-    def decode(self, words, chars, lengths, with_probs: bool = True):
-        from nlpkit.tasks.tagger import decode_emissions
-
-        emissions = self.run(words=words, chars=chars, lengths=lengths)
-        return decode_emissions(emissions, lengths, self.crf, self.constraints, with_probs)
-
-
-def load_onnx(path, task: str | None = None, device: str = "auto", quantize: str = "auto"):
-    """The task of an exported graph, run by onnxruntime on the CPU with torch's thread count."""
+def load_onnx(path, task: str | None = None, device: str = "auto", quantize: str = "auto", threads: int | None = None):
+    """The task of an exported graph, run by onnxruntime on the CPU; `threads` as in nlpkit.load
+    (for onnxruntime's threads, and torch's where the task uses torch)."""
     from nlpkit import tasks
 
     where = str(path)
     if device == "cuda":
         raise NlpkitError(f"{where}: ONNX graphs run on the CPU in nlpkit; use the .nlpk file on a GPU")
     if quantize == "int8":
-        raise NlpkitError(f"{where}: an ONNX graph runs as exported; quantize the .nlpk file instead")
-    session = _session(where)
+        raise NlpkitError(f"{where}: an ONNX graph runs as exported; for int8, export it with `nlpkit export --int8`")
+    session = _session(where, threads)
     metadata = session.get_modelmeta().custom_metadata_map
     name = metadata.get(GRAPH_KEY)
     if name is None or METADATA_KEY not in metadata:
@@ -78,14 +62,18 @@ def load_onnx(path, task: str | None = None, device: str = "auto", quantize: str
             f"{where}: an exported {name} graph runs in onnxruntime directly; nlpkit runs "
             f"{name} models from their .nlpk file"
         )
-    saved = _embedded_modelfile(metadata[METADATA_KEY], where)
+    if name == "sentiment" and threads is not None:
+        from nlpkit import threads as cpu_threads
+
+        cpu_threads.apply(threads)
+    saved = _embedded_modelfile(metadata[METADATA_KEY], where, arrays=name == "ner")
     cls = tasks.get(name)
     if cls.file_task != saved.task:
         raise NlpkitError(f"{where}: the graph says {name!r} but its model file is a {saved.task!r} model")
     return _build(cls, saved, session)
 
 
-def _session(where: str):
+def _session(where: str, threads: int | None = None):
     try:
         import onnxruntime as ort
     except ImportError:
@@ -93,7 +81,9 @@ def _session(where: str):
     if not Path(where).is_file():
         raise NlpkitError(f"{where}: no such model file")
     options = ort.SessionOptions()
-    options.intra_op_num_threads = torch.get_num_threads()  # the thread choice of --threads
+    from nlpkit.threads import count
+
+    options.intra_op_num_threads = count(threads)  # the rules of --threads
     options.inter_op_num_threads = 1
     try:
         return ort.InferenceSession(where, options, providers=["CPUExecutionProvider"])
@@ -101,9 +91,9 @@ def _session(where: str):
         raise NlpkitError(f"{where}: not a readable ONNX graph ({str(exc).splitlines()[0][:200]})") from None
 
 
-def _embedded_modelfile(text: str, where: str, header_only: bool = False):
+def _embedded_modelfile(text: str, where: str, header_only: bool = False, arrays: bool = False):
     """The model file stored in the graph's metadata, read (and validated) like any other; with
-    header_only, its metadata alone (modelfile.read_header)."""
+    header_only, its metadata alone (modelfile.read_header); with arrays, numpy tensors."""
     from nlpkit.modelfile import load, read_header
 
     try:
@@ -114,7 +104,7 @@ def _embedded_modelfile(text: str, where: str, header_only: bool = False):
         f.write(data)
         f.flush()
         try:
-            saved = read_header(f.name) if header_only else load(f.name)
+            saved = read_header(f.name) if header_only else load(f.name, arrays=arrays)
         except NlpkitError as exc:
             raise NlpkitError(str(exc).replace(f.name, f"{where} (embedded model file)")) from None
     if not header_only:
@@ -145,15 +135,15 @@ def _build(cls, saved, session):
 
     where = saved.path
     tokenizer = read_tokenizer(saved, "tokenizer", saved.tensors)
-    cpu = torch.device("cpu")
     if cls.name == "sentiment":
+        import torch
+
         from nlpkit.tasks.classifier import ClassifierConfig
 
         config = described(lambda: ClassifierConfig.from_dict(saved.meta["model"]), where)
-        return cls(ClassifierRunner(session, config), tokenizer, saved.meta, cpu)
-    from nlpkit.crf import CRF
-    from nlpkit.tasks.tagger import TaggerConfig
-    from nlpkit.text.schemes import allowed_transitions
+        return cls(ClassifierRunner(session, config), tokenizer, saved.meta, torch.device("cpu"))
+    from nlpkit.export.tagging import GraphTagger
+    from nlpkit.tasks.tagger_config import TaggerConfig
 
     config = described(lambda: TaggerConfig.from_dict(saved.meta["model"]), where)
     tags = len(config.tags)
@@ -161,10 +151,8 @@ def _build(cls, saved, session):
         raise NlpkitError(f"{where}: the graph's emissions do not have one score per tag ({tags} tags)")
     crf = None
     if config.crf:
-        state = {k[len("model.crf.") :]: v for k, v in saved.tensors.items() if k.startswith("model.crf.")}
-        shapes = {k: tuple(v.shape) for k, v in state.items()}
+        crf = {k[len("model.crf.") :]: v for k, v in saved.tensors.items() if k.startswith("model.crf.")}
+        shapes = {k: tuple(v.shape) for k, v in crf.items()}
         if shapes != {"transitions": (tags, tags), "start": (tags,), "end": (tags,)}:
             raise NlpkitError(f"{where}: the CRF in the embedded model file does not fit its {tags} tags")
-        crf = CRF(*allowed_transitions(config.tags))
-        crf.load_state_dict(state)
-    return cls(TaggerRunner(session, config, crf), tokenizer, saved.meta, cpu)
+    return cls(GraphTagger(session, config, crf), tokenizer, saved.meta, "cpu")

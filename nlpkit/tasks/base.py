@@ -188,7 +188,9 @@ class Task(ABC):
         from nlpkit.quantize import quantize_model
 
         if not hasattr(self.model, "state_dict"):
-            raise NlpkitError("an exported ONNX graph runs as exported: quantize the .nlpk it came from")
+            raise NlpkitError(
+                "an exported ONNX graph runs as exported: quantize the .nlpk it came from, or export it with --int8"
+            )
         self.model = quantize_model(self.model)
         self.quantized = True
         return self

@@ -4,6 +4,7 @@ nlpkit.tasks.tagger (`nlpkit ner ...`, `nlpkit.train("ner", ...)`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -350,7 +351,7 @@ class NERTask(Task):
 
     # ----- use -----------------------------------------------------------------------------------
     def encode(self, words: list[str]):
-        from nlpkit.tasks.tagger import encode_sentence
+        from nlpkit.tasks.tagger_config import encode_sentence
 
         return encode_sentence(words, self.tokenizer.index, self.char_index, self.model.config)
 
@@ -385,20 +386,26 @@ class NERTask(Task):
                 shown = convert(tags, "bioes", self.model.config.scheme)[0]
                 yield {"text": text, "words": words, "offsets": offsets, "tags": shown, "entities": entities}
 
+    def _predictor(self):
+        """predict(encoded, batch_tokens, with_probs) of the model: tagger.predict for the torch
+        module; an exported graph's runner brings its own, torch-free (nlpkit.export.tagging)."""
+        if hasattr(self.model, "predict"):
+            return self.model.predict
+        from nlpkit.tasks.tagger import predict
+
+        return functools.partial(predict, self.model)
+
     def _tag(self, sentences: list[list[str]], batch_tokens: int, scores: bool, window: int):
         """(tag ids, probabilities) per sentence; long ones go through in windows, joined after
         (each window's path is well-formed BIOES, so their concatenation is too)."""
-        from nlpkit.tasks.tagger import predict
-
+        predict = self._predictor()
         pieces, owners = [], []
         for i, words in enumerate(sentences):
             for start in range(0, max(1, len(words)), window):
                 pieces.append(self.encode(words[start : start + window]))
                 owners.append(i)
         joined: list[tuple[list, list]] = [([], []) for _ in sentences]
-        for owner, (path, probs) in zip(
-            owners, predict(self.model, pieces, batch_tokens, with_probs=scores), strict=True
-        ):
+        for owner, (path, probs) in zip(owners, predict(pieces, batch_tokens, with_probs=scores), strict=True):
             joined[owner][0].extend(path)
             joined[owner][1].extend(probs)
         return joined
@@ -440,7 +447,7 @@ class NERTask(Task):
                 f"test data has entity type(s) the model never saw in training: {', '.join(unseen)} (scored as misses)"
             )
         encoded = [self.encode(s) for s in sentences.tokens]
-        predicted = [[self.tags[k] for k in path] for path, _ in tg.predict(self.model, encoded, with_probs=False)]
+        predicted = [[self.tags[k] for k in path] for path, _ in self._predictor()(encoded, with_probs=False)]
         scores = tg.entity_scores(gold, predicted)
         scores.update({"scheme": test_scheme, "sentences": len(sentences), "unseen_types": unseen})
         if predictions:

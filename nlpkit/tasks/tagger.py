@@ -7,7 +7,6 @@ in and written back in their own scheme on the way out.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -15,50 +14,18 @@ from torch import nn
 
 from nlpkit.crf import CRF, constraint_scores, viterbi
 from nlpkit.data.batching import length_batches, pad, token_budget_groups
-from nlpkit.encoders import EncoderConfig, build_encoder
+from nlpkit.encoders import build_encoder
 from nlpkit.encoders.unpacked import exporting, run_unpacked
-from nlpkit.errors import option
+from nlpkit.tasks.tagger_config import (  # noqa: F401 - TaggerConfig and encode_sentence are used from here
+    CHAR_FEATURES,
+    MAX_WORD_CHARS,
+    TASK,
+    TaggerConfig,
+    encode_sentence,
+    word_key,
+)
 from nlpkit.text.schemes import allowed_transitions
 from nlpkit.text.tokenizers import PAD_ID, UNK_ID
-
-TASK = "tagger"
-CHAR_FEATURES = ("cnn", "lstm", "none")
-MAX_WORD_CHARS = 24
-
-
-@dataclass
-class TaggerConfig:
-    vocab_size: int
-    tags: list[str]  # BIOES, "O" first
-    scheme: str = "iob2"  # the scheme of the training data: what `ner tag` writes
-    chars: list[str] = field(default_factory=list)  # character vocabulary (ids from 2: 0 pad, 1 unknown)
-    embed_size: int = 100
-    char_features: str = "cnn"
-    char_embed: int = 30
-    char_size: int = 50  # CNN filters, or LSTM units per direction
-    encoder: EncoderConfig = field(default_factory=EncoderConfig)
-    dropout: float = 0.5
-    word_dropout: float = 0.05
-    lowercase: bool = True  # word lookups ignore case; the character features keep it
-    crf: bool = False
-    backward: bool = False  # a second embedding + encoder reading right to left (init_from_backward)
-
-    def __post_init__(self) -> None:
-        if self.char_features not in CHAR_FEATURES:
-            raise ValueError(f"unknown {option('char_features')} {self.char_features!r}; use cnn, lstm or none")
-
-    def to_dict(self) -> dict:
-        return {**asdict(self), "encoder": self.encoder.to_dict()}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> TaggerConfig:
-        return cls(**{**data, "encoder": EncoderConfig.from_dict(data["encoder"])})
-
-    @property
-    def char_output(self) -> int:
-        if self.char_features == "none":
-            return 0
-        return self.char_size * (2 if self.char_features == "lstm" else 1)
 
 
 class CharFeatures(nn.Module):
@@ -156,16 +123,6 @@ def build_model(config: TaggerConfig) -> Tagger:
 
 
 # ----- encoding ----------------------------------------------------------------------------------
-
-
-def word_key(word: str, config: TaggerConfig) -> str:
-    return word.lower() if config.lowercase else word
-
-
-def encode_sentence(words: list[str], vocab_index: dict, char_index: dict, config: TaggerConfig):
-    ids = [vocab_index.get(word_key(w, config), UNK_ID) for w in words]
-    chars = [[char_index.get(ch, 1) for ch in w[:MAX_WORD_CHARS]] or [1] for w in words]
-    return ids, chars
 
 
 def pad_chars(batch_chars: list[list[list[int]]], time: int) -> torch.Tensor:

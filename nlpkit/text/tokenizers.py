@@ -182,5 +182,9 @@ def tokenizer_to_file(tokenizer: Tokenizer) -> tuple[dict, dict]:
 
 
 def tokenizer_from_file(meta: dict, tensors: dict) -> Tokenizer:
+    """From a model file's metadata and tensors (torch tensors, or numpy arrays when read
+    without torch)."""
     blob = tensors.get("tokenizer.sentencepiece")
-    return tokenizer_from_dict(meta, bytes(blob.numpy().tobytes()) if blob is not None else None)
+    if blob is not None and hasattr(blob, "numpy"):
+        blob = blob.numpy()
+    return tokenizer_from_dict(meta, bytes(blob.tobytes()) if blob is not None else None)

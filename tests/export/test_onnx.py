@@ -12,8 +12,10 @@ from nlpkit.errors import NlpkitError
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
-from nlpkit.export import export_onnx  # noqa: E402
-from nlpkit.export.graphs import METADATA_KEY  # noqa: E402
+from nlpkit.export.graphs import (
+    METADATA_KEY,  # noqa: E402
+    export_onnx,  # noqa: E402
+)
 
 TEXTS = {
     "sentiment_model": ["a lovely quiet inn", "rude staff and cold rooms", "", "the inn " * 40],
@@ -55,7 +57,7 @@ def test_every_encoder_kind_exports_with_free_batch_and_length(tmp_path, encoder
         encoder=EncoderConfig(kind=encoder, hidden_size=8, layers=2, heads=2, bidirectional=bidirectional),
     )  # fmt: skip
     graph = prepare(ClassifierGraph(build_model(config).eval())).eval()
-    assert check(graph, to_onnx(graph)) < 1e-4  # traced at 4 x 9, checked at 7 x 13
+    assert check(graph, to_onnx(graph))[0] < 1e-4  # traced at 4 x 9, checked at 7 x 13
 
 
 def test_a_language_model_exports_its_scoring_graph(lm_model, tmp_path):
@@ -116,3 +118,18 @@ def test_bad_graph_files_get_one_line_errors(sentiment_model, tmp_path):
     onnx.save(proto, str(tmp_path / "cut.onnx"))
     with pytest.raises(NlpkitError, match=r"cut\.onnx \(embedded model file\).*truncated"):
         nlpkit.load(tmp_path / "cut.onnx")
+
+
+def test_an_int8_export_is_checked_against_pytorch(ner_model, tmp_path, monkeypatch):
+    from nlpkit.export import graphs
+
+    model = nlpkit.load(ner_model[0], device="cpu")
+    out = tmp_path / "q.onnx"
+    checked = export_onnx(model, out, int8=True)
+    assert checked["max_difference"] < 1e-4 < checked["int8_difference"]  # the float graph first, then int8
+    tagged = list(nlpkit.load(out).predict(["Ann went to Paris .", ""]))
+    assert [r["words"] for r in tagged] == [["Ann", "went", "to", "Paris", "."], []]
+    monkeypatch.setattr(graphs, "INT8_TOLERANCE", 0.0)
+    with pytest.raises(NlpkitError, match="int8 graph differs from PyTorch"):
+        export_onnx(model, tmp_path / "refused.onnx", int8=True)
+    assert not (tmp_path / "refused.onnx").exists()
