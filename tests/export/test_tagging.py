@@ -89,7 +89,19 @@ def test_tagging_with_a_graph_never_imports_torch(ner_graph, ner_model, tmp_path
     text.write_text("Greta Sato sailed to Northwick .\n\nAnn went to Paris with Bo Li on Monday .\n")
     runs = {}
     for path in (ner_graph, ner_model[0]):
-        cmd = [sys.executable, "-X", "importtime", "-m", "nlpkit", "ner", "tag", str(path), str(text), "--format", "conll"]
+        cmd = [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "nlpkit",
+            "ner",
+            "tag",
+            str(path),
+            str(text),
+            "--format",
+            "conll",
+        ]
         runs[path] = subprocess.run(cmd, capture_output=True, text=True, check=True)
     imported = [line.rsplit("|", 1)[-1].strip() for line in runs[ner_graph].stderr.splitlines() if "|" in line]
     assert "nlpkit.export.tagging" in imported and "onnxruntime" in imported
