@@ -31,7 +31,7 @@ def main() -> None:
     p.add_argument("--flags", default="", help="extra training flags after the recipe's (they override it)")
     p.add_argument(
         "--sweep",
-        default="0,0.3,0.6,1.0",
+        default="0,0.6,1,1.5,2,3",
         help="length penalties tried on the validation set (beam 5); the best scores test",
     )
     p.add_argument(

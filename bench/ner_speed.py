@@ -40,7 +40,8 @@ def main() -> None:
     test = need(SHARED / "conll2003" / "test.txt")
     model = need(WORK / "conll-nlpkit.nlpk")
     spacy_model = WORK / "spacy-conll" / "model" / "model-best"
-    spacy_note = "the 20-minute model of bench/conll.py"
+    provenance = WORK / "spacy-conll" / "provenance.txt"  # who trained the model left there, and how long
+    spacy_note = provenance.read_text().strip() if provenance.exists() else "the 20-minute model of bench/conll.py"
     if not spacy_model.exists():  # speed does not depend on how long it trained: train it briefly
         from conll import spacy_run
 
@@ -49,6 +50,8 @@ def main() -> None:
         conll = SHARED / "conll2003"
         trained = spacy_run(conll / "train.txt", conll / "valid.txt", test, parse_duration(args.spacy_budget))
         spacy_note = f"trained {trained['train_s']:.0f} s for this run (test F1 {100 * trained['f1']:.2f})"
+        provenance.write_text(f"trained {trained['train_s']:.0f} s by bench/ner_speed.py on {machine()['date']} "
+                              f"(test F1 {100 * trained['f1']:.2f})\n")  # fmt: skip
     int8, onnx = model.with_name(model.stem + "-int8.nlpk"), model.with_suffix(".onnx")
     onnx8 = model.with_name(model.stem + "-int8.onnx")
     subprocess.run(["nlpkit", "quantize", str(model), str(int8), "--quiet"], check=True)

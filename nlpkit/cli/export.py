@@ -20,7 +20,7 @@ def export(
         bool,
         typer.Option(
             "--int8",
-            help="Matrices, convolutions and LSTM weights in int8 (onnxruntime dynamic quantization, per channel): "
+            help="Matrices and LSTM weights in int8 (onnxruntime dynamic quantization, per channel): "
             "about a quarter of the size; the difference from PyTorch is reported (speed and F1: docs/benchmarks.md).",
         ),
     ] = False,
