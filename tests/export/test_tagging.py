@@ -110,3 +110,12 @@ def test_tagging_with_a_graph_never_imports_torch(ner_graph, ner_model, tmp_path
     assert runs[ner_graph].stdout == runs[ner_model[0]].stdout
     lines = runs[ner_graph].stdout.split("\n")
     assert lines[:-1].count("") == 3  # a blank line ends each record: one per input line, the empty one too
+
+
+def test_the_package_names_its_entry_points_without_importing_the_exporter():
+    code = (
+        "import sys; from nlpkit.export import load_onnx; print('torch' in sys.modules);"
+        "from nlpkit.export import export_onnx; print('torch' in sys.modules)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.split() == ["False", "True"]
