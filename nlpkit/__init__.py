@@ -23,7 +23,7 @@ def load(path, device: str = "auto", threads: int | None = None, task: str | Non
     `task` (lm | sentiment | ner | translate), a model of another task is refused. `quantize`:
     int8 runs the linear and recurrent layers in int8 on the CPU (an error elsewhere), auto does
     so for a file written by `nlpkit quantize` when on the CPU, none runs float32. A .onnx file
-    written by `nlpkit export` (sentiment, ner) runs in onnxruntime on the CPU."""
+    written by `nlpkit export` (sentiment, ner, translate) runs in onnxruntime on the CPU."""
     from nlpkit import tasks
     from nlpkit import threads as cpu_threads
     from nlpkit.device import resolve_device

@@ -60,7 +60,7 @@ ModelArg = Annotated[
     str,
     typer.Argument(
         metavar="MODEL",
-        help="A model file (.nlpk) of this task; sentiment and ner also run a graph from nlpkit export (.onnx).",
+        help="A model file (.nlpk) of this task; sentiment, ner and translate also run a graph from nlpkit export (.onnx).",
     ),
 ]
 InputsArg = Annotated[

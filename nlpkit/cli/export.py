@@ -13,7 +13,9 @@ class ExportFormat(str, Enum):
 
 
 def export(
-    model_path: Annotated[str, typer.Argument(metavar="MODEL", help="A sentiment, ner or lm model file (.nlpk).")],
+    model_path: Annotated[
+        str, typer.Argument(metavar="MODEL", help="A sentiment, ner, lm or translate model file (.nlpk).")
+    ],
     fmt: Annotated[ExportFormat, typer.Option("--format", help="onnx (the only format so far).")] = ExportFormat.onnx,
     out: Annotated[str, typer.Option("--out", "-o", help="The graph to write (.onnx); default MODEL with .onnx.")] = "",
     int8: Annotated[
@@ -28,10 +30,10 @@ def export(
 ) -> None:
     """Write MODEL as an ONNX graph with free batch size and length, checked against PyTorch on a
     batch of another shape. Sentiment: tokens, lengths -> logits; ner: words, chars, lengths ->
-    emissions; lm: tokens, lengths -> log_probs. The file keeps the tokenizer and labels, so
-    `nlpkit sentiment predict m.onnx` and `nlpkit ner tag m.onnx` run it in onnxruntime.
-    Translation models are refused (beam search is a loop around the decoder). Needs
-    nlpkit[onnx]."""
+    emissions; lm: tokens, lengths -> log_probs; translate: the encoder and one decoder step
+    (beam search stays in nlpkit). The file keeps the tokenizer and labels, so `nlpkit sentiment
+    predict m.onnx`, `nlpkit ner tag m.onnx` and `nlpkit translate predict m.onnx` run it in
+    onnxruntime. Needs nlpkit[onnx]."""
     import importlib.util
     from pathlib import Path
 

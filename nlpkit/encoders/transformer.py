@@ -88,12 +88,13 @@ class SelfAttention(nn.Module):
         q, k, v = self.qkv(x).view(batch, time, 3, self.heads, dim // self.heads).permute(2, 0, 3, 1, 4)
         if cache is not None:
             k, v = cache.append(layer, k, v)
-        if mask is None and causal and past > 0 and time > 1:
+        if mask is None and causal and time > 1 and past > 0:
             # New queries sit at positions past..past+time-1: each sees all the cache and the
             # new keys up to itself. SDPA's is_causal aligns top-left, which is wrong here.
             keys = torch.arange(past + time, device=x.device)
             mask = keys[None, :] <= (keys[past:, None])
-        use_causal = causal and mask is None and past == 0 and time > 1
+        # bool(): while tracing (ONNX export) sizes are tensors, and SDPA wants a Python bool
+        use_causal = bool(causal and mask is None and time > 1 and past == 0)
         y = F.scaled_dot_product_attention(
             q, k, v, attn_mask=mask, is_causal=use_causal, dropout_p=self.dropout if self.training else 0.0
         )

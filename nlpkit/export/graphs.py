@@ -3,8 +3,8 @@
 Exported: the sentiment classifier (tokens, lengths -> logits), the NER tagger's emissions
 (words, chars, lengths -> emissions; the CRF or constrained Viterbi decodes them outside the
 graph) and language-model scoring (tokens, lengths -> log-probabilities of every next token).
-Translation is refused: beam search runs the decoder one step at a time over a growing cache,
-which is a loop around a graph, not one.
+Translation is two graphs, the encoder and one decoder step, with beam search outside them
+(nlpkit.export.translation); the step graph is the file's, the encoder's travels in its metadata.
 
 Batch size and length stay free in the graph: recurrent layers run unpacked while tracing
 (nlpkit.encoders.unpacked). The file carries, in its metadata, the model file without the
@@ -30,13 +30,14 @@ from nlpkit.export import GRAPH_KEY, METADATA_KEY
 OPSET = 17
 TOLERANCE = 1e-4  # largest difference allowed between the graph's outputs and PyTorch's
 INT8_TOLERANCE = 0.1  # an int8 graph's, as a share of the outputs' largest magnitude
-EXPORTABLE = ("sentiment", "ner", "lm")
+EXPORTABLE = ("sentiment", "ner", "lm", "translate")
 
 
 class ClassifierGraph(nn.Module):
     inputs, outputs = ("tokens", "lengths"), ("logits",)
     axes = {"tokens": {0: "batch", 1: "time"}, "lengths": {0: "batch"}, "logits": {0: "batch"}}
     kept = ()  # model tensors the runtime needs beside the graph
+    padded_outputs = True  # per-position outputs (3-d) are compared at real positions only (the last input: lengths)
 
     def __init__(self, model):
         super().__init__()
@@ -79,7 +80,13 @@ class LanguageModelGraph(ClassifierGraph):
         return torch.log_softmax(logits.float(), dim=-1)
 
 
-GRAPHS = {"sentiment": ClassifierGraph, "ner": TaggerGraph, "lm": LanguageModelGraph}
+def _step_graph(model):
+    from nlpkit.export.translation import StepGraph
+
+    return StepGraph(model)
+
+
+GRAPHS = {"sentiment": ClassifierGraph, "ner": TaggerGraph, "lm": LanguageModelGraph, "translate": _step_graph}
 
 
 def _tokens(vocab: int, batch: int, time: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -93,10 +100,7 @@ def _tokens(vocab: int, batch: int, time: int) -> tuple[torch.Tensor, torch.Tens
 def graph_for(task) -> ClassifierGraph:
     """The exportable wrapper of a loaded task's model, or a one-line refusal."""
     if task.name not in GRAPHS:
-        raise NlpkitError(
-            f"a {task.name} model cannot be exported to ONNX: beam search runs its decoder one step at a "
-            f"time over a growing cache, which is not one graph (exportable: {', '.join(EXPORTABLE)})"
-        )
+        raise NlpkitError(f"a {task.name} model cannot be exported to ONNX (exportable: {', '.join(EXPORTABLE)})")
     if task.quantized:
         raise NlpkitError("export the float model: load it with quantize='none'")
     from nlpkit.encoders.unpacked import prepare
@@ -107,7 +111,8 @@ def graph_for(task) -> ClassifierGraph:
 
 def export_onnx(task, out: str | Path, int8: bool = False) -> dict:
     """Write `task`'s model to `out` as an ONNX graph with the model file's metadata; returns
-    what was checked ({"max_difference", "inputs", "outputs"}, and "int8_difference" with int8).
+    what was checked ({"max_difference", "inputs", "outputs"}, and "int8_difference" with int8;
+    the largest over the graphs where a model is two).
 
     With int8 the float graph is checked first, then quantized by onnxruntime (dynamic: int8
     weights per output channel, activations quantized on the fly) and its difference from
@@ -117,24 +122,39 @@ def export_onnx(task, out: str | Path, int8: bool = False) -> dict:
     from nlpkit.modelfile import write_atomically
 
     graph = graph_for(task)
+    result = {"max_difference": 0.0, "inputs": list(graph.inputs), "outputs": list(graph.outputs)}
+    if int8:
+        result["int8_difference"] = 0.0
+    metadata = {GRAPH_KEY: task.name, METADATA_KEY: _modelfile_without_graph(task, graph.kept, int8)}
+    if task.name == "translate":
+        from nlpkit.export.translation import ENCODER_KEY
+
+        encoder = _checked(graph.encoder, to_onnx(graph.encoder), int8, result)
+        metadata[ENCODER_KEY] = base64.b64encode(encoder).decode("ascii")
     proto = onnx.load_from_string(to_onnx(graph))
-    stored = _modelfile_without_graph(task, graph.kept, int8)
-    _set_metadata(proto, {GRAPH_KEY: task.name, METADATA_KEY: stored})
-    data = proto.SerializeToString()
+    _set_metadata(proto, metadata)
+    write_atomically(out, _checked(graph, proto.SerializeToString(), int8, result))
+    return result
+
+
+def _checked(graph, data: bytes, int8: bool, result: dict) -> bytes:
+    """The graph's bytes once checked against PyTorch (and quantized and checked again, with
+    int8); the differences found go into `result`."""
     difference, scale = check(graph, data)
     if difference > TOLERANCE:
         raise NlpkitError(f"the exported graph disagrees with PyTorch by {difference:.2g}; nothing was written")
-    result = {"max_difference": difference, "inputs": list(graph.inputs), "outputs": list(graph.outputs)}
-    if int8:
-        data = dynamic_int8(data)
-        result["int8_difference"], _ = check(graph, data)
-        if result["int8_difference"] > INT8_TOLERANCE * scale:
-            raise NlpkitError(
-                f"the int8 graph differs from PyTorch by {result['int8_difference']:.2g} (outputs up to "
-                f"{scale:.2g}): too much to trust; export it without --int8. Nothing was written"
-            )
-    write_atomically(out, data)
-    return result
+    result["max_difference"] = max(result["max_difference"], difference)
+    if not int8:
+        return data
+    data = dynamic_int8(data)
+    difference, _ = check(graph, data)
+    if difference > INT8_TOLERANCE * scale:
+        raise NlpkitError(
+            f"the int8 graph differs from PyTorch by {difference:.2g} (outputs up to "
+            f"{scale:.2g}): too much to trust; export it without --int8. Nothing was written"
+        )
+    result["int8_difference"] = max(result["int8_difference"], difference)
+    return data
 
 
 def dynamic_int8(data: bytes) -> bytes:
@@ -179,23 +199,30 @@ def to_onnx(graph: ClassifierGraph) -> bytes:
 
 
 def check(graph: ClassifierGraph, data: bytes) -> tuple[float, float]:
-    """Largest absolute difference between onnxruntime and PyTorch on a batch of a shape the
-    graph was not traced with, and the largest magnitude of PyTorch's outputs."""
+    """Largest absolute difference between onnxruntime and PyTorch over the graph's outputs, on
+    inputs of a shape the graph was not traced with, and the largest magnitude of PyTorch's.
+    A boolean output (a mask) must be equal: any difference counts as infinite."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
     torch.manual_seed(1)
     inputs = graph.example(7, 13)
     with torch.no_grad():
-        expected = graph(*inputs).float()
-    got = torch.from_numpy(
-        session.run(None, {name: t.numpy() for name, t in zip(graph.inputs, inputs, strict=True)})[0]
-    )
-    lengths = inputs[-1]
-    if expected.dim() == 3:  # per position: padded positions are nobody's output
-        keep = torch.arange(expected.size(1))[None, :] < lengths[:, None]
-        got, expected = got[keep], expected[keep]
-    return float((got - expected).abs().max()), float(expected.abs().max())
+        expected = graph(*inputs)
+    expected = expected if isinstance(expected, tuple) else (expected,)
+    got = session.run(None, {name: t.numpy() for name, t in zip(graph.inputs, inputs, strict=True)})
+    difference, scale = 0.0, 0.0
+    for want, have in zip(expected, map(torch.from_numpy, got), strict=True):
+        if want.dtype == torch.bool:
+            difference = difference if torch.equal(want, have) else float("inf")
+            continue
+        want = want.float()
+        if graph.padded_outputs and want.dim() == 3:  # padded positions are nobody's output
+            keep = torch.arange(want.size(1))[None, :] < inputs[-1][:, None]
+            have, want = have[keep], want[keep]
+        difference = max(difference, float((have - want).abs().max()))
+        scale = max(scale, float(want.abs().max()))
+    return difference, scale
 
 
 def _modelfile_without_graph(task, kept: tuple[str, ...], int8: bool = False) -> str:

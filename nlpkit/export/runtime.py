@@ -4,7 +4,8 @@ The loaded task is the same object `nlpkit.load` returns for a .nlpk file (same 
 evaluate, same output), with its torch module replaced by a small runner that feeds the padded
 batch to the ONNX session. The tokenizer, labels and (for NER) CRF come from the model file the
 export embedded in the graph's metadata, read and checked like any model file. A tagger graph
-runs without torch (tagging.py); the sentiment runner still pads with the task's torch code.
+runs without torch (tagging.py); the sentiment runner still pads with the task's torch code, and
+a translation's two graphs run under torch's beam search (translation.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from nlpkit.errors import NlpkitError
 from nlpkit.export import GRAPH_KEY, METADATA_KEY
 
-RUNNABLE = ("sentiment", "ner")
+RUNNABLE = ("sentiment", "ner", "translate")
 
 
 class ClassifierRunner:
@@ -62,7 +63,7 @@ def load_onnx(path, task: str | None = None, device: str = "auto", quantize: str
             f"{where}: an exported {name} graph runs in onnxruntime directly; nlpkit runs "
             f"{name} models from their .nlpk file"
         )
-    if name == "sentiment" and threads is not None:
+    if name in ("sentiment", "translate") and threads is not None:
         from nlpkit import threads as cpu_threads
 
         cpu_threads.apply(threads)
@@ -70,15 +71,18 @@ def load_onnx(path, task: str | None = None, device: str = "auto", quantize: str
     cls = tasks.get(name)
     if cls.file_task != saved.task:
         raise NlpkitError(f"{where}: the graph says {name!r} but its model file is a {saved.task!r} model")
+    if name == "translate":
+        return _build_translation(cls, saved, session, _encoder_session(metadata, where, threads))
     return _build(cls, saved, session)
 
 
-def _session(where: str, threads: int | None = None):
+def _session(where: str, threads: int | None = None, data: bytes | None = None):
+    """An onnxruntime session of the graph at `where` (or of `data`, a graph read from there)."""
     try:
         import onnxruntime as ort
     except ImportError:
         raise NlpkitError("running ONNX graphs needs onnxruntime: pip install 'nlpkit[onnx]'") from None
-    if not Path(where).is_file():
+    if data is None and not Path(where).is_file():
         raise NlpkitError(f"{where}: no such model file")
     options = ort.SessionOptions()
     from nlpkit.threads import count
@@ -86,9 +90,20 @@ def _session(where: str, threads: int | None = None):
     options.intra_op_num_threads = count(threads)  # the rules of --threads
     options.inter_op_num_threads = 1
     try:
-        return ort.InferenceSession(where, options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(where if data is None else data, options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own classes for every kind of bad file
         raise NlpkitError(f"{where}: not a readable ONNX graph ({str(exc).splitlines()[0][:200]})") from None
+
+
+def _encoder_session(metadata: dict, where: str, threads: int | None = None):
+    """The session of a translation's encoder graph, carried in the step graph's metadata."""
+    from nlpkit.export.translation import ENCODER_KEY
+
+    try:
+        data = base64.b64decode(metadata[ENCODER_KEY], validate=True)
+    except (KeyError, binascii.Error, ValueError):
+        raise NlpkitError(f"{where}: the translation's encoder graph is missing or damaged in its metadata") from None
+    return _session(f"{where} (encoder graph)", threads, data)
 
 
 def _embedded_modelfile(text: str, where: str, header_only: bool = False, arrays: bool = False):
@@ -127,7 +142,29 @@ def graph_info(path) -> dict:
         "inputs": shapes(session.get_inputs()),
         "outputs": shapes(session.get_outputs()),
     }
+    if graph["task"] == "translate":  # the step graph above; the encoder's beside it
+        encoder = _encoder_session(metadata, where)
+        graph["encoder"] = {"inputs": shapes(encoder.get_inputs()), "outputs": shapes(encoder.get_outputs())}
     return {**meta, "onnx": {**meta.get("onnx", {}), **graph}}
+
+
+def _build_translation(cls, saved, step, encoder):
+    import torch
+
+    from nlpkit.export.translation import GraphSeq2Seq
+    from nlpkit.tasks.files import described, read_tokenizer
+    from nlpkit.tasks.seq2seq import Seq2SeqConfig
+    from nlpkit.tasks.translation import Tokenizers, target_tokenizer
+
+    where = saved.path
+    config = described(lambda: Seq2SeqConfig.from_dict(saved.meta["model"]), where)
+    if step.get_outputs()[0].shape[-1] != config.tgt_vocab:
+        raise NlpkitError(
+            f"{where}: the step graph's log-probabilities do not cover the {config.tgt_vocab} target tokens"
+        )
+    src = read_tokenizer(saved, "tokenizer", saved.tensors)
+    runner = GraphSeq2Seq(encoder, step, config)
+    return cls(runner, Tokenizers(src, target_tokenizer(saved, src)), saved.meta, torch.device("cpu"))
 
 
 def _build(cls, saved, session):

@@ -227,14 +227,18 @@ def to_modelfile(model: Seq2Seq, toks: Tokenizers, extra_meta: dict):
 
 def from_modelfile(saved, device=None) -> tuple[Seq2Seq, Tokenizers]:
     """The model (eval mode, on `device`) and its tokenizers from a loaded model file."""
-    from nlpkit.tasks.files import load_weights, read_tokenizer
+    from nlpkit.tasks.files import load_weights
     from nlpkit.tasks.seq2seq import build_model
 
     model, src = load_weights(lambda: build_model(Seq2SeqConfig.from_dict(saved.meta["model"])), saved, device)
-    tgt = src
-    if "target_tokenizer" in saved.meta:
-        blob = {
-            "tokenizer." + k[len(TARGET_PREFIX) :]: v for k, v in saved.tensors.items() if k.startswith(TARGET_PREFIX)
-        }
-        tgt = read_tokenizer(saved, "target_tokenizer", blob)
-    return model, Tokenizers(src, tgt)
+    return model, Tokenizers(src, target_tokenizer(saved, src))
+
+
+def target_tokenizer(saved, src):
+    """The target side's tokenizer of a loaded model file: its own, or `src` where the vocabulary is joint."""
+    from nlpkit.tasks.files import read_tokenizer
+
+    if "target_tokenizer" not in saved.meta:
+        return src
+    blob = {"tokenizer." + k[len(TARGET_PREFIX) :]: v for k, v in saved.tensors.items() if k.startswith(TARGET_PREFIX)}
+    return read_tokenizer(saved, "target_tokenizer", blob)

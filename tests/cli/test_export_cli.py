@@ -61,12 +61,29 @@ def test_an_int8_graph_is_smaller_reports_its_difference_and_tags(ner_model, tmp
     assert 0 <= scores["f1"] <= 1 and scores["sentences"] > 0
 
 
-def test_export_refusals_are_one_line(translate_model, sentiment_model, tmp_path):
-    proc = nlpkit("export", translate_model[0], "--out", tmp_path / "t.onnx")
-    assert proc.returncode != 0 and "Traceback" not in proc.stderr
-    assert "not one graph" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+def test_a_translation_graph_translates_from_the_command_line(translate_model, tmp_path):
+    graph = tmp_path / "t.onnx"
+    proc = nlpkit("export", translate_model[0], "-o", graph, check=True)
+    assert "tokens, mask, memory, hidden, feed -> log_probs, attention, next_hidden, next_feed" in proc.stderr
+    shown = json.loads(nlpkit("info", graph, "--format", "json", check=True).stdout)
+    assert shown["onnx"]["encoder"]["inputs"] == {"src": ["batch", "source"], "lengths": ["batch"]}
+    lines = "The cat looks at the harbour .\n\nA tired pilot waits near the old mill .\n"
+    for flags in ([], ["--beam", "3", "--n-best", "2", "--format", "jsonl"]):
+        from_graph = nlpkit("translate", "predict", graph, *flags, input=lines, check=True).stdout
+        from_file = nlpkit("translate", "predict", translate_model[0], *flags, input=lines, check=True).stdout
+        assert len(from_graph.splitlines()) == 3
+        if not flags:
+            assert from_graph == from_file
+        else:
+            texts = lambda out: [[t["text"] for t in json.loads(r)["translations"]] for r in out.splitlines()]  # noqa: E731
+            assert texts(from_graph) == texts(from_file)
+    proc = nlpkit("translate", "predict", graph, "--quantize", "int8", input=lines)
+    assert proc.returncode != 0 and "export --int8" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_export_refusals_are_one_line(sentiment_model, tmp_path):
     proc = nlpkit("export", sentiment_model[0], "--out", tmp_path / "s.model")
-    assert proc.returncode != 0 and ".onnx file" in proc.stderr
+    assert proc.returncode != 0 and ".onnx file" in proc.stderr and "Traceback" not in proc.stderr
     proc = nlpkit("export", tmp_path / "missing.nlpk")
     assert proc.returncode != 0 and "no such model file" in proc.stderr
     assert not list(tmp_path.iterdir())
