@@ -146,8 +146,8 @@ def render(record: dict) -> None:
         "",
         "| run | budget | epochs | length penalty (valid) | BLEU beam 5 | BLEU beam 5, lower-cased intl | chrF beam 5 "
         "| BLEU greedy | BLEU greedy, lower-cased intl | kept valid BLEU (greedy) | greedy b1 / b64 (sent/s) "
-        "| beam 5 b1 / b64 (sent/s) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| beam 5 b1 / b64 (sent/s) | machine, date |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, r in record["runs"].items():
         s = r["sentences_per_s"]
@@ -156,13 +156,15 @@ def render(record: dict) -> None:
             f"| {name} | {r['budget']} | {r['epochs']:g} | {alpha} | {r['bleu_beam5']:.2f} | "
             f"{r.get('bleu_beam5_variant') or 'not measured'} | {r['chrf_beam5']:.2f} | {r['bleu_greedy']:.2f} | "
             f"{r.get('bleu_greedy_variant') or 'not measured'} | {r['best_valid'].get('valid_bleu', float('nan')):.2f} | "
-            f"{s['greedy_batch1']:g} / {s['greedy_batch64']:g} | {s['beam5_batch1']:g} / {s['beam5_batch64']:g} |"
+            f"{s['greedy_batch1']:g} / {s['greedy_batch64']:g} | {s['beam5_batch1']:g} / {s['beam5_batch64']:g} | "
+            f"{r['machine']['cpu'].split(' Processor')[0]}, {r['machine']['date'][:10]} |"
         )
     first = next(iter(record["runs"].values()))
     mach = first["machine"]
     lines += [
         "",
-        f"Machine: {mach['cpu']}, {mach['cores']} cores, torch {mach['torch']}; dates in the JSON.",
+        f"Machines: {', '.join(sorted({r['machine']['cpu'] for r in record['runs'].values()}))}; "
+        f"{mach['cores']} cores, torch {mach['torch']} (each row's machine in the table, the full record in the JSON).",
         f"BLEU signature: `{first['bleu_signature']}`; chrF signature: `{first['chrf_signature']}`.",
         "Batch-1 speed on the first 200 test sentences, batch-64 speed on all 1,000 (model loading excluded).",
         "",

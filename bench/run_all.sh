@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every benchmark, in sequence (about 7 hours on 2 cores).
+# Every benchmark, in sequence (about 9 hours on 2 cores).
 # Keep the machine otherwise idle while it runs: the figures are timings.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -22,8 +22,11 @@ python conll.py --budget 15m --wnut-budget 5m
 python ner_speed.py --rounds 3
 # Recurrent diagnostics (issue 6): docs/recurrent-models.md (~15 min)
 bash recurrent_diagnostics.sh "$PWD/work/shakespeare-lstm.nlpk"
-# Translation (issue 5): Multi30k, Transformer and GRU + Bahdanau de->en, Transformer fr->en and en->fr (~2 h)
-python multi30k.py --pair de-en --model transformer --budget 60m
-python multi30k.py --pair de-en --model gru --budget 40m
-python multi30k.py --pair fr-en --model transformer --budget 7m --eval-every 200
-python multi30k.py --pair en-fr --model transformer --budget 7m --eval-every 200
+# Translation (issues 5, 14): Multi30k, the 2,048-token recipe with the last 4 validations averaged,
+# 60 minutes each: Transformer and GRU + Bahdanau de->en, Transformer fr->en and en->fr (~4.5 h)
+python multi30k.py --pair de-en --model transformer --budget 60m --eval-every 250 --tag b2048-avg4 --flags '--average-last 4'
+python multi30k.py --pair de-en --model gru --budget 60m --eval-every 250 --tag b2048-avg4 --flags '--batch-tokens 2048 --average-last 4'
+python multi30k.py --pair fr-en --model transformer --budget 60m --eval-every 250 --tag b2048-avg4 --flags '--average-last 4'
+python multi30k.py --pair en-fr --model transformer --budget 60m --eval-every 250 --tag b2048-avg4 --flags '--average-last 4'
+# Translation runtimes (issue 13): float32, int8, ONNX and ONNX int8 of the fr->en model (~10 min)
+python translate_speed.py --model work/multi30k-fr-en-transformer-b2048-avg4.nlpk --pair fr-en
