@@ -163,7 +163,7 @@ def _build_translation(cls, saved, step, encoder):
             f"{where}: the step graph's log-probabilities do not cover the {config.tgt_vocab} target tokens"
         )
     src = read_tokenizer(saved, "tokenizer", saved.tensors)
-    runner = GraphSeq2Seq(encoder, step, config)
+    runner = GraphSeq2Seq(encoder, step, config, where)
     return cls(runner, Tokenizers(src, target_tokenizer(saved, src)), saved.meta, torch.device("cpu"))
 
 

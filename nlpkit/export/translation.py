@@ -20,6 +20,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from nlpkit.errors import NlpkitError
 from nlpkit.tasks.seq2seq import Memory
 
 ENCODER_KEY = "nlpkit.encoder_graph"  # the encoder graph's bytes, base64, in the step graph's metadata
@@ -48,6 +49,21 @@ def _feeds_back(config) -> bool:
     return config.recurrent and config.attention != "bahdanau"
 
 
+def encoder_outputs(config) -> tuple[str, ...]:
+    """The encoder graph's outputs for a model of `config`."""
+    if config.recurrent:
+        return ("mask", "memory", *(("keys",) if config.attention == "bahdanau" else ()), "hidden")
+    return ("mask", "cross_keys", "cross_values")
+
+
+def step_names(config) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The step graph's inputs after `tokens`: what it reads of the encoder's outputs, and its state."""
+    if not config.recurrent:
+        return encoder_outputs(config), ("past_keys", "past_values")
+    cell = ("cell",) if config.encoder.kind == "lstm" else ()
+    return encoder_outputs(config)[:-1], ("hidden", *cell, *(("feed",) if _feeds_back(config) else ()))
+
+
 def first_state(config, hidden: torch.Tensor, rows: int, past: int = 0) -> tuple[torch.Tensor, ...]:
     """The step graph's state before the first token: the encoder graph's `hidden` with a zero
     cell (LSTM) and a zero attentional vector (Luong), or an empty cache (Transformer; `past`
@@ -70,12 +86,7 @@ class EncoderGraph(nn.Module):
     def __init__(self, model):
         super().__init__()
         self.model = model
-        config = model.config
-        if config.recurrent:
-            keys = ("keys",) if config.attention == "bahdanau" else ()
-            self.outputs = ("mask", "memory", *keys, "hidden")
-        else:
-            self.outputs = ("mask", "cross_keys", "cross_values")
+        self.outputs = encoder_outputs(model.config)
         source_axis = {"mask": 1, "memory": 1, "keys": 1, "cross_keys": 3, "cross_values": 3}
         self.axes = {"src": {0: "batch", 1: "source"}, "lengths": {0: "batch"}}
         for name in self.outputs:
@@ -106,15 +117,9 @@ class StepGraph(nn.Module):
         super().__init__()
         self.model = model
         self.encoder = EncoderGraph(model)
-        config = model.config
-        self.memory_names = self.encoder.outputs[:-1] if config.recurrent else self.encoder.outputs
-        if config.recurrent:
-            cell = ("cell",) if config.encoder.kind == "lstm" else ()
-            self.state_names = ("hidden", *cell, *(("feed",) if _feeds_back(config) else ()))
-            state_axes = {name: {0: "batch"} for name in self.state_names}
-        else:
-            self.state_names = ("past_keys", "past_values")
-            state_axes = {name: {0: "batch", 3: "past"} for name in self.state_names}
+        self.memory_names, self.state_names = step_names(model.config)
+        past = {0: "batch", 3: "past"}
+        state_axes = {name: past if name.startswith("past_") else {0: "batch"} for name in self.state_names}
         self.inputs = ("tokens", *self.memory_names, *self.state_names)
         new_state = tuple("next_" + name.replace("past_", "") for name in self.state_names)
         self.outputs = ("log_probs", "attention", *new_state)
@@ -162,10 +167,13 @@ class GraphSeq2Seq:
     its device, encode, start, step, reorder), answered by the two graphs in onnxruntime. Beam
     search stays torch's: tensors cross to numpy and back without copies."""
 
-    def __init__(self, encoder_session, step_session, config):
+    def __init__(self, encoder_session, step_session, config, where: str = "the graph"):
         self.encoder, self.session, self.config = encoder_session, step_session, config
-        self.encoder_outputs = [o.name for o in encoder_session.get_outputs()]
-        self.step_inputs = [i.name for i in step_session.get_inputs()]
+        self.encoder_outputs = encoder_outputs(config)
+        self.memory_names, self.state_names = step_names(config)
+        found = ([o.name for o in encoder_session.get_outputs()], [i.name for i in step_session.get_inputs()])
+        if found != (list(self.encoder_outputs), ["tokens", *self.memory_names, *self.state_names]):
+            raise NlpkitError(f"{where}: the encoder and step graphs do not fit the model's configuration")
 
     def parameters(self):
         return iter([torch.empty(0)])  # the CPU: where prediction code puts its batches
@@ -185,9 +193,8 @@ class GraphSeq2Seq:
             known = {"mask": memory.mask, "memory": memory.outputs, "keys": memory.keys}
         else:
             known = {"mask": memory.mask, "cross_keys": memory.keys[0][0], "cross_values": memory.keys[0][1]}
-        names = self.step_inputs
-        feed = {"tokens": tokens.numpy(), **{n: known[n].numpy() for n in names[1 : len(names) - len(state)]}}
-        feed.update({n: t.numpy() for n, t in zip(names[len(names) - len(state) :], state, strict=True)})
+        feed = {"tokens": tokens.numpy(), **{n: known[n].numpy() for n in self.memory_names}}
+        feed.update({n: t.numpy() for n, t in zip(self.state_names, state, strict=True)})
         log_probs, weights, *new_state = map(torch.from_numpy, self.session.run(None, feed))
         return log_probs, weights if need_weights else None, tuple(new_state)
 

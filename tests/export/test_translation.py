@@ -93,7 +93,7 @@ def test_an_int8_translation_export_checks_both_graphs(translate_model, tmp_path
     assert [r["source"] for r in translated] == LINES
 
 
-def test_a_damaged_encoder_graph_is_a_one_line_error(translate_model, tmp_path):
+def test_a_damaged_encoder_graph_is_a_one_line_error(translate_model, sentiment_model, tmp_path):
     import onnx
 
     out = tmp_path / "t.onnx"
@@ -110,3 +110,12 @@ def test_a_damaged_encoder_graph_is_a_one_line_error(translate_model, tmp_path):
         onnx.save(proto, str(tmp_path / f"{damage}.onnx"))
         with pytest.raises(NlpkitError, match=f"{damage}.onnx.*encoder graph"):
             nlpkit.load(tmp_path / f"{damage}.onnx")
+    proto = onnx.load(str(out))  # an encoder graph of another model: its outputs do not fit
+    other = tmp_path / "s.onnx"
+    export_onnx(nlpkit.load(sentiment_model[0], device="cpu"), other)
+    for entry in proto.metadata_props:
+        if entry.key == ENCODER_KEY:
+            entry.value = base64.b64encode(other.read_bytes()).decode()
+    onnx.save(proto, str(tmp_path / "swapped.onnx"))
+    with pytest.raises(NlpkitError, match="swapped.onnx: the encoder and step graphs do not fit"):
+        nlpkit.load(tmp_path / "swapped.onnx")
