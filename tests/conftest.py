@@ -8,6 +8,8 @@ import torch
 
 import nlpkit as api
 
+from . import forked
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 
@@ -15,17 +17,26 @@ torch.set_num_threads(1)  # tiny models: threads cost more than they give, and C
 os.environ.setdefault("NLPKIT_THREADS", "1")  # the same for the API calls made in this process
 
 
-def nlpkit(*args, input=None, check=False, timeout=180, env=None):
-    """Run the CLI in a subprocess, as a user's shell would."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "nlpkit", *map(str, args)],
-        input=input,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-        env={**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "200", **(env or {})},
-    )
+FRESH = os.environ.get("NLPKIT_TEST_FRESH") == "1"  # every command in a new interpreter (slower)
+
+
+def nlpkit(*args, input=None, check=False, timeout=180, env=None, fresh=False):
+    """Run the CLI in its own process, as a user's shell would: a fork of this one (tests/forked.py)
+    or, with fresh=True, with --threads or a changed environment, a new interpreter."""
+    args = [str(a) for a in args]
+    environment = {**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "200", **(env or {})}
+    if fresh or FRESH or env or "--threads" in args:
+        proc = subprocess.run(
+            [sys.executable, "-m", "nlpkit", *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
+            env=environment,
+        )
+    else:
+        proc = forked.run(args, input, timeout, environment)
     if check and proc.returncode != 0:
         raise AssertionError(f"nlpkit {' '.join(map(str, args))} failed ({proc.returncode}):\n{proc.stderr}")
     return proc

@@ -357,7 +357,8 @@ def test_generation_streams_to_a_terminal(char_model):
 
 
 def test_demo_trains_evaluates_and_generates(tmp_path):
-    proc = nlpkit("demo", "--time-budget", "3s", "--out-dir", tmp_path, "--device", "cpu", check=True)
+    # a new interpreter, as the README's first command runs it (other tests run the CLI in a fork)
+    proc = nlpkit("demo", "--time-budget", "3s", "--out-dir", tmp_path, "--device", "cpu", check=True, fresh=True)
     out = proc.stdout.splitlines()
     assert "language model evaluation" in proc.stdout and "perplexity" in proc.stdout  # lm eval's table
     assert any(line.startswith("At dawn, ") for line in out)
