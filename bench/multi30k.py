@@ -29,6 +29,8 @@ def main() -> None:
     p.add_argument("--eval-every", default="400")
     p.add_argument("--tag", default="", help="suffix of the run's name (a recipe trial beside the standard row)")
     p.add_argument("--flags", default="", help="extra training flags after the recipe's (they override it)")
+    p.add_argument("--no-speed", action="store_true", help="skip the speed timings (runs side by side: not idle)")
+    p.add_argument("--results", default="multi30k", help="result file name in bench/results (trials: their own)")
     p.add_argument(
         "--sweep",
         default="0,0.6,1,1.5,2,3",
@@ -69,8 +71,7 @@ def main() -> None:
         "--metrics-out",
         str(metrics),
     ]
-    path = RESULTS / "multi30k.json"
-    record = json.loads(path.read_text()) if path.exists() else {"benchmark": "multi30k", "runs": {}}
+    path = RESULTS / f"{args.results}.json"
     if not args.speed_only:
         trained = run(cmd, WORK / "logs" / f"{name}.log")
     test_src, test_ref = d / f"test_2016_flickr.{src_lang}", d / f"test_2016_flickr.{tgt_lang}"
@@ -92,12 +93,18 @@ def main() -> None:
 
     beam5 = evaluate(test_src, test_ref, 5, 64, *alpha)
     greedy = evaluate(test_src, test_ref, 1, 64)
-    speed = {
-        "greedy_batch64": greedy["sentences_per_s"],
-        "beam5_batch64": beam5["sentences_per_s"],
-        "greedy_batch1": evaluate(head_src, head_ref, 1, 1)["sentences_per_s"],
-        "beam5_batch1": evaluate(head_src, head_ref, 5, 1, *alpha)["sentences_per_s"],
-    }
+    speed = (
+        {}
+        if args.no_speed
+        else {
+            "greedy_batch64": greedy["sentences_per_s"],
+            "beam5_batch64": beam5["sentences_per_s"],
+            "greedy_batch1": evaluate(head_src, head_ref, 1, 1)["sentences_per_s"],
+            "beam5_batch1": evaluate(head_src, head_ref, 5, 1, *alpha)["sentences_per_s"],
+        }
+    )
+    # read just before writing: trials run side by side and each adds its own row
+    record = json.loads(path.read_text()) if path.exists() else {"benchmark": args.results, "runs": {}}
     if args.speed_only:
         row = record["runs"][name]
         row.setdefault("earlier_sentences_per_s", []).append(row["sentences_per_s"])
@@ -108,7 +115,7 @@ def main() -> None:
         row["length_penalty"] = {"chosen": sweep["best"], "valid_sweep": sweep["sweep"]}
         row.update({"tag": args.tag, "flags": args.flags} if args.tag else {})
     record["runs"][name] = row
-    render(record)
+    render(record, args.results)
 
 
 def new_row(args, cmd, trained, beam5, greedy, speed, m) -> dict:
@@ -137,7 +144,7 @@ def new_row(args, cmd, trained, beam5, greedy, speed, m) -> dict:
     }
 
 
-def render(record: dict) -> None:
+def render(record: dict, results: str) -> None:
     lines = [
         "# Multi30k translation (test_2016_flickr)",
         "",
@@ -150,13 +157,15 @@ def render(record: dict) -> None:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, r in record["runs"].items():
-        s = r["sentences_per_s"]
+        s = r["sentences_per_s"] or dict.fromkeys(
+            ("greedy_batch1", "greedy_batch64", "beam5_batch1", "beam5_batch64"), "-"
+        )
         alpha = r.get("length_penalty", {}).get("chosen", "0.6 (fixed)")
         lines.append(
             f"| {name} | {r['budget']} | {r['epochs']:g} | {alpha} | {r['bleu_beam5']:.2f} | "
             f"{r.get('bleu_beam5_variant') or 'not measured'} | {r['chrf_beam5']:.2f} | {r['bleu_greedy']:.2f} | "
             f"{r.get('bleu_greedy_variant') or 'not measured'} | {r['best_valid'].get('valid_bleu', float('nan')):.2f} | "
-            f"{s['greedy_batch1']:g} / {s['greedy_batch64']:g} | {s['beam5_batch1']:g} / {s['beam5_batch64']:g} | "
+            f"{s['greedy_batch1']} / {s['greedy_batch64']} | {s['beam5_batch1']} / {s['beam5_batch64']} | "
             f"{r['machine']['cpu'].split(' Processor')[0]}, {r['machine']['date'][:10]} |"
         )
     first = next(iter(record["runs"].values()))
@@ -176,13 +185,15 @@ def render(record: dict) -> None:
         bench = f"python bench/multi30k.py --pair {r['pair']} --model {r['model']} --budget {r['budget']}"
         if r.get("tag"):
             bench += f" --tag {r['tag']} --flags '{r['flags']}'"
+        if results != "multi30k":
+            bench += f" --results {results} --no-speed"
         lines.append(f"- {k}: `{bench} --eval-every {every}` -> `{r['command']}`")
         if "speed_measured" in r:
             lines.append(
                 f"  (speeds re-measured {r['speed_measured']} with `{bench} --speed-only`; earlier: "
                 f"{r['earlier_sentences_per_s']})"
             )
-    write("multi30k", record, "\n".join(lines))
+    write(results, record, "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ nlpkit.decoding drives; training runs the whole target at once through `forward`
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -38,8 +40,11 @@ class Seq2SeqConfig:
     decoder_hidden: int = 512  # recurrent decoders; a Transformer decoder has the encoder's width
     attention: str = "bahdanau"  # recurrent decoders only
     dropout: float = 0.3
+    scale_embeddings: bool = False  # Transformer: embeddings x sqrt(width), started at 1/sqrt(width)
 
     def __post_init__(self) -> None:
+        if self.scale_embeddings and self.recurrent:
+            raise ValueError(f"{option('scale_embeddings')} is for Transformer models")
         if self.attention not in ATTENTIONS:
             raise ValueError(f"unknown {option('attention')} {self.attention!r}; use {', '.join(ATTENTIONS)}")
         if self.encoder.kind == "rnn":
@@ -182,9 +187,11 @@ class Seq2Seq(nn.Module):
         self.src_embedding = (
             self.tgt_embedding if config.shared_vocab else nn.Embedding(config.src_vocab, e, padding_idx=PAD_ID)
         )
-        # Recurrent models see unit-sized embeddings; Transformers start small, as their
-        # positions do (see nlpkit.encoders.transformer).
-        std = e**-0.5 if config.recurrent else 0.02
+        # Recurrent models see unit-sized embeddings; Transformers start small, as learned
+        # positions do (see nlpkit.encoders.transformer), unless scaled by sqrt(width) (Vaswani et
+        # al. 2017), which makes words as loud as the sinusoidal positions added to them.
+        std = e**-0.5 if config.recurrent or config.scale_embeddings else 0.02
+        self.embed_scale = math.sqrt(e) if config.scale_embeddings else 1.0
         for table in {id(self.src_embedding): self.src_embedding, id(self.tgt_embedding): self.tgt_embedding}.values():
             nn.init.normal_(table.weight, std=std)
             table.weight.data[PAD_ID].zero_()
@@ -215,7 +222,7 @@ class Seq2Seq(nn.Module):
     # ----- encoder -------------------------------------------------------------------------------
     def encode(self, src: torch.Tensor, lengths: torch.Tensor) -> Memory:
         mask = torch.arange(src.size(1), device=src.device)[None, :] < lengths.to(src.device)[:, None]
-        x = self.drop(self.src_embedding(src))
+        x = self.drop(self.src_embedding(src) * self.embed_scale)
         enc, _ = self.encoder(x, lengths.clamp(min=1))
         if self.config.recurrent:
             return self.decoder.memory(enc, mask)
@@ -238,7 +245,7 @@ class Seq2Seq(nn.Module):
                 vector, _, state = self.decoder.step(emb[:, t], state, memory)
                 vectors.append(vector)
             return torch.stack(vectors, 1)
-        x = self.tgt_in(self.tgt_embedding(tgt_in))
+        x = self.tgt_in(self.tgt_embedding(tgt_in) * self.embed_scale)
         h, _ = self.decoder(x, memory.keys, memory.mask[:, None, None, :])
         return self.final_proj(h)
 
@@ -269,7 +276,7 @@ class Seq2Seq(nn.Module):
         if self.config.recurrent:
             vector, weights, state = self.decoder.step(self.tgt_embedding(tokens), state, memory)
         else:
-            x = self.tgt_in(self.tgt_embedding(tokens[:, None]))
+            x = self.tgt_in(self.tgt_embedding(tokens[:, None]) * self.embed_scale)
             h, weights = self.decoder(x, memory.keys, memory.mask[:, None, None, :], state, need_weights)
             vector = self.final_proj(h[:, 0])
             weights = weights[:, 0] if weights is not None else None

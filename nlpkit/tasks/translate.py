@@ -53,6 +53,10 @@ class TranslateOptions(ModelOptions):
     ff_size: int = opt(0, "Transformer feed-forward size; 0 = 4 x `hidden`.", panel="Model", min=0)
     positions: str = same("positions", "sinusoidal")
     label_smoothing: float = opt(0.1, "Label smoothing of the loss.", panel="Model", min=0.0, max=0.9)
+    scale_embeddings: bool = opt(
+        False, "Transformer: multiply embeddings by sqrt(hidden), started at 1/sqrt(hidden) (Vaswani et al. 2017).",
+        panel="Model",
+    )  # fmt: skip
     batch_tokens: int = opt(4096, "Tokens per batch (padded; the longer side counts).", panel="Training", min=16)
     warmup: int = same("warmup", 400)
 
@@ -187,6 +191,7 @@ class TranslationTask(Task):
             decoder_hidden=options.hidden * 2 if recurrent else options.hidden,
             attention=options.attention,
             dropout=options.dropout,
+            scale_embeddings=options.scale_embeddings,
         )
         task = cls(checked(s2s.build_model, cfg), toks)
         if vectors is not None:

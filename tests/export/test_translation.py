@@ -19,7 +19,7 @@ from nlpkit.export.translation import ENCODER_KEY, StepGraph, first_state  # noq
 LINES = ["The cat looks at the harbour in the morning .", "", "zzz qqq", "A tired pilot waits near the old mill ."]
 
 
-def _tiny(kind: str, attention: str):
+def _tiny(kind: str, attention: str, scale: bool = False):
     from nlpkit.encoders import EncoderConfig
     from nlpkit.encoders.unpacked import prepare
     from nlpkit.tasks.seq2seq import Seq2SeqConfig, build_model
@@ -30,17 +30,20 @@ def _tiny(kind: str, attention: str):
     )
     config = Seq2SeqConfig(
         src_vocab=40, tgt_vocab=40, embed_size=16, encoder=encoder, decoder_layers=2, decoder_hidden=24,
-        attention=attention,
+        attention=attention, scale_embeddings=scale,
     )  # fmt: skip
     return prepare(StepGraph(build_model(config).eval())).eval()
 
 
 @pytest.mark.parametrize(
-    "kind, attention",
-    [("transformer", "bahdanau"), ("gru", "bahdanau"), ("lstm", "luong-general"), ("gru", "luong-dot")],
-)
-def test_both_graphs_agree_with_pytorch_at_other_shapes(kind, attention):
-    graph = _tiny(kind, attention)
+    "kind, attention, scale",
+    [
+        ("transformer", "bahdanau", False), ("transformer", "bahdanau", True), ("gru", "bahdanau", False),
+        ("lstm", "luong-general", False), ("gru", "luong-dot", False),
+    ],
+)  # fmt: skip
+def test_both_graphs_agree_with_pytorch_at_other_shapes(kind, attention, scale):
+    graph = _tiny(kind, attention, scale)
     assert check(graph.encoder, to_onnx(graph.encoder))[0] < 1e-5  # traced at 4 x 9, checked at 7 x 13
     assert check(graph, to_onnx(graph))[0] < 1e-5  # and with 4 past steps where 3 were traced
     names = graph.inputs

@@ -10,7 +10,7 @@ from nlpkit.tasks import seq2seq as s2s
 KINDS = [("gru", "bahdanau"), ("lstm", "luong-dot"), ("gru", "luong-general"), ("transformer", "bahdanau")]
 
 
-def tiny(kind: str, attention: str, shared: bool = True) -> s2s.Seq2Seq:
+def tiny(kind: str, attention: str, shared: bool = True, scale: bool = False) -> s2s.Seq2Seq:
     torch.manual_seed(0)
     enc = EncoderConfig(kind=kind, hidden_size=16, layers=2, bidirectional=kind != "transformer", heads=2)
     cfg = s2s.Seq2SeqConfig(
@@ -22,6 +22,7 @@ def tiny(kind: str, attention: str, shared: bool = True) -> s2s.Seq2Seq:
         decoder_layers=2,
         decoder_hidden=24,
         attention=attention,
+        scale_embeddings=scale,
     )
     return s2s.build_model(cfg).eval()
 
@@ -49,6 +50,23 @@ def test_source_padding_changes_nothing(kind, attention):
     alone = model(src, torch.tensor([5]), tgt)
     padded = model(torch.cat([src, torch.zeros(1, 3, dtype=torch.long)], 1), torch.tensor([5]), tgt)
     assert torch.allclose(alone, padded, atol=1e-5)
+
+
+def test_scaled_embeddings_start_at_unit_size_and_decode_stepwise_as_in_training():
+    model = tiny("transformer", "bahdanau", scale=True)
+    table = model.tgt_embedding.weight[1:]
+    assert abs(table.std().item() - 16**-0.5) < 0.05 and model.embed_scale == 4.0
+    src, lengths, tgt = torch.randint(4, 30, (2, 6)), torch.tensor([6, 3]), torch.randint(4, 30, (2, 4))
+    full = torch.log_softmax(model(src, lengths, tgt), -1)
+    memory = model.encode(src, lengths)
+    state = model.start(memory)
+    for t in range(4):
+        logp, _, state = model.step(tgt[:, t], state, memory)
+        assert torch.allclose(logp, full[:, t], atol=1e-5)
+    model.embed_scale = 1.0  # the scale reaches the encoder's input
+    assert not torch.allclose(model.encode(src, lengths).outputs, memory.outputs)
+    with pytest.raises(ValueError, match="scale.embeddings is for Transformer models"):
+        tiny("gru", "bahdanau", scale=True)
 
 
 def test_separate_vocabularies_have_two_embedding_tables():
