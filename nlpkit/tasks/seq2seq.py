@@ -14,7 +14,6 @@ nlpkit.decoding drives; training runs the whole target at once through `forward`
 from __future__ import annotations
 
 import math
-
 from dataclasses import asdict, dataclass, field
 
 import torch
