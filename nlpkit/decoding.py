@@ -150,6 +150,13 @@ def length_penalty(length: int, alpha: float) -> float:
     return ((5 + length) / 6) ** alpha
 
 
+def coverage_penalty(coverage: torch.Tensor, mask: torch.Tensor, beta: float) -> float:
+    """GNMT's beta * sum over source positions of log(min(attention received, 1)): 0 when every
+    real source position got at least a whole unit of attention, more negative the more of the
+    source the translation left unread (Wu et al. 2016)."""
+    return beta * float(coverage[mask].clamp(min=1e-6, max=1.0).log().sum())
+
+
 def _banned(logp: torch.Tensor, banned: list[int]) -> torch.Tensor:
     return logp.index_fill(1, torch.tensor(banned, device=logp.device), float("-inf"))
 
@@ -197,9 +204,11 @@ def beam_search(
     alpha: float = 0.6,
     n_best: int = 1,
     need_weights: bool = False,
+    beta: float = 0.0,
 ) -> list[list[Hypothesis]]:
     """The `n_best` best hypotheses of every row (best first) by log-probability over GNMT's
-    length penalty. Each step keeps the `beam` best unfinished continuations per row; a row
+    length penalty, plus its coverage penalty when `beta` > 0 (the decoder must then return
+    attention). Each step keeps the `beam` best unfinished continuations per row; a row
     stops once `beam` hypotheses have ended (or at its maximum length, where the open ones end),
     and its beam leaves the batch, so the steps that follow compute only sentences still open
     (as CTranslate2 does)."""
@@ -212,14 +221,17 @@ def beam_search(
     scores[:, 0] = 0.0
     history: list[list[int]] = [[] for _ in range(b * k)]
     attention: torch.Tensor | None = None  # [rows, steps, S]
+    coverage: torch.Tensor | None = None  # [rows, S]: attention each source position received so far
     finished: list[list[Hypothesis]] = [[] for _ in range(b)]
     alive = list(range(b))  # sentence alive[p] owns batch rows p*k .. p*k+k-1
     for t in range(max(max_lens)):
-        logp, weights, state = model.step(tokens, state, memory, need_weights)
+        logp, weights, state = model.step(tokens, state, memory, need_weights or bool(beta))
         logp = _banned(logp, banned)
         vocab = logp.size(-1)
-        if weights is not None:
+        if weights is not None and need_weights:
             attention = weights[:, None] if attention is None else torch.cat([attention, weights[:, None]], 1)
+        if beta:
+            coverage = weights.float() if coverage is None else coverage + weights.float()
         candidates = (scores.view(-1, 1) + logp).view(len(alive), k * vocab)
         top_scores, top_index = candidates.topk(min(2 * k, k * vocab), dim=1)
         top_scores, top_index = top_scores.tolist(), top_index.tolist()
@@ -234,7 +246,10 @@ def beam_search(
                 if tok == eos or last:
                     seq = history[row] + ([] if tok == eos else [tok])
                     att = attention[row] if attention is not None else None
-                    finished[i].append(Hypothesis(seq, score / length_penalty(t + 1, alpha), score, att))
+                    ranked = score / length_penalty(t + 1, alpha)
+                    if beta:
+                        ranked += coverage_penalty(coverage[row], memory.mask[row], beta)
+                    finished[i].append(Hypothesis(seq, ranked, score, att))
                     if len(finished[i]) >= k:
                         break
                 elif len(chosen) < k:
@@ -259,6 +274,8 @@ def beam_search(
             memory = memory.select(index)
         if attention is not None:
             attention = attention.index_select(0, index)
+        if coverage is not None:
+            coverage = coverage.index_select(0, index)
         history = [history[r] + [tok] for r, tok in zip(rows, new_tokens, strict=True)]
         tokens = torch.tensor(new_tokens, device=device)
         scores = torch.tensor(new_scores, device=device).view(len(alive), k)

@@ -135,6 +135,11 @@ def test_translation_predict_and_evaluate(translate_model):
     assert model.evaluate(pairs, beam=1)["bleu"] == scores["bleu"]
     with pytest.raises(nlpkit.NlpkitError, match="n_best 3 cannot exceed beam 2"):
         next(model.predict(["x"], beam=2, n_best=3))
+    covered = list(model.predict(lines, beam=3, coverage_penalty=0.3))
+    assert [r["source"] for r in covered] == lines and covered[1]["translation"] == ""
+    assert model.evaluate(pairs, beam=3, coverage_penalty=0.3)["coverage_penalty"] == 0.3
+    with pytest.raises(nlpkit.NlpkitError, match="coverage_penalty must be 0"):
+        next(model.predict(["x"], coverage_penalty=-0.5))
 
 
 def test_length_penalty_sweep_scores_each_and_names_the_best(translate_model):

@@ -39,6 +39,16 @@ LengthPenaltyOpt = Annotated[
         rich_help_panel="Search",
     ),
 ]
+CoveragePenaltyOpt = Annotated[
+    float,
+    typer.Option(
+        "--coverage-penalty",
+        min=0.0,
+        help="GNMT coverage penalty beta (beam search): adds beta x the sum over source tokens of "
+        "log(min(attention received, 1)), favouring translations that leave no source unread; 0 = none.",
+        rich_help_panel="Search",
+    ),
+]
 MaxRatioOpt = Annotated[
     float,
     typer.Option(
@@ -75,6 +85,7 @@ def predict(
     inputs: c.InputsArg = None,
     beam: BeamOpt = 5,
     length_penalty: LengthPenaltyOpt = 0.6,
+    coverage_penalty: CoveragePenaltyOpt = 0.0,
     n_best: Annotated[
         int,
         typer.Option(
@@ -118,7 +129,12 @@ def predict(
     if n_best > 1 and fmt is not OutFormat.jsonl:
         raise c.fail("--n-best above 1 needs --format jsonl (one record a line, with every hypothesis)")
     search = dict(beam=beam, length_penalty=length_penalty, n_best=n_best, max_length_ratio=max_length_ratio)
-    search.update(max_src_len=max_src_len, batch_size=batch_size, alignments=bool(alignments or plot))
+    search.update(
+        coverage_penalty=coverage_penalty,
+        max_src_len=max_src_len,
+        batch_size=batch_size,
+        alignments=bool(alignments or plot),
+    )
     search_config(**search)  # bad search options fail before the model is read
     search["replace_unk"] = replace_unk
     plot_dir = _plot_dir(plot)
@@ -177,6 +193,7 @@ def evaluate(
     ref: Annotated[str, typer.Option("--ref", help="Reference translations, line-aligned with --src.")],
     beam: BeamOpt = 5,
     length_penalty: LengthPenaltyOpt = 0.6,
+    coverage_penalty: CoveragePenaltyOpt = 0.0,
     sweep: Annotated[
         str,
         typer.Option(
@@ -210,13 +227,16 @@ def evaluate(
     model = c.load(model_path, "translate", device, threads, quiet, quantize)
     if alphas is not None:
         found = model.sweep_length_penalty(
-            (src, ref), alphas, beam=beam, max_length_ratio=max_length_ratio, max_src_len=max_src_len,
+            (src, ref), alphas, beam=beam, coverage_penalty=coverage_penalty, max_length_ratio=max_length_ratio,
+            max_src_len=max_src_len,
             batch_size=batch_size, hypotheses=hypotheses, encoding_errors=encoding_errors.value, lowercase=lowercase,
             tokenize=tokenize.value if tokenize else None,
         )  # fmt: skip
         _show_sweep(found, fmt, f"{model_path} on {src}, beam {beam}")
         return
-    search = dict(beam=beam, length_penalty=length_penalty, max_length_ratio=max_length_ratio)
+    search = dict(
+        beam=beam, length_penalty=length_penalty, coverage_penalty=coverage_penalty, max_length_ratio=max_length_ratio
+    )
     scores = model.evaluate(
         (src, ref), **search, max_src_len=max_src_len, batch_size=batch_size, hypotheses=hypotheses,
         encoding_errors=encoding_errors.value, lowercase=lowercase, tokenize=tokenize.value if tokenize else None,
@@ -241,7 +261,8 @@ def evaluate(
     ):
         if key in scores:
             table.add_row(name, str(scores[key]))
-    table.add_row("sentences", f"{scores['sentences']:,} ({scores['sentences_per_s']:,} / s, beam {beam})")
+    search_text = f"beam {beam}" + (f", coverage penalty {coverage_penalty:g}" if coverage_penalty else "")
+    table.add_row("sentences", f"{scores['sentences']:,} ({scores['sentences_per_s']:,} / s, {search_text})")
     Console(highlight=False, width=200).print(table)
 
 

@@ -270,6 +270,7 @@ class TranslationTask(Task):
         *,
         beam: int = 5,
         length_penalty: float = 0.6,
+        coverage_penalty: float = 0.0,
         n_best: int = 1,
         max_length_ratio: float = 2.0,
         max_src_len: int = 256,
@@ -283,12 +284,14 @@ class TranslationTask(Task):
         "score"}] (n_best, best first), "truncated"} and with `alignments` an "alignment":
         {"source", "target" (subwords), "attention" (target x source weights), "words" (source
         and target words), "pairs" ([source word, target word], 0-based)}. `replace_unk` replaces
-        each unknown target token by the source word it attends to most."""
+        each unknown target token by the source word it attends to most. `coverage_penalty` (beta,
+        beam search) favours translations whose attention covers the whole source (GNMT)."""
         from nlpkit.tasks.translation import detokenize, translate
 
         search = search_config(
             beam=beam,
             length_penalty=length_penalty,
+            coverage_penalty=coverage_penalty,
             n_best=n_best,
             max_length_ratio=max_length_ratio,
             max_src_len=max_src_len,
@@ -358,6 +361,7 @@ class TranslationTask(Task):
         *,
         beam: int = 5,
         length_penalty: float = 0.6,
+        coverage_penalty: float = 0.0,
         max_length_ratio: float = 2.0,
         max_src_len: int = 256,
         batch_size: int = 64,
@@ -374,7 +378,10 @@ class TranslationTask(Task):
 
         check_tokenize(tokenize)  # before the translating, not after
         src, ref = evaluation_pairs(data, encoding_errors)
-        search = dict(beam=beam, length_penalty=length_penalty, max_length_ratio=max_length_ratio)
+        search = dict(
+            beam=beam, length_penalty=length_penalty, coverage_penalty=coverage_penalty,
+            max_length_ratio=max_length_ratio,
+        )  # fmt: skip
         t0 = time.perf_counter()
         found = list(
             self.predict(src, **search, max_src_len=max_src_len, batch_size=batch_size, chunk_size=len(src) or 1)
@@ -395,6 +402,7 @@ class TranslationTask(Task):
             {
                 "beam": beam,
                 "length_penalty": length_penalty,
+                "coverage_penalty": coverage_penalty,
                 "seconds": round(seconds, 2),
                 "sentences_per_s": round(len(hyps) / max(seconds, 1e-9), 1),
             }

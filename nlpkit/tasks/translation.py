@@ -62,6 +62,7 @@ def make_batch(pairs: list, indices: list[int]):
 class SearchConfig:
     beam: int = 5
     length_penalty: float = 0.6
+    coverage_penalty: float = 0.0  # GNMT's beta (beam search only)
     n_best: int = 1
     max_length_ratio: float = 2.0
     max_src_len: int = 256
@@ -69,6 +70,8 @@ class SearchConfig:
     alignments: bool = False
 
     def __post_init__(self) -> None:
+        if self.coverage_penalty < 0:
+            raise ValueError(f"{option('coverage_penalty')} must be 0 (off) or more")
         if self.n_best > self.beam:
             raise ValueError(f"{option('n_best')} {self.n_best} cannot exceed {option('beam')} {self.beam}")
 
@@ -113,6 +116,7 @@ def translate(model: Seq2Seq, toks: Tokenizers, lines: list[str], search: Search
                 alpha=search.length_penalty,
                 n_best=search.n_best,
                 need_weights=search.alignments,
+                beta=search.coverage_penalty,
             )
         for r, hyps in zip(rows, found, strict=True):
             results[r].hypotheses = hyps

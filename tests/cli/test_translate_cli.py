@@ -38,6 +38,18 @@ def test_trained_gru_translates_the_sample_well(gru_model):
     assert bad.returncode == 1 and "--length-penalty-sweep" in bad.stderr and "Traceback" not in bad.stderr
 
 
+def test_coverage_penalty_on_eval_and_predict(gru_model):
+    covered = nlpkit("translate", "eval", gru_model, "--src", VEN, "--ref", VFR, "--coverage-penalty", "0.2",
+                     "--format", "json", check=True)  # fmt: skip
+    scores = json.loads(covered.stdout)
+    assert scores["coverage_penalty"] == 0.2 and scores["sentences"] == 200 and scores["bleu"] > 30
+    lines = "The cat looks at the harbour .\n\nThe dog runs .\n"
+    out = nlpkit("translate", "predict", gru_model, "--coverage-penalty", "0.4", input=lines, check=True).stdout
+    assert out.count("\n") == 3 and out.split("\n")[1] == ""
+    bad = nlpkit("translate", "predict", gru_model, "--coverage-penalty", "-1", input="a\n")
+    assert bad.returncode == 2 and "--coverage-penalty" in bad.stderr
+
+
 def test_predict_one_line_per_input_line_in_order_empty_lines_included(gru_model):
     lines = ["The cat looks at the harbour .", "", "The dog runs to the mill every day .", "   "]
     proc = nlpkit("translate", "predict", gru_model, "--batch-size", "1", input="\n".join(lines) + "\n", check=True)

@@ -69,8 +69,11 @@ def test_the_first_transformer_step_runs_on_an_empty_cache():
 
 @pytest.mark.parametrize(
     "options",
-    [{"beam": 1}, {"beam": 5}, {"beam": 4, "n_best": 3, "alignments": True}, {"beam": 3, "replace_unk": True}],
-)
+    [
+        {"beam": 1}, {"beam": 5}, {"beam": 4, "n_best": 3, "alignments": True}, {"beam": 3, "replace_unk": True},
+        {"beam": 4, "n_best": 2, "coverage_penalty": 0.4},
+    ],
+)  # fmt: skip
 def test_beam_search_over_the_graphs_translates_as_pytorch_does(translate_model, tmp_path, options):
     original = nlpkit.load(translate_model[0], device="cpu")
     out = tmp_path / "t.onnx"

@@ -109,6 +109,26 @@ def test_beam_search_scores_at_least_greedy_and_beam_one_is_greedy(kind, attenti
         assert g[0].attention is not None
 
 
+@pytest.mark.parametrize(("kind", "attention"), [KINDS[0], KINDS[3]])
+def test_the_coverage_penalty_ranks_by_the_attention_each_source_token_received(kind, attention):
+    model = tiny(kind, attention)
+    src, lengths = torch.randint(4, 30, (3, 6)), torch.tensor([6, 4, 2])
+    memory = model.encode(src, lengths)
+    search = dict(eos=3, bos=2, banned=[0, 2], alpha=0.6, n_best=4)
+    plain = beam_search(model, memory, [8] * 3, 4, **search)
+    covered = beam_search(model, memory, [8] * 3, 4, **search, beta=0.5, need_weights=True)
+    for row, hyps in enumerate(covered):
+        assert [h.score for h in hyps] == sorted((h.score for h in hyps), reverse=True)
+        for h in hyps:  # the score: log-probability over the length penalty, plus beta x coverage
+            received = h.attention.sum(0)[: lengths[row]]
+            expected = h.logprob / length_penalty(len(h.attention), 0.6) + 0.5 * float(
+                received.clamp(max=1).log().sum()
+            )
+            assert h.score == pytest.approx(expected, abs=1e-4) and h.attention[:, lengths[row] :].abs().sum() == 0
+        assert {tuple(h.tokens) for h in hyps} == {tuple(h.tokens) for h in plain[row]}  # same search, reranked
+    assert plain[0][0].attention is None  # without need_weights, coverage alone keeps no attention history
+
+
 def test_beam_search_respects_each_rows_maximum_length():
     model = tiny("transformer", "bahdanau")
     src, lengths = torch.randint(4, 30, (2, 4)), torch.tensor([4, 4])
