@@ -17,7 +17,8 @@ torch.set_num_threads(1)  # tiny models: threads cost more than they give, and C
 os.environ.setdefault("NLPKIT_THREADS", "1")  # the same for the API calls made in this process
 
 
-FRESH = os.environ.get("NLPKIT_TEST_FRESH") == "1"  # every command in a new interpreter (slower)
+# every command in a new interpreter: asked for, or where there is no fork (Windows); slower
+FRESH = os.environ.get("NLPKIT_TEST_FRESH") == "1" or not hasattr(os, "fork")
 
 
 def nlpkit(*args, input=None, check=False, timeout=180, env=None, fresh=False):
