@@ -140,6 +140,8 @@ def test_translation_predict_and_evaluate(translate_model):
     assert model.evaluate(pairs, beam=3, coverage_penalty=0.3)["coverage_penalty"] == 0.3
     with pytest.raises(nlpkit.NlpkitError, match="coverage_penalty must be 0"):
         next(model.predict(["x"], coverage_penalty=-0.5))
+    with pytest.raises(nlpkit.NlpkitError, match="give beam 2 or more"):
+        next(model.predict(["x"], beam=1, coverage_penalty=0.2))
 
 
 def test_length_penalty_sweep_scores_each_and_names_the_best(translate_model):

@@ -232,7 +232,8 @@ def evaluate(
             batch_size=batch_size, hypotheses=hypotheses, encoding_errors=encoding_errors.value, lowercase=lowercase,
             tokenize=tokenize.value if tokenize else None,
         )  # fmt: skip
-        _show_sweep(found, fmt, f"{model_path} on {src}, beam {beam}")
+        coverage = f", coverage penalty {coverage_penalty:g}" if coverage_penalty else ""
+        _show_sweep(found, fmt, f"{model_path} on {src}, beam {beam}{coverage}")
         return
     search = dict(
         beam=beam, length_penalty=length_penalty, coverage_penalty=coverage_penalty, max_length_ratio=max_length_ratio

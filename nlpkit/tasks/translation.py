@@ -72,6 +72,10 @@ class SearchConfig:
     def __post_init__(self) -> None:
         if self.coverage_penalty < 0:
             raise ValueError(f"{option('coverage_penalty')} must be 0 (off) or more")
+        if self.coverage_penalty and self.beam == 1:  # greedy search has no hypotheses to rank
+            raise ValueError(
+                f"{option('coverage_penalty')} ranks beam search hypotheses; give {option('beam')} 2 or more"
+            )
         if self.n_best > self.beam:
             raise ValueError(f"{option('n_best')} {self.n_best} cannot exceed {option('beam')} {self.beam}")
 

@@ -48,6 +48,8 @@ def test_coverage_penalty_on_eval_and_predict(gru_model):
     assert out.count("\n") == 3 and out.split("\n")[1] == ""
     bad = nlpkit("translate", "predict", gru_model, "--coverage-penalty", "-1", input="a\n")
     assert bad.returncode == 2 and "--coverage-penalty" in bad.stderr
+    greedy = nlpkit("translate", "predict", gru_model, "--beam", "1", "--coverage-penalty", "0.2", input="a\n")
+    assert greedy.returncode == 1 and greedy.stderr.count("\n") == 1 and "--beam 2 or more" in greedy.stderr
 
 
 def test_predict_one_line_per_input_line_in_order_empty_lines_included(gru_model):
