@@ -60,4 +60,28 @@ def train(task: str, recipe: str | None = None, **options):
     return run(cls, cls.Options.create({**values, **options}))
 
 
-__all__ = ["NlpkitError", "__version__", "load", "train"]
+def ensemble(models, out=None, device: str = "auto"):
+    """A sentiment model that predicts the average class probabilities of `models` (paths of
+    .nlpk sentiment models, or loaded ones; an ensemble among them brings its members), written
+    to `out` when given, on `device`. The members must share labels and tokenizer (train them
+    on the same data with the same tokenizer options, e.g. from different seeds)."""
+    from pathlib import Path
+
+    from nlpkit.device import resolve_device
+    from nlpkit.tasks.ensemble import combine
+
+    models = list(models)
+    names = [str(m) if isinstance(m, str | Path) else f"model {n}" for n, m in enumerate(models, start=1)]
+    loaded = [
+        load(m, device="cpu", task="sentiment", quantize="none") if isinstance(m, str | Path) else m for m in models
+    ]
+    task = combine(loaded, names)
+    if out is not None:
+        task.save(out)
+    where = resolve_device(device)
+    task.model.to(where)
+    task.device = where
+    return task
+
+
+__all__ = ["NlpkitError", "__version__", "ensemble", "load", "train"]

@@ -88,6 +88,22 @@ def test_sentiment_predict_and_evaluate(sentiment_model):
         model.evaluate([("fine", "meh")])
 
 
+def test_an_ensemble_of_paths_and_loaded_models(sentiment_model, ner_model, tmp_path):
+    path, trained = sentiment_model
+    single = list(nlpkit.load(path).predict(["The bakery was lovely.", "rude"]))
+    ensemble = nlpkit.ensemble([path, trained], out=tmp_path / "e.nlpk", device="cpu")
+    for model in (ensemble, nlpkit.load(tmp_path / "e.nlpk")):  # two copies of one model: its own predictions
+        for got, want in zip(model.predict(["The bakery was lovely.", "rude"]), single, strict=True):
+            assert got["label"] == want["label"] and got["prob"] == pytest.approx(want["prob"], abs=1e-5)
+    assert [r["source"] for r in ensemble.meta["ensemble"]] == [str(path), "model 2"]
+    assert (
+        ensemble.evaluate(DATA / "sentiment.valid.tsv")["accuracy"]
+        == trained.evaluate(DATA / "sentiment.valid.tsv")["accuracy"]
+    )
+    with pytest.raises(nlpkit.NlpkitError, match="'tagger' model, not a 'classifier' model"):
+        nlpkit.ensemble([path, ner_model[0]])
+
+
 def test_tagger_predicts_text_and_tokens(ner_model):
     model = nlpkit.load(ner_model[0])
     text = "Greta Sato sailed from Gull Point to Northwick."

@@ -38,6 +38,11 @@ def info(
         from nlpkit.options import to_toml
         from nlpkit.tasks import FILE_TASKS
 
+        if isinstance(meta.get("ensemble"), list):
+            raise NlpkitError(
+                f"{model_path}: an ensemble of {len(meta['ensemble'])} models, each with its own recipe "
+                "(nlpkit info --format json shows them under ensemble[].recipe)"
+            )
         if not meta.get("recipe"):
             raise NlpkitError(f"{model_path}: the file records no recipe (written by an nlpkit before recipes)")
         group = FILE_TASKS.get(meta.get("task"), meta.get("task"))
@@ -53,6 +58,8 @@ def info(
     if fmt is InfoFormat.json:
         print(json.dumps(meta, indent=2, ensure_ascii=False))
         return
+    if isinstance(meta.get("ensemble"), list):
+        meta = ensemble_rows(meta)
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -67,3 +74,20 @@ def info(
             text = json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else str(v)
             table.add_row(escape(name), escape(text))
     Console(highlight=False).print(table)
+
+
+def ensemble_rows(meta: dict) -> dict:
+    """An ensemble's table: a line per member (source, seed, validation scores) instead of every
+    member's full config and recipe (--format json has those)."""
+    members = meta["model"].get("members", []) if isinstance(meta.get("model"), dict) else []
+    kinds = [m.get("encoder", {}).get("kind", "?") if isinstance(m, dict) else "?" for m in members]
+    rows = {}
+    for n, record in enumerate(meta["ensemble"], start=1):
+        record = record if isinstance(record, dict) else {}
+        recipe = record.get("recipe") if isinstance(record.get("recipe"), dict) else {}
+        valid = record.get("valid") if isinstance(record.get("valid"), dict) else {}
+        parts = [str(record.get("source", "?")), kinds[n - 1] if n <= len(kinds) else "?"]
+        parts += [f"seed {recipe['seed']}"] if "seed" in recipe else []
+        parts += [f"{k} {v}" for k, v in valid.items()]
+        rows[str(n)] = ", ".join(parts)
+    return {**meta, "model": {"members": len(members)}, "ensemble": rows}

@@ -1,4 +1,4 @@
-"""`nlpkit sentiment train|predict|eval`: text classification (nlpkit.tasks.sentiment)."""
+"""`nlpkit sentiment train|predict|eval|ensemble`: text classification (nlpkit.tasks.sentiment)."""
 
 from __future__ import annotations
 
@@ -114,6 +114,39 @@ def evaluate(
         print(json.dumps(scores))
     else:
         render_scores(scores)
+
+
+@app.command()
+def ensemble(
+    models: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="MODEL...", help="Two or more sentiment model files (.nlpk) with the same labels and tokenizer."
+        ),
+    ],
+    out: Annotated[str, typer.Option("--out", "-o", help="The ensemble's model file to write.")] = "ensemble.nlpk",
+    quiet: c.QuietOpt = False,
+) -> None:
+    """Write one model file that predicts the average class probabilities of MODELs, e.g. the
+    same recipe trained with different --seed values (more accurate than each, and as many times
+    slower to run). The members must share labels and tokenizer: train them on the same data with
+    the same --tokenizer and --min-freq. predict, eval, export and quantize take the result like
+    any sentiment model; nlpkit info lists its members with their recipes and validation scores."""
+    from pathlib import Path
+
+    import nlpkit
+    from nlpkit import console as stderr
+
+    stderr.silence(quiet)
+    target = Path(out)
+    for path in models:
+        if target.exists() and Path(path).exists() and target.samefile(path):
+            raise c.fail(f"{out}: one of the members; give a new path for the ensemble")
+    if target.exists() and not target.is_file():
+        raise c.fail(f"{out}: not a regular file")
+    model = nlpkit.ensemble(models, out=out, device="cpu")
+    size = target.stat().st_size
+    stderr.info(f"{out}: ensemble of {model.model.config.describe()}, {size / 1e6:,.1f} MB", quiet)
 
 
 def render_scores(scores: dict) -> None:

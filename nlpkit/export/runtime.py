@@ -175,9 +175,9 @@ def _build(cls, saved, session):
     if cls.name == "sentiment":
         import torch
 
-        from nlpkit.tasks.classifier import ClassifierConfig
+        from nlpkit.tasks.ensemble import config_from_dict
 
-        config = described(lambda: ClassifierConfig.from_dict(saved.meta["model"]), where)
+        config = described(lambda: config_from_dict(saved.meta["model"]), where)
         return cls(ClassifierRunner(session, config), tokenizer, saved.meta, torch.device("cpu"))
     from nlpkit.export.tagging import GraphTagger
     from nlpkit.tasks.tagger_config import TaggerConfig

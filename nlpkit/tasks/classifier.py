@@ -304,7 +304,9 @@ def to_modelfile(model: Classifier, tokenizer, extra_meta: dict):
 
 
 def from_modelfile(saved, device=None) -> tuple[Classifier, object]:
-    """The model (in eval mode, on `device`) and tokenizer stored in a loaded model file."""
+    """The model (in eval mode, on `device`) and tokenizer stored in a loaded model file: one
+    classifier, or an ensemble of them (nlpkit.tasks.ensemble)."""
+    from nlpkit.tasks.ensemble import build, config_from_dict
     from nlpkit.tasks.files import load_weights
 
-    return load_weights(lambda: Classifier(ClassifierConfig.from_dict(saved.meta["model"])), saved, device)
+    return load_weights(lambda: build(config_from_dict(saved.meta["model"])), saved, device)

@@ -311,6 +311,13 @@ class SentimentTask(Task):
             + (f", from {source}" if source else "")
         )
 
+    def __repr__(self) -> str:
+        from nlpkit.tasks.ensemble import EnsembleConfig
+
+        if isinstance(self.model.config, EnsembleConfig):
+            return f"<nlpkit sentiment ensemble of {self.model.config.describe()} on {self.device}>"
+        return super().__repr__()
+
     def summary(self, result) -> list[tuple[str, str]]:
         rows = [("labels", ", ".join(self.labels))]
         skipped = self.meta.get("data", {}).get("skipped", 0)

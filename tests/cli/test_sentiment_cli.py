@@ -196,6 +196,46 @@ def test_a_model_of_another_task_is_refused(char_model):
     assert proc.returncode == 1 and "'lm' model, not a 'classifier' model" in proc.stderr
 
 
+def test_ensemble_of_two_seeds_predicts_their_average(classifier, tmp_path):
+    second = tmp_path / "s2.nlpk"
+    train = ("sentiment", "train", TRAIN, "--valid", VALID, "--out", second, *SMALL[:-4], "--seed", "2")
+    nlpkit(*train, "--device", "cpu", "--epochs", "3", "--lr", "5e-3", check=True)
+    out = tmp_path / "e.nlpk"
+    proc = nlpkit("sentiment", "ensemble", classifier, second, "--out", out, check=True)
+    assert "e.nlpk: ensemble of 2 members: lstm x2" in proc.stderr
+    text = "the coffee was not cold at all\n\nthe rooms were filthy\n"
+    probs = [
+        [json.loads(line)["probs"]["pos"] for line in nlpkit("sentiment", "predict", m, "--format", "jsonl", "--all-probs", input=text, check=True).stdout.splitlines()]
+        for m in (classifier, second, out)
+    ]  # fmt: skip
+    assert len(probs[2]) == 3
+    for a, b, both in zip(*probs, strict=True):
+        assert both == pytest.approx((a + b) / 2, abs=2e-5)
+    scores = json.loads(nlpkit("sentiment", "eval", out, VALID, "--format", "json", check=True).stdout)
+    assert scores["count"] == 200 and scores["accuracy"] > 0.75
+    shown = nlpkit("info", out, check=True).stdout
+    assert "model.members" in shown and "ensemble.2" in shown and "seed 2" in shown
+    recipe = nlpkit("info", out, "--recipe")
+    assert recipe.returncode == 1 and "an ensemble of 2 models, each with its own recipe" in recipe.stderr
+
+
+def test_ensemble_bad_input_is_one_line(classifier, char_model, tmp_path):
+    cases = [
+        (("sentiment", "ensemble", classifier, "--out", tmp_path / "e.nlpk"), "at least two sentiment models"),
+        (("sentiment", "ensemble", classifier, classifier, "--out", classifier), "one of the members; give a new path"),
+        (
+            ("sentiment", "ensemble", classifier, char_model, "--out", tmp_path / "e.nlpk"),
+            "'lm' model, not a 'classifier'",
+        ),
+        (("sentiment", "ensemble", classifier, tmp_path / "none.nlpk"), "none.nlpk"),
+    ]
+    for args, message in cases:
+        proc = nlpkit(*args)
+        assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "e.nlpk").exists()
+
+
 @pytest.mark.skipif(not (SHARED / "sst2").exists(), reason="needs ../shared/data/sst2")
 def test_real_corpus_sst2(tmp_path):
     sst = SHARED / "sst2"

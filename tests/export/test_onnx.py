@@ -20,7 +20,19 @@ from nlpkit.export.graphs import (
 TEXTS = {
     "sentiment_model": ["a lovely quiet inn", "rude staff and cold rooms", "", "the inn " * 40],
     "ner_model": ["Greta Sato sailed to Northwick .", "", "Ann went to Paris with Bo Li on Monday ."],
+    "ensemble_model": ["a lovely quiet inn", "rude staff and cold rooms", "", "the inn " * 40],
 }
+
+
+@pytest.fixture
+def ensemble_model(sentiment_model, tmp_path):
+    """The sentiment model beside a copy with other output weights: a two-member ensemble."""
+    other = nlpkit.load(sentiment_model[0], device="cpu")
+    torch.manual_seed(0)
+    with torch.no_grad():
+        other.model.head.weight.add_(torch.randn_like(other.model.head.weight))
+    out = tmp_path / "e.nlpk"
+    return out, nlpkit.ensemble([sentiment_model[0], other], out=out, device="cpu")
 
 
 @pytest.mark.parametrize("fixture", TEXTS)

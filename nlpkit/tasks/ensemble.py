@@ -1,0 +1,159 @@
+"""Ensembles of text classifiers: several trained classifiers in one model file, predicting the
+average of their class probabilities (`nlpkit sentiment ensemble`, `nlpkit.ensemble`).
+
+Classifiers trained from different seeds disagree on the examples none of them is sure of;
+averaging their probabilities cancels much of that noise (on SST-2, each seed alone scores
+79.9-81.4% and their average more, see docs/benchmarks.md). The members share one tokenizer
+(trained on the same data with the same tokenizer options), so a text is encoded once and the
+file exports to one ONNX graph like a single classifier; their architectures may differ.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from nlpkit.errors import NlpkitError
+from nlpkit.tasks.classifier import Classifier, ClassifierConfig
+
+MAX_MEMBERS = 64  # a bound on what an untrusted file can make us build
+
+
+@dataclass
+class EnsembleConfig:
+    members: list[ClassifierConfig]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.members, list) or not 2 <= len(self.members) <= MAX_MEMBERS:
+            raise ValueError(f"an ensemble has 2 to {MAX_MEMBERS} members")
+        first = self.members[0]
+        for n, member in enumerate(self.members[1:], start=2):
+            if member.labels != first.labels:
+                raise ValueError(f"member {n} has labels {member.labels}, member 1 {first.labels}")
+            if member.vocab_size != first.vocab_size:
+                raise ValueError(f"member {n} has {member.vocab_size} tokens, member 1 {first.vocab_size}")
+
+    # what the sentiment task and the exporter read from a classifier's config
+    @property
+    def labels(self) -> list[str]:
+        return self.members[0].labels
+
+    @property
+    def vocab_size(self) -> int:
+        return self.members[0].vocab_size
+
+    @property
+    def max_len(self) -> int:  # every member reads the same tokens: as many as the shortest reader takes
+        return min(m.max_len for m in self.members)
+
+    @property
+    def encoder(self):
+        return self.members[0].encoder
+
+    def describe(self) -> str:
+        """ "3 members: lstm x2, gru"."""
+        kinds: dict[str, int] = {}
+        for member in self.members:
+            kinds[member.encoder.kind] = kinds.get(member.encoder.kind, 0) + 1
+        return f"{len(self.members)} members: " + ", ".join(k + (f" x{n}" if n > 1 else "") for k, n in kinds.items())
+
+    def to_dict(self) -> dict:
+        return {"members": [m.to_dict() for m in self.members]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> EnsembleConfig:
+        members = data["members"]
+        if not isinstance(members, list) or len(members) > MAX_MEMBERS:  # checked before any is read
+            raise ValueError(f"an ensemble has 2 to {MAX_MEMBERS} members")
+        return cls([ClassifierConfig.from_dict(m) for m in members])
+
+
+class ClassifierEnsemble(nn.Module):
+    """Members' logits -> log of their average class probabilities, so that a softmax over the
+    output (what every caller of a classifier applies) gives the average itself."""
+
+    def __init__(self, config: EnsembleConfig):
+        super().__init__()
+        self.config = config
+        self.members = nn.ModuleList(Classifier(c) for c in config.members)
+
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        log_probs = torch.stack([torch.log_softmax(m(tokens, lengths).float(), dim=-1) for m in self.members])
+        return torch.logsumexp(log_probs, dim=0) - math.log(len(self.members))
+
+
+def config_from_dict(data: dict) -> ClassifierConfig | EnsembleConfig:
+    """The config a classifier model file describes: one classifier's, or an ensemble's."""
+    return EnsembleConfig.from_dict(data) if "members" in data else ClassifierConfig.from_dict(data)
+
+
+def build(config: ClassifierConfig | EnsembleConfig) -> nn.Module:
+    return ClassifierEnsemble(config) if isinstance(config, EnsembleConfig) else Classifier(config)
+
+
+# ----- combining trained classifiers ----------------------------------------------------------------
+
+
+def combine(models: list, names: list[str]):
+    """One SentimentTask averaging the classifiers `models` (SentimentTasks; an ensemble among
+    them brings its members). `names` say where each came from, for messages and the file's
+    record. Refused in one line: fewer than two, another task, an exported graph, a quantized
+    model, labels or tokenizers that differ."""
+    from nlpkit.tasks.sentiment import SentimentTask
+
+    if len(models) < 2:
+        raise NlpkitError("an ensemble needs at least two sentiment models")
+    first, first_name = models[0], names[0]
+    classifiers, records = [], []
+    for model, name in zip(models, names, strict=True):
+        if not isinstance(model, SentimentTask):
+            raise NlpkitError(
+                f"{name}: a {getattr(model, 'name', type(model).__name__)} model; ensembles are of sentiment models"
+            )
+        if not hasattr(model.model, "state_dict"):
+            raise NlpkitError(f"{name}: an exported ONNX graph; give the .nlpk model it came from")
+        if model.quantized:
+            raise NlpkitError(f"{name}: loaded quantized for inference; load it with quantize='none'")
+        if model.labels != first.labels:
+            raise NlpkitError(f"{name}: labels {model.labels} differ from {first_name}'s {first.labels}")
+        if not same_tokenizer(model.tokenizer, first.tokenizer):
+            raise NlpkitError(
+                f"{name}: its tokenizer differs from {first_name}'s; train the members on the same data "
+                "with the same --tokenizer and --min-freq (and vectors file, if any) so that they share one"
+            )
+        parts = list(model.model.members) if isinstance(model.model, ClassifierEnsemble) else [model.model]
+        classifiers += [copy.deepcopy(p).cpu() for p in parts]  # the caller's models stay as they are
+        records += model.meta["ensemble"] if "ensemble" in model.meta else [member_record(model, name)]
+    if len(classifiers) > MAX_MEMBERS:
+        raise NlpkitError(f"an ensemble has at most {MAX_MEMBERS} members; these models hold {len(classifiers)}")
+    ensemble = ClassifierEnsemble(EnsembleConfig([c.config for c in classifiers]))
+    ensemble.members = nn.ModuleList(classifiers)
+    meta = {"ensemble": records}
+    data = {r.get("data", {}).get("sha256") for r in records}
+    if len(data) == 1 and None not in data:  # all trained on the same data: the file says so as a single model would
+        meta["data"] = records[0]["data"]
+    return SentimentTask(ensemble.eval(), first.tokenizer, meta, torch.device("cpu"))
+
+
+def same_tokenizer(a, b) -> bool:
+    from nlpkit.text.tokenizers import tokenizer_to_file
+
+    (meta_a, blob_a), (meta_b, blob_b) = tokenizer_to_file(a), tokenizer_to_file(b)
+    return (
+        meta_a == meta_b and blob_a.keys() == blob_b.keys() and all(torch.equal(blob_a[k], blob_b[k]) for k in blob_a)
+    )
+
+
+def member_record(model, name: str) -> dict:
+    """What the ensemble's file keeps of a member: where it came from, its data, its recipe and
+    its validation scores."""
+    metrics = model.meta.get("metrics", {})
+    record = {"source": name, "data": model.meta.get("data", {}), "recipe": model.meta.get("recipe", {})}
+    best = metrics.get("train", {}).get("best") if isinstance(metrics.get("train"), dict) else None
+    if best:
+        record["valid"] = best
+    return record
