@@ -16,6 +16,7 @@ python mr_cv.py --fold-budget 75s
 # Transfer (issue 12): IMDB word vectors for SST-2 and MR, news+IMDB vectors for CoNLL-2003 (~80 min)
 python sst2.py --budget 10m --only tfidf,spacy,scratch,vectors --tag vectors
 python mr_cv.py --fold-budget 75s --vectors work/vectors/imdb-300.txt
+python sst2_ensemble.py --plan mixed   # from scratch: 9 members of 2,000 steps and their ensembles (~45 min)
 python conll.py --budget 20m --only nlpkit,vectors
 # NER (issue 3): CoNLL-2003 nlpkit vs spaCy on the same wall clock, then WNUT-17 (~40 min)
 python conll.py --budget 15m --wnut-budget 5m

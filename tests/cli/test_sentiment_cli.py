@@ -217,6 +217,9 @@ def test_ensemble_of_two_seeds_predicts_their_average(classifier, tmp_path):
     assert "model.members" in shown and "ensemble.2" in shown and "seed 2" in shown
     recipe = nlpkit("info", out, "--recipe")
     assert recipe.returncode == 1 and "an ensemble of 2 models, each with its own recipe" in recipe.stderr
+    nlpkit("quantize", out, tmp_path / "q.nlpk", check=True)  # int8 members, still one line per input line
+    int8 = nlpkit("sentiment", "predict", tmp_path / "q.nlpk", input=text, check=True).stdout.splitlines()
+    assert len(int8) == 3 and all(row.split("\t")[0] in ("pos", "neg") for row in int8)
 
 
 def test_ensemble_bad_input_is_one_line(classifier, char_model, tmp_path):
