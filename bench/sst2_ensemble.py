@@ -12,11 +12,12 @@ ensembles are all members of a plan averaged; no member is chosen by its test sc
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from common import WORK, machine, recipe, run, write
-from sst2 import as_tsv, files, spacy, tfidf
+from sst2 import prepare, spacy, tfidf
 
 SCRATCH = recipe("sst2-scratch")
 SEEDS = [(f"seed{s}", ["--seed", str(s)]) for s in range(1, 6)]
@@ -72,14 +73,9 @@ def main() -> None:
     p.add_argument("--no-spacy", action="store_true")
     args = p.parse_args()
     (WORK / "sst2-ensemble").mkdir(parents=True, exist_ok=True)
-    (WORK / "logs").mkdir(parents=True, exist_ok=True)
-    train, dev, test = files()
-    train_rows = as_tsv(train, WORK / "sst2.train.tsv")
-    as_tsv(dev, WORK / "sst2.dev.tsv")
-    test_rows = as_tsv(test, WORK / "sst2.test.tsv")
-    test_texts = WORK / "sst2.test.x2.txt"  # two copies: start-up weighs less in sentences/s
-    test_texts.write_text("".join(f"{t}\n" for _, t in test_rows) * 2, encoding="utf-8")
+    train, dev, test, train_rows, test_rows, test_texts = prepare(copies=2)
     record = {"benchmark": "sst2-ensemble", "machine": machine(), "steps": args.steps, "plan": args.plan, "runs": {}}
+    record["load_before"] = [round(x, 2) for x in os.getloadavg()]
     record["runs"].update(tfidf(train_rows, test_rows))
     if not args.no_spacy:
         record["runs"].update(spacy(WORK / "sst2.train.tsv", WORK / "sst2.dev.tsv", WORK / "sst2.test.tsv", 600))
@@ -94,6 +90,7 @@ def main() -> None:
     )
     if args.plan == "mixed":
         record["runs"]["nlpkit-ensemble-9-mixed"] = ensemble("mixed", members, dev, test, test_texts)
+    record["load_after"] = [round(x, 2) for x in os.getloadavg()]
     render(record)
 
 
@@ -121,6 +118,11 @@ def render(record: dict) -> None:
             f"| {name} | {100 * r['accuracy']:.2f}% | {100 * r['dev_accuracy']:.2f}% | {r['best_step']:,} | {r['train_s']:.1f} |"
         )
     lines += [
+        "",
+        "Load (1/5/15-minute averages): {} before the run, {} at its end (the run itself).".format(
+            *(" / ".join(map(str, record[k])) for k in ("load_before", "load_after"))
+        )
+        + (f" {record['note']}" if record.get("note") else ""),
         "",
         f"Members alone: {100 * min(accs):.2f}-{100 * max(accs):.2f}% (mean {100 * sum(accs) / len(accs):.2f}%).",
         "Prediction speed: `nlpkit sentiment predict MODEL` over the test sentences twice, wall time of the "
