@@ -13,7 +13,7 @@ from nlpkit.cli.options import choices, train_command
 from nlpkit.tasks.sentiment import INPUT_FORMATS, SentimentOptions
 
 app = typer.Typer(
-    help="Sentiment (text) classification: train, predict labels with probabilities, evaluate.",
+    help="Sentiment (text) classification: train, predict labels with probabilities, evaluate, ensemble.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
