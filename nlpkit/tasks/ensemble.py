@@ -50,10 +50,6 @@ class EnsembleConfig:
     def max_len(self) -> int:  # every member reads the same tokens: as many as the shortest reader takes
         return min(m.max_len for m in self.members)
 
-    @property
-    def encoder(self):
-        return self.members[0].encoder
-
     def describe(self) -> str:
         """Members by encoder kind, like '3 members: lstm x2, gru'."""
         kinds: dict[str, int] = {}
