@@ -42,7 +42,7 @@ def main() -> None:
     args = p.parse_args()
     import nlpkit
     from nlpkit import decoding
-    from nlpkit.tasks import translation
+    from nlpkit.tasks.translate import search as translation
 
     model = nlpkit.load(need(WORK / "quantize" / "multi30k-gru.nlpk"), device="cpu", threads=2, quantize="none")
     src = need(SHARED / "multi30k" / "test_2016_flickr.de").read_text(encoding="utf-8").splitlines()

@@ -15,7 +15,7 @@ from common import machine, write
 
 from nlpkit.decoding import SamplingConfig
 from nlpkit.encoders import EncoderConfig
-from nlpkit.tasks import language_model as lm
+from nlpkit.tasks.lm import model as lm
 from nlpkit.text.tokenizers import VocabTokenizer
 
 MODELS = {

@@ -10,14 +10,16 @@ Importing the package is cheap on purpose: torch and datasets are imported by th
 that need them, so `nlpkit --help` answers without loading either.
 """
 
+import os
+
 from nlpkit.errors import NlpkitError
 
 __version__ = "0.1.0"
 
 
 def load(path, device: str = "auto", threads: int | None = None, task: str | None = None, quantize: str = "auto"):
-    """The model in a model file, as its task's object (nlpkit.tasks.base.Task): an
-    nlpkit.tasks.lm.LanguageModelTask, sentiment.SentimentTask, ner.NERTask or
+    """The model in a model file, as its task's object (nlpkit.tasks.contract.Task): an
+    nlpkit.tasks.lm.task.LanguageModelTask, sentiment.SentimentTask, ner.NERTask or
     translate.TranslationTask, on `device` (auto | cpu | cuda). `threads` sets torch's CPU
     threads (0: $NLPKIT_THREADS, else the cores free now); None leaves them as they are. With
     `task` (lm | sentiment | ner | translate), a model of another task is refused. `quantize`:
@@ -28,7 +30,15 @@ def load(path, device: str = "auto", threads: int | None = None, task: str | Non
     from nlpkit import threads as cpu_threads
     from nlpkit.device import resolve_device
     from nlpkit.modelfile import load as read
+    from nlpkit.options import LoadOptions
 
+    if not isinstance(path, str | os.PathLike):
+        raise NlpkitError(f"expected the path of a model file, got {path!r}")
+    given = {"device": device, "quantize": quantize, **({"threads": threads} if threads is not None else {})}
+    checked = LoadOptions.create(given)
+    device, quantize = checked.device, checked.quantize
+    if task is not None:
+        tasks.get(task)  # an unknown task name is refused before the file is read
     if str(path).endswith(".onnx"):  # a graph written by `nlpkit export`, run by onnxruntime
         from nlpkit.export.runtime import load_onnx
 
@@ -68,7 +78,7 @@ def ensemble(models, out=None, device: str = "auto"):
     from pathlib import Path
 
     from nlpkit.device import resolve_device
-    from nlpkit.tasks.ensemble import combine
+    from nlpkit.tasks.sentiment.combine import combine
 
     models = list(models)
     names = [str(m) if isinstance(m, str | Path) else f"model {n}" for n, m in enumerate(models, start=1)]

@@ -3,7 +3,8 @@ and n-gram blocking (text generation), and greedy / beam search for translation.
 
 Sampling is model-agnostic: it calls `step(tokens [B, 1], state) -> (logits [B, V], state)`.
 The searches drive a decoder with `start(memory)`, `step(tokens, state, memory, need_weights)`
-and `reorder(state, index)` (nlpkit.tasks.seq2seq.Seq2Seq).
+and `reorder(state, index)` (nlpkit.tasks.translate.model.Seq2Seq). Sampling settings are
+nlpkit.tasks.lm.options.SamplingOptions (declared, checked and documented there).
 """
 
 from __future__ import annotations
@@ -12,30 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-
-from nlpkit.errors import option
-
-
-@dataclass
-class SamplingConfig:
-    max_new_tokens: int = 200
-    temperature: float = 1.0  # 0 means greedy
-    top_k: int = 0  # 0: off
-    top_p: float = 1.0  # 1: off; 0 keeps only the likeliest token
-    repetition_penalty: float = 1.0  # 1: off; >1 discourages tokens already present
-    no_repeat_ngram: int = 0  # 0: off; n forbids repeating any n-gram
-
-    def __post_init__(self) -> None:
-        if self.temperature < 0:
-            raise ValueError(f"{option('temperature')} must be 0 (greedy) or positive")
-        if not 0 <= self.top_p <= 1:
-            raise ValueError(f"{option('top_p')} must be in [0, 1]")
-        if self.top_k < 0 or self.no_repeat_ngram < 0 or self.max_new_tokens < 0:
-            raise ValueError(
-                f"{option('top_k')}, {option('no_repeat_ngram')} and {option('max_new_tokens')} cannot be negative"
-            )
-        if self.repetition_penalty <= 0:
-            raise ValueError(f"{option('repetition_penalty')} must be positive")
 
 
 def apply_repetition_penalty(logits: torch.Tensor, history: torch.Tensor, penalty: float) -> torch.Tensor:
@@ -71,7 +48,7 @@ def filter_top_k_top_p(logits: torch.Tensor, top_k: int, top_p: float) -> torch.
 
 
 def choose_next(
-    logits: torch.Tensor, history: torch.Tensor, config: SamplingConfig, generator: torch.Generator | None = None
+    logits: torch.Tensor, history: torch.Tensor, config, generator: torch.Generator | None = None
 ) -> torch.Tensor:
     """logits [B, V] (float), history [B, T] -> next token ids [B]."""
     logits = apply_repetition_penalty(logits.float(), history, config.repetition_penalty)
@@ -100,7 +77,7 @@ def sample(
     state,
     logits: torch.Tensor,
     history: torch.Tensor,
-    config: SamplingConfig,
+    config,
     generator: torch.Generator | None = None,
     finished: Callable[[int, list[int]], bool] | None = None,
     on_token: Callable[[torch.Tensor], None] | None = None,

@@ -1,10 +1,12 @@
-"""Training options, declared once: the Python API takes them as keyword arguments, recipe files
-as TOML keys, and the CLI turns them into flags (nlpkit.cli.options).
+"""Options, declared once: the Python API takes them as keyword arguments (checked here), recipe
+files as TOML keys, and the CLI turns them into flags (nlpkit.cli.options).
 
 Each option is a dataclass field made with `opt()`, whose metadata carries its help text, help
-panel, bounds, choices and flag aliases. `TrainOptions` holds the options every task shares; a
-task subclasses it with its own fields and its own defaults (`same()` re-declares a shared option
-with another default). Kept free of torch so that `nlpkit --help` stays fast.
+panel, bounds, choices and flag aliases. An option set is a dataclass of such fields; another set
+that takes the same option re-uses its declaration with `reuse()` (or `same()` for the shared
+training options), so help, bounds and defaults are written in one place. Here: the sets every
+command shares (running a loaded model, reading input, training); each task declares its own in
+its package's options.py. Kept free of torch so that `nlpkit --help` stays fast.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import difflib
 import tomllib
 import types
 import typing
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 
 from nlpkit.encoders.config import ENCODER_KINDS
@@ -31,11 +33,19 @@ def opt(default, help: str, *, panel: str = "", flags: tuple[str, ...] = (), **m
     return field(metadata={"help": help, "panel": panel, "flags": flags, **meta}, **kwargs)
 
 
-def same(name: str, default):
-    """Re-declare a shared option of ModelOptions with another default."""
-    base = {f.name: f for f in fields(ModelOptions)}[name]
+def reuse(source, name: str, default=MISSING):
+    """The option `name` as `source` (an option set) declares it: the same help, bounds and
+    flags, and its default unless another is given."""
+    base = {f.name: f for f in fields(source)}[name]
+    if default is MISSING:
+        default = base.default_factory if base.default is MISSING else base.default
     kwargs = {"default_factory": default} if callable(default) else {"default": default}
     return field(metadata=base.metadata, **kwargs)
+
+
+def same(name: str, default):
+    """Re-declare a shared option of ModelOptions with another default."""
+    return reuse(ModelOptions, name, default)
 
 
 def field_kind(annotation) -> tuple[type, bool]:
@@ -72,6 +82,8 @@ def _coerce(name: str, value, annotation, meta: dict):
     if not ok:
         raise NlpkitError(f"{option(name)}: expected {kind.__name__}, got {value!r}")
     value = float(value) if kind is float else value
+    if kind is float and value != value:
+        raise NlpkitError(f"{option(name)}: expected a number, got nan")
     choices = meta.get("choices")
     if choices and value not in choices:
         raise NlpkitError(f"{option(name)}: {value!r} is not one of {', '.join(map(str, choices))}")
@@ -115,7 +127,19 @@ class Options:
                 checked[name] = _coerce(name, value, hints[name], dict(by_name[name].metadata))
             except NlpkitError as exc:
                 raise NlpkitError(f"{prefix}{exc}") from None
-        return cls(**checked)
+        made = cls(**checked)
+        try:
+            made.check()
+        except ValueError as exc:
+            raise NlpkitError(f"{prefix}{exc}") from None
+        return made
+
+    def check(self) -> None:
+        """Checks that involve several options: raise ValueError with a message naming them."""
+
+    def pick(self, options_cls) -> dict:
+        """The values of the options that `options_cls` offers (what a task method takes)."""
+        return {f.name: getattr(self, f.name) for f in options_cls.declared()}
 
     def recipe(self) -> dict:
         """The options that define the run (not where its output goes), for `info --recipe`."""
@@ -156,6 +180,81 @@ def to_toml(values: dict) -> str:
 
 
 @dataclass
+class RunOptions(Options):
+    """Where and how loudly a command runs: training and every command that reads a model."""
+
+    device: str = opt("auto", "auto | cpu | cuda (bf16 autocast on CUDA).", choices=("auto", "cpu", "cuda"))
+    threads: int = opt(
+        0,
+        "CPU threads; 0 = $NLPKIT_THREADS, else the cores free at start (jobs side by side share them).",
+        min=0,
+        max=4096,
+    )
+    quiet: bool = opt(
+        False, "Nothing on stderr but errors (no progress, summary or warnings).", flags=("--quiet", "-q")
+    )
+
+
+@dataclass
+class LoadOptions(RunOptions):
+    """How a model file is loaded (nlpkit.load)."""
+
+    quantize: str = opt(
+        "auto",
+        "int8: linear and recurrent layers in int8 on the CPU (an error elsewhere) | auto: int8 for a file "
+        "written by `nlpkit quantize` on the CPU, else float32 | none: float32.",
+        choices=("auto", "none", "int8"),
+    )
+
+
+@dataclass
+class ReadOptions(Options):
+    """How text files are decoded."""
+
+    encoding_errors: str = opt(
+        "strict", "strict: invalid UTF-8 is an error; replace: substitute U+FFFD.", choices=("strict", "replace")
+    )
+
+
+@dataclass
+class ModelArgument(Options):
+    """The model file a use command reads."""
+
+    model: str = opt(
+        "",
+        "A model file (.nlpk) of this task; sentiment, ner and translate also run a graph from nlpkit export (.onnx).",
+        argument=1,
+        metavar="MODEL",
+    )
+
+
+@dataclass
+class BatchOptions(Options):
+    """How a predict method batches what it reads (each task re-uses these with its own defaults)."""
+
+    batch_tokens: int = opt(16384, "Tokens per batch (memory vs speed).", min=1)
+    chunk_size: int = opt(
+        4096,
+        "Lines read, sorted by length and processed at a time (memory stays flat on any input).",
+        min=1,
+        flags=("--chunk-size", "--chunk-lines"),
+    )
+
+
+@dataclass
+class InputOptions(ReadOptions):
+    """The input of a predict command: files or stdin, one record a line, optionally one shard."""
+
+    inputs: list[str] = opt(list, "Input files, one record a line ('-' or none: stdin).", argument=2, metavar="FILES")
+    shard: str = opt(
+        "",
+        "Only the K-th of N parts of the input files (K from 1, as split -n l/K/N); the N outputs concatenated "
+        "in order are the whole output. For job arrays and torchrun ranks.",
+        metavar="K/N",
+    )
+
+
+@dataclass
 class TrainOptions(Options):
     """What every `train` command and `nlpkit.train()` accept, whatever the task."""
 
@@ -174,9 +273,7 @@ class TrainOptions(Options):
     dataset_config: str | None = opt(None, "The dataset's configuration name.", panel="Data")
     split: str = opt("train", "Dataset split to train on.", panel="Data")
     valid_split: str | None = opt(None, "Dataset split to validate on.", panel="Data")
-    encoding_errors: str = opt(
-        "strict", "strict: invalid UTF-8 is an error; replace: substitute U+FFFD.", choices=("strict", "replace")
-    )
+    encoding_errors: str = reuse(ReadOptions, "encoding_errors")
     epochs: int = opt(0, "Epochs; 0 = 10, or unlimited under `max_steps`/`time_budget`.", panel="Training", min=0)
     max_steps: int = opt(0, "Stop after this many optimizer steps (0 = no limit).", panel="Training", min=0)
     time_budget: str = opt(
@@ -221,15 +318,13 @@ class TrainOptions(Options):
     seed: int = opt(
         0, "Random seed; CPU runs without `time_budget` repeat exactly.", panel="Training", min=0, max=2**32 - 1
     )
-    device: str = opt("auto", "auto | cpu | cuda (bf16 autocast on CUDA).", choices=("auto", "cpu", "cuda"))
-    threads: int = opt(
-        0, "CPU threads; 0 = $NLPKIT_THREADS, else the cores free at start (jobs side by side share them).", min=0
-    )
+    device: str = reuse(RunOptions, "device")
+    threads: int = reuse(RunOptions, "threads")
     resume: bool = opt(
         False, "Continue from OUT.ckpt: weights, optimizer, schedule, RNG and data position.", panel="Training"
     )
     metrics_out: str | None = opt(None, "Also write the training metrics to this JSON file.", panel="Training")
-    quiet: bool = opt(False, "No progress or summary on stderr.", flags=("--quiet", "-q"))
+    quiet: bool = reuse(RunOptions, "quiet")
 
     @property
     def batch(self) -> int:

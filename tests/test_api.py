@@ -6,10 +6,10 @@ import types
 import pytest
 
 import nlpkit
-from nlpkit.tasks.lm import LanguageModelTask
-from nlpkit.tasks.ner import NERTask
-from nlpkit.tasks.sentiment import SentimentTask
-from nlpkit.tasks.translate import TranslationTask
+from nlpkit.tasks.lm.task import LanguageModelTask
+from nlpkit.tasks.ner.task import NERTask
+from nlpkit.tasks.sentiment.task import SentimentTask
+from nlpkit.tasks.translate.task import TranslationTask
 
 from .conftest import ROOT
 from .conftest import TINY_API as TINY
@@ -154,7 +154,7 @@ def test_translation_predict_and_evaluate(translate_model):
     covered = list(model.predict(lines, beam=3, coverage_penalty=0.3))
     assert [r["source"] for r in covered] == lines and covered[1]["translation"] == ""
     assert model.evaluate(pairs, beam=3, coverage_penalty=0.3)["coverage_penalty"] == 0.3
-    with pytest.raises(nlpkit.NlpkitError, match="coverage_penalty must be 0"):
+    with pytest.raises(nlpkit.NlpkitError, match="coverage_penalty: -0.5 is below the smallest allowed value"):
         next(model.predict(["x"], coverage_penalty=-0.5))
     with pytest.raises(nlpkit.NlpkitError, match="give beam 2 or more"):
         next(model.predict(["x"], beam=1, coverage_penalty=0.2))

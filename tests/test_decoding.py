@@ -2,18 +2,19 @@ import pytest
 import torch
 
 from nlpkit.decoding import (
-    SamplingConfig,
     apply_repetition_penalty,
     banned_ngram_tokens,
     choose_next,
     filter_top_k_top_p,
     sample,
 )
+from nlpkit.errors import NlpkitError
+from nlpkit.tasks.lm.options import SamplingOptions
 
 
 def test_greedy_picks_the_argmax():
     logits = torch.tensor([[0.1, 2.0, 0.3], [5.0, 0.0, 1.0]])
-    out = choose_next(logits, torch.zeros(2, 0, dtype=torch.long), SamplingConfig(temperature=0))
+    out = choose_next(logits, torch.zeros(2, 0, dtype=torch.long), SamplingOptions(temperature=0))
     assert out.tolist() == [1, 0]
 
 
@@ -47,7 +48,7 @@ def test_no_repeat_ngram_bans_completions_of_seen_ngrams():
 def test_no_repeat_ngram_yields_when_it_would_ban_every_token():
     logits = torch.tensor([[0.0, 1.0, 2.0, float("-inf")]])  # token 3 suppressed elsewhere
     history = torch.tensor([[0, 1, 2]])  # n=1: every allowed token has been seen
-    config = SamplingConfig(max_new_tokens=1, temperature=1.0, no_repeat_ngram=1)
+    config = SamplingOptions(max_new_tokens=1, temperature=1.0, no_repeat_ngram=1)
     token = choose_next(logits.clone(), history, config, torch.Generator().manual_seed(0))
     assert token.item() in (0, 1, 2)  # no nan: the rule gives way for this step
     partly = torch.tensor([[0, 1]])
@@ -56,7 +57,7 @@ def test_no_repeat_ngram_yields_when_it_would_ban_every_token():
 
 def test_sampling_is_repeatable_with_a_seeded_generator():
     logits = torch.randn(4, 20)
-    cfg = SamplingConfig(temperature=1.0, top_k=10)
+    cfg = SamplingOptions(temperature=1.0, top_k=10)
     picks = [
         choose_next(logits, torch.zeros(4, 0, dtype=torch.long), cfg, torch.Generator().manual_seed(3))
         for _ in range(2)
@@ -76,7 +77,7 @@ def test_sample_stops_rows_independently_and_suppresses_tokens():
         None,
         first,
         torch.zeros(2, 1, dtype=torch.long),
-        SamplingConfig(max_new_tokens=6, temperature=0),
+        SamplingOptions(max_new_tokens=6, temperature=0),
         finished=lambda row, toks: toks[-1] == 3,
         suppress=[4],
     )
@@ -86,5 +87,5 @@ def test_sample_stops_rows_independently_and_suppresses_tokens():
 
 @pytest.mark.parametrize("bad", [{"temperature": -1}, {"top_p": -0.1}, {"top_k": -1}, {"repetition_penalty": 0}])
 def test_bad_sampling_options(bad):
-    with pytest.raises(ValueError):
-        SamplingConfig(**bad)
+    with pytest.raises(NlpkitError, match=next(iter(bad))):
+        SamplingOptions.create(bad)

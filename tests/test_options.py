@@ -4,9 +4,9 @@ import pytest
 
 from nlpkit.errors import NlpkitError, option, use_flags
 from nlpkit.options import read_recipe, to_toml
-from nlpkit.tasks.ner import NEROptions
-from nlpkit.tasks.sentiment import SentimentOptions
-from nlpkit.tasks.translate import TranslateOptions
+from nlpkit.tasks.ner.options import NEROptions
+from nlpkit.tasks.sentiment.options import SentimentOptions
+from nlpkit.tasks.translate.options import TranslateOptions
 
 
 def test_create_coerces_and_checks_each_value():

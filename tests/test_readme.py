@@ -1,4 +1,5 @@
-"""The README's Python API example runs as printed (a user's first contact with the API)."""
+"""The Python examples of the README and of docs/python-api.md run as printed (a user's first
+contact with the API)."""
 
 import os
 import re
@@ -8,14 +9,28 @@ import sys
 from .conftest import ROOT
 
 
-def test_readme_python_example_runs(tmp_path):
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Python API") : readme.index("## Recipe files")]
-    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+def python_block(path, start: str, end: str) -> str:
+    text = (ROOT / path).read_text(encoding="utf-8")
+    section = text[text.index(start) : text.index(end)]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+def run_example(code: str, tmp_path) -> list[str]:
     (tmp_path / "data").symlink_to(ROOT / "data")
     (tmp_path / "example.py").write_text(code, encoding="utf-8")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    lines = proc.stdout.splitlines()
+    return proc.stdout.splitlines()
+
+
+def test_readme_python_example_runs(tmp_path):
+    code = python_block("README.md", "## One example, from Python", "## Where to go next")
+    lines = run_example(code, tmp_path)
+    assert any("Greta Sato" in line for line in lines) and (tmp_path / "ner.nlpk").exists()
+
+
+def test_python_api_guide_example_runs(tmp_path):
+    code = python_block("docs/python-api.md", "# The Python API", "`nlpkit.train(task")
+    lines = run_example(code, tmp_path)
     assert any("Greta Sato" in line for line in lines) and (tmp_path / "mt.nlpk").exists()

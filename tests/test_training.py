@@ -7,7 +7,7 @@ from nlpkit import modelfile
 from nlpkit.data.streams import token_stream
 from nlpkit.encoders import EncoderConfig
 from nlpkit.schedule import Schedule
-from nlpkit.tasks import language_model as lm
+from nlpkit.tasks.lm import model as lm
 from nlpkit.text.tokenizers import train_tokenizer
 from nlpkit.training import TrainConfig, Trainer, parse_duration
 

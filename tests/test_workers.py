@@ -7,6 +7,8 @@ import pytest
 import nlpkit
 from nlpkit.workers import Predictor
 
+pytestmark = pytest.mark.extras  # CI runs these again with the extras blocked (.ci/run)
+
 
 def test_predictions_become_columns_row_for_row(char_model):
     texts = ["At dawn", "", "the harbour"]

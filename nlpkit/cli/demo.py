@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
-
-import typer
 
 from nlpkit.cli import common as c
+from nlpkit.options import Options, RunOptions, opt, reuse
 
 # Files the demo runs its models on: new text in the style of data/ (written by data/make_samples.py).
 INPUTS = {
@@ -59,12 +58,15 @@ def sample_dir() -> Path:
     raise c.fail("cannot find data/sample.txt: run the demo from the nlpkit checkout")
 
 
-def demo(
-    out_dir: Annotated[str, typer.Option("--out-dir", help="Where the demo writes its model files.")] = "runs/demo",
-    time_budget: Annotated[str, typer.Option("--time-budget", help="Training time for the language model.")] = "60s",
-    device: c.DeviceOpt = c.Device.auto,
-    quiet: c.QuietOpt = False,
-) -> None:
+@dataclass
+class DemoCommand(Options):
+    out_dir: str = opt("runs/demo", "Where the demo writes its model files.")
+    time_budget: str = opt("60s", "Training time for the language model.")
+    device: str = reuse(RunOptions, "device")
+    quiet: bool = reuse(RunOptions, "quiet")
+
+
+def demo(o: DemoCommand) -> None:
     """Train a small character-level LSTM language model on data/sample.txt, evaluate it and
     generate from it; then train a sentiment classifier on data/sentiment.train.tsv, evaluate
     it and label a few new reviews; then train a named-entity tagger on data/ner.train.conll,
@@ -72,12 +74,12 @@ def demo(
     attention on data/translate.train.*, score it and translate two new sentences."""
     from nlpkit.cli.main import app  # the demo runs the same commands a user types
 
-    out = Path(out_dir)
+    out, quiet = Path(o.out_dir), o.quiet
     out.mkdir(parents=True, exist_ok=True)
     for name, text in INPUTS.items():
         (out / name).write_text(text, encoding="utf-8")
-    fill = {k: shlex.quote(str(v)) for k, v in {"data": sample_dir(), "out": out, "budget": time_budget}.items()}
-    fill |= {"common": f"--device {device.value}", "quiet": "--quiet" if quiet else ""}
+    fill = {k: shlex.quote(str(v)) for k, v in {"data": sample_dir(), "out": out, "budget": o.time_budget}.items()}
+    fill |= {"common": f"--device {o.device}", "quiet": "--quiet" if quiet else ""}
     for number, (title, command) in enumerate(STEPS, start=1):
         args = shlex.split(command.format(**fill))
         c.info(f"[bold]{number}/{len(STEPS)}[/bold] {title.format(**fill)}: nlpkit {shlex.join(args)}", quiet)

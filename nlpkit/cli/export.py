@@ -2,32 +2,26 @@
 
 from __future__ import annotations
 
-from enum import Enum
-from typing import Annotated
+from dataclasses import dataclass
 
-import typer
-
-
-class ExportFormat(str, Enum):
-    onnx = "onnx"
+from nlpkit.options import Options, RunOptions, opt, reuse
 
 
-def export(
-    model_path: Annotated[
-        str, typer.Argument(metavar="MODEL", help="A sentiment, ner, lm or translate model file (.nlpk).")
-    ],
-    fmt: Annotated[ExportFormat, typer.Option("--format", help="onnx (the only format so far).")] = ExportFormat.onnx,
-    out: Annotated[str, typer.Option("--out", "-o", help="The graph to write (.onnx); default MODEL with .onnx.")] = "",
-    int8: Annotated[
-        bool,
-        typer.Option(
-            "--int8",
-            help="Matrices and LSTM weights in int8 (onnxruntime dynamic quantization, per channel): "
-            "about a quarter of the size; the difference from PyTorch is reported (speed and F1: docs/benchmarks.md).",
-        ),
-    ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Nothing on stderr but errors.")] = False,
-) -> None:
+@dataclass
+class ExportCommand(Options):
+    model: str = opt("", "A sentiment, ner, lm or translate model file (.nlpk).", argument=1, metavar="MODEL")
+    format: str = opt("onnx", "onnx (the only format so far).", choices=("onnx",))
+    out: str = opt("", "The graph to write (.onnx); default MODEL with .onnx.", flags=("--out", "-o"))
+    int8: bool = opt(
+        False,
+        "Matrices and LSTM weights in int8 (onnxruntime dynamic quantization, per channel): about a quarter of "
+        "the size; the difference from PyTorch is reported (speed and F1: docs/benchmarks.md).",
+        flags=("--int8",),
+    )
+    quiet: bool = reuse(RunOptions, "quiet")
+
+
+def export(o: ExportCommand) -> None:
     """Write MODEL as an ONNX graph with free batch size and length, checked against PyTorch on a
     batch of another shape. Sentiment: tokens, lengths -> logits; ner: words, chars, lengths ->
     emissions; lm: tokens, lengths -> log_probs; translate: the encoder and one decoder step
@@ -41,24 +35,24 @@ def export(
     from nlpkit.console import info
     from nlpkit.errors import NlpkitError
 
-    target = Path(out or Path(model_path).with_suffix(".onnx"))
+    target = Path(o.out or Path(o.model).with_suffix(".onnx"))
     if target.suffix != ".onnx":
         raise NlpkitError(f"{target}: an ONNX graph is written to a .onnx file (that is how nlpkit tells it apart)")
-    if str(model_path).endswith(".onnx"):
-        raise NlpkitError(f"{model_path}: already an ONNX graph; export the .nlpk file it came from")
+    if str(o.model).endswith(".onnx"):
+        raise NlpkitError(f"{o.model}: already an ONNX graph; export the .nlpk file it came from")
     missing = [name for name in ("onnx", "onnxruntime") if importlib.util.find_spec(name) is None]
     if missing:
         raise NlpkitError(f"export needs {' and '.join(missing)}: pip install 'nlpkit[onnx]'")
     from nlpkit.export.graphs import export_onnx
 
-    model = nlpkit.load(model_path, device="cpu", threads=0, quantize="none")
-    checked = export_onnx(model, target, int8=int8)
+    model = nlpkit.load(o.model, device="cpu", threads=0, quantize="none")
+    checked = export_onnx(model, target, int8=o.int8)
     size = target.stat().st_size
     agreement = f"agrees with PyTorch within {checked['max_difference']:.1g}"
-    if int8:
+    if o.int8:
         agreement = f"int8; the float graph {agreement}, the int8 one within {checked['int8_difference']:.2g}"
     info(
         f"{target}: {size / 1e6:,.2f} MB ONNX graph ({', '.join(checked['inputs'])} -> {', '.join(checked['outputs'])}), "
         f"{agreement}",
-        quiet,
+        o.quiet,
     )

@@ -3,84 +3,36 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
-from typing import Annotated
-
-import typer
+from dataclasses import dataclass
 
 from nlpkit.cli import common as c
+from nlpkit.options import LoadOptions, ReadOptions, opt
+from nlpkit.tasks.lm.options import GenerateOptions
 
 
-class GenFormat(str, Enum):
-    text = "text"
-    jsonl = "jsonl"
+@dataclass
+class GenerateCommand(ReadOptions, GenerateOptions, LoadOptions):
+    model: str = opt("", "A language model file (.nlpk).", argument=1, metavar="MODEL")
+    prompt: str | None = opt(
+        None, "The prompt; without it, one prompt per stdin line (or none on a terminal).", flags=("--prompt", "-p")
+    )
+    format: str = opt("text", "text: prompt and completion | jsonl: one record per prompt.", choices=("text", "jsonl"))
 
 
-def generate(
-    model_path: Annotated[str, typer.Argument(metavar="MODEL", help="A language model file (.nlpk).")],
-    prompt: Annotated[
-        str | None,
-        typer.Option(
-            "--prompt", "-p", help="The prompt; without it, one prompt per stdin line (or none on a terminal)."
-        ),
-    ] = None,
-    max_new_tokens: Annotated[
-        int, typer.Option("--max-new-tokens", "-n", min=0, help="Tokens to generate per completion.")
-    ] = 200,
-    temperature: Annotated[float, typer.Option("--temperature", "-t", min=0.0, help="0 = greedy.")] = 1.0,
-    top_k: Annotated[int, typer.Option("--top-k", min=0, help="Sample among the k likeliest tokens (0 = all).")] = 0,
-    top_p: Annotated[
-        float,
-        typer.Option("--top-p", min=0.0, max=1.0, help="Nucleus sampling mass (1 = off, 0 = likeliest token only)."),
-    ] = 1.0,
-    repetition_penalty: Annotated[
-        float, typer.Option("--repetition-penalty", help="Above 0; > 1 discourages tokens already present (1 = off).")
-    ] = 1.0,
-    no_repeat_ngram: Annotated[
-        int, typer.Option("--no-repeat-ngram", min=0, help="Never repeat an n-gram of this size (0 = off).")
-    ] = 0,
-    stop: Annotated[
-        list[str] | None,
-        typer.Option("--stop", help="Stop a completion at this string (repeatable); it is not printed."),
-    ] = None,
-    num_samples: Annotated[int, typer.Option("--num-samples", min=1, help="Completions per prompt.")] = 1,
-    fmt: Annotated[
-        GenFormat, typer.Option("--format", help="text: prompt and completion | jsonl: one record per prompt.")
-    ] = GenFormat.text,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Re-read the whole prefix every step (slow; for comparison).")
-    ] = False,
-    seed: Annotated[int | None, typer.Option("--seed", min=0, max=2**63 - 1, help="Random seed for sampling.")] = None,
-    encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
-    device: c.DeviceOpt = c.Device.auto,
-    threads: c.ThreadsOpt = 0,
-    quantize: c.QuantizeOpt = c.Quantize.auto,
-    quiet: c.QuietOpt = False,
-) -> None:
+def generate(o: GenerateCommand) -> None:
     """Generate text from a language model: one completion (or --num-samples) per prompt."""
     import torch
 
-    sampling = dict(
-        max_new_tokens=max_new_tokens,
-        temperature=temperature,
-        top_k=top_k,
-        top_p=top_p,
-        repetition_penalty=repetition_penalty,
-        no_repeat_ngram=no_repeat_ngram,
-    )
-    from nlpkit.tasks.lm import TextStream, sampling_config
-
-    sampling_config(**sampling)  # bad sampling options fail before the model is read
-    model = c.load(model_path, "lm", device, threads, quiet, quantize)
+    model = c.load(o, "lm")
     generator = torch.Generator(device=model.device)
-    generator.manual_seed(seed if seed is not None else torch.seed())
-    if prompt is not None:
-        prompts = iter([prompt])
+    generator.manual_seed(o.seed if o.seed is not None else torch.seed())
+    if o.prompt is not None:
+        prompts = iter([o.prompt])
     elif sys.stdin.isatty():
         prompts = iter([""])
     else:
-        prompts = c.input_lines(None, encoding_errors)
-    stream = fmt is GenFormat.text and num_samples == 1  # to terminals and pipes alike (`| head -1` ends it)
+        prompts = c.input_lines(_Stdin(o.encoding_errors))
+    stream = o.format == "text" and o.num_samples == 1  # to terminals and pipes alike (`| head -1` ends it)
     warned = False
     for text in prompts:
         read, cut = model.prompt_cut(text)
@@ -91,20 +43,47 @@ def generate(
             )
             warned = True
         on_token = TextStream(model.tokenizer, text, sys.stdout) if stream else None
-        completions = model.generate(
-            text,
-            **sampling,
-            num_samples=num_samples,
-            use_cache=not no_cache,
-            stop=tuple(stop or ()),
-            generator=generator,
-            on_token=on_token,
-        )
+        completions = model.generate(text, **o.pick(GenerateOptions), generator=generator, on_token=on_token)
         if stream:
             on_token.finish(completions[0])
-        elif fmt is GenFormat.jsonl:
+        elif o.format == "jsonl":
             sys.stdout.write(c.json_line({"prompt": text, "completions": completions}) + "\n")
         else:
             for completion in completions:
                 sys.stdout.write(text + completion + "\n")
         sys.stdout.flush()
+
+
+@dataclass
+class _Stdin:
+    """The input of c.input_lines: standard input, whole."""
+
+    encoding_errors: str
+    inputs: tuple = ()
+    shard: str = ""
+
+
+class TextStream:
+    """Writes one completion to a text stream token by token as it is generated (the
+    `on_token` of LanguageModelTask.generate); finish() writes what was held back."""
+
+    def __init__(self, tokenizer, prompt: str, out):
+        self.tokenizer, self.out = tokenizer, out
+        self.tokens: list[int] = []
+        self.shown = 0
+        self._write(prompt)
+
+    def _write(self, text: str) -> None:
+        self.out.write(text)
+        self.out.flush()
+
+    def __call__(self, token) -> None:
+        self.tokens.append(int(token[0]))
+        text = self.tokenizer.decode(self.tokens)
+        # Hold back the last few characters: a stop string may still be forming there.
+        safe = max(self.shown, len(text) - 8)
+        self._write(text[self.shown : safe])
+        self.shown = safe
+
+    def finish(self, completion: str) -> None:
+        self._write(completion[self.shown :] + "\n")

@@ -3,38 +3,33 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
-from typing import Annotated
+from dataclasses import dataclass
 
-import typer
-
-
-class InfoFormat(str, Enum):
-    table = "table"
-    json = "json"
+from nlpkit.options import Options, opt
 
 
-def info(
-    model_path: Annotated[
-        str, typer.Argument(metavar="MODEL", help="A model file (.nlpk), or a graph from nlpkit export (.onnx).")
-    ],
-    fmt: Annotated[InfoFormat, typer.Option("--format", help="table (on stdout) | json.")] = InfoFormat.table,
-    recipe: Annotated[
-        bool,
-        typer.Option("--recipe", help="Print the options the model was trained with as a TOML recipe (for --config)."),
-    ] = False,
-) -> None:
+@dataclass
+class InfoCommand(Options):
+    model: str = opt("", "A model file (.nlpk), or a graph from nlpkit export (.onnx).", argument=1, metavar="MODEL")
+    format: str = opt("table", "table (on stdout) | json.", choices=("table", "json"))
+    recipe: bool = opt(
+        False, "Print the options the model was trained with as a TOML recipe (for --config).", flags=("--recipe",)
+    )
+
+
+def info(o: InfoCommand) -> None:
     """Show a model file's task, configuration, tokenizer, training data, metrics and versions."""
     from nlpkit.errors import NlpkitError
     from nlpkit.modelfile import read_header
 
+    model_path = o.model
     if model_path.endswith(".onnx"):  # a graph from `nlpkit export`: the model file it carries
         from nlpkit.export.runtime import graph_info
 
         meta = graph_info(model_path)
     else:
         meta = read_header(model_path)
-    if recipe:
+    if o.recipe:
         from nlpkit.options import to_toml
         from nlpkit.tasks import FILE_TASKS
 
@@ -55,7 +50,7 @@ def info(
     if "symbols" in tok:  # a word vocabulary can be long: show its size and a few entries
         meta["tokenizer"] = {**tok, "symbols": tok["symbols"][:20] + (["..."] if len(tok["symbols"]) > 20 else [])}
     meta.pop("tied", None)
-    if fmt is InfoFormat.json:
+    if o.format == "json":
         print(json.dumps(meta, indent=2, ensure_ascii=False))
         return
     if isinstance(meta.get("ensemble"), list):

@@ -15,6 +15,7 @@ import typer
 
 from nlpkit import __version__
 from nlpkit.cli import demo, diagnose, export, generate, info, lm, ner, quantize, sentiment, translate, vectors
+from nlpkit.cli.options import command
 from nlpkit.errors import NlpkitError, use_flags
 
 app = typer.Typer(
@@ -32,11 +33,11 @@ app.add_typer(ner.app, name="ner")
 app.add_typer(translate.app, name="translate")
 app.add_typer(diagnose.app, name="diagnose")
 app.add_typer(vectors.app, name="vectors")
-app.command("generate")(generate.generate)
-app.command("info")(info.info)
-app.command("quantize")(quantize.quantize)
-app.command("export")(export.export)
-app.command("demo")(demo.demo)
+command(app, generate.GenerateCommand)(generate.generate)
+command(app, info.InfoCommand)(info.info)
+command(app, quantize.QuantizeCommand)(quantize.quantize)
+command(app, export.ExportCommand)(export.export)
+command(app, demo.DemoCommand)(demo.demo)
 
 
 def _version(value: bool) -> None:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from enum import Enum
-from typing import Annotated
+from dataclasses import dataclass
 
 import typer
 
 from nlpkit.cli import common as c
-from nlpkit.cli.options import choices, train_command
-from nlpkit.tasks.ner import NEROptions
+from nlpkit.cli.options import command, train_command
+from nlpkit.options import InputOptions, LoadOptions, ModelArgument, opt
+from nlpkit.tasks.ner.options import EvalOptions, NEROptions, TagOptions
 
 app = typer.Typer(
     help="Named-entity tagging: train, evaluate with seqeval, tag raw or CoNLL text.",
@@ -18,68 +17,22 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-
-InputFormat = choices(NEROptions, "input_format")
-Scheme = choices(NEROptions, "scheme")
+train_command(app, "ner", NEROptions, "Train a named-entity tagger and write it to --out.")
 
 
-class TagFormat(str, Enum):
-    jsonl = "jsonl"
-    conll = "conll"
-    inline = "inline"
-
-
-class TagInput(str, Enum):
-    text = "text"
-    conll = "conll"
-
-
-train_command(
-    app,
-    "ner",
-    NEROptions,
-    "Train a named-entity tagger and write it to --out.",
-)
-
-
-@app.command("eval")
-def evaluate(
-    model_path: c.ModelArg,
-    inputs: Annotated[list[str], typer.Argument(metavar="TEST", help="Tagged test file(s): CoNLL columns or JSONL.")],
-    fmt: c.EvalFormatOpt = c.EvalFormat.table,
-    predictions: Annotated[
-        str | None,
-        typer.Option("--predictions", help="Also write token, gold and predicted tag columns (CoNLL) to this file."),
-    ] = None,
-    input_format: Annotated[
-        InputFormat, typer.Option("--input-format", help="auto (JSONL for *.jsonl, else CoNLL) | conll | jsonl.")
-    ] = InputFormat("auto"),
-    token_column: Annotated[str, typer.Option("--token-column", help="CoNLL: 1-based token column.")] = "",
-    tag_column: Annotated[str, typer.Option("--tag-column", help="CoNLL: 1-based tag column (default: last).")] = "",
-    scheme: Annotated[Scheme, typer.Option("--scheme", help="auto (detected) | iob1 | iob2 | bioes.")] = Scheme("auto"),
-    strict: Annotated[bool, typer.Option("--strict", help="An I- tag that continues nothing is an error.")] = False,
-    encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
-    device: c.DeviceOpt = c.Device.auto,
-    threads: c.ThreadsOpt = 0,
-    quantize: c.QuantizeOpt = c.Quantize.auto,
-    quiet: c.QuietOpt = False,
-) -> None:
-    """seqeval span precision, recall and F1 per entity type, with micro and macro averages."""
-    model = c.load(model_path, "ner", device, threads, quiet, quantize)
-    scores = model.evaluate(
-        inputs,
-        input_format=input_format.value,
-        token_column=token_column,
-        tag_column=tag_column,
-        scheme=scheme.value,
-        strict=strict,
-        encoding_errors=encoding_errors.value,
-        predictions=predictions,
+@dataclass
+class EvalCommand(ModelArgument, EvalOptions, c.EvalOutput, LoadOptions):
+    tests: list[str] = opt(
+        list, "Tagged test file(s): CoNLL columns or JSONL.", argument=2, required=True, metavar="TEST"
     )
-    if fmt is c.EvalFormat.json:
-        print(json.dumps(scores))
-    else:
-        render_scores(scores)
+
+
+@command(app, EvalCommand, "eval")
+def evaluate(o: EvalCommand) -> None:
+    """seqeval span precision, recall and F1 per entity type, with micro and macro averages."""
+    model = c.load(o, "ner")
+    scores = model.evaluate(o.tests, **o.pick(EvalOptions))
+    c.print_json(scores) if o.format == "json" else render_scores(scores)
 
 
 def render_scores(scores: dict) -> None:
@@ -102,61 +55,51 @@ def render_scores(scores: dict) -> None:
     Console(highlight=False).print(table)
 
 
-@app.command()
-def tag(
-    model_path: c.ModelArg,
-    inputs: Annotated[
-        list[str] | None,
-        typer.Argument(help="Files ('-' or none: stdin): one text a line, or CoNLL.", show_default=False),
-    ] = None,
-    input_format: Annotated[
-        TagInput,
-        typer.Option(
-            "--input-format",
-            help="text: raw text, one sentence or paragraph a line | conll: tokens in the first column.",
-        ),
-    ] = TagInput.text,
-    fmt: Annotated[
-        TagFormat,
-        typer.Option(
-            "--format", help="jsonl: text and entities with offsets | conll: token<TAB>tag | inline: [TYPE words]."
-        ),
-    ] = TagFormat.jsonl,
-    batch_tokens: c.BatchTokensOpt = 8192,
-    chunk_lines: Annotated[int, typer.Option("--chunk-lines", min=1, help="Records read and tagged at a time.")] = 2048,
-    shard: c.ShardOpt = "",
-    encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
-    device: c.DeviceOpt = c.Device.auto,
-    threads: c.ThreadsOpt = 0,
-    quantize: c.QuantizeOpt = c.Quantize.auto,
-    quiet: c.QuietOpt = False,
-) -> None:
+@dataclass
+class TagCommand(ModelArgument, InputOptions, TagOptions, LoadOptions):
+    HIDDEN = ("scores",)  # on for jsonl, the one output that shows them
+
+    inputs: list[str] = opt(list, "Files ('-' or none: stdin): one text a line, or CoNLL.", argument=2)
+    input_format: str = opt(
+        "text",
+        "text: raw text, one sentence or paragraph a line | conll: tokens in the first column.",
+        choices=("text", "conll"),
+    )
+    format: str = opt(
+        "jsonl",
+        "jsonl: text and entities with offsets | conll: token<TAB>tag | inline: [TYPE words].",
+        choices=("jsonl", "conll", "inline"),
+    )
+
+
+@command(app, TagCommand)
+def tag(o: TagCommand) -> None:
     """Tag entities: exactly one output record per input record, in order; an empty line gives
     an empty record. Raw text is split into words by nlpkit.text.words (runs of letters and
     digits with inner - ' . kept, every other non-space character alone), keeping character
     offsets."""
-    model = c.load(model_path, "ner", device, threads, quiet, quantize)
-    if input_format is TagInput.conll:
+    model = c.load(o, "ner")
+    if o.input_format == "conll":
         from nlpkit.data import shards
-        from nlpkit.tasks.base import chunks
-        from nlpkit.tasks.ner import token_records
+        from nlpkit.data.tagged import token_records
+        from nlpkit.tasks.contract import chunks
 
         def records():
-            return token_records(inputs or ["-"], encoding_errors.value)
+            return token_records(o.inputs or ["-"], o.encoding_errors)
 
-        part = shards.records_part(records, *shards.parse(shard), inputs or ["-"]) if shard else records()
-        stream = chunks(part, chunk_lines, first=c.FIRST_CHUNK)
+        part = shards.records_part(records, *shards.parse(o.shard), o.inputs or ["-"]) if o.shard else records()
+        stream = chunks(part, o.chunk_size, first=c.FIRST_CHUNK)
     else:
-        stream = c.input_chunks(inputs, chunk_lines, encoding_errors, shard)
+        stream = c.input_chunks(o)
     for chunk in stream:
-        found = model.predict(chunk, batch_tokens=batch_tokens, chunk_size=chunk_lines, scores=fmt is TagFormat.jsonl)
-        c.write_lines(_formatted(r, fmt) for r in found)
+        found = model.predict(chunk, **{**o.pick(TagOptions), "scores": o.format == "jsonl"})
+        c.write_lines(_formatted(r, o.format) for r in found)
 
 
-def _formatted(r: dict, fmt: TagFormat) -> str:
-    if fmt is TagFormat.conll:  # a blank line ends each record
+def _formatted(r: dict, fmt: str) -> str:
+    if fmt == "conll":  # a blank line ends each record
         return "".join(f"{w}\t{t}\n" for w, t in zip(r["words"], r["tags"], strict=True))
-    if fmt is TagFormat.inline:
+    if fmt == "inline":
         pieces, last, text = [], 0, r["text"]
         for e in r["entities"]:
             pieces += [text[last : e["start"]], f"[{e['type']} {e['text']}]"]

@@ -1,5 +1,7 @@
-"""Typer commands made from option dataclasses (nlpkit.options): every `train` command lists the
-same declared options, reads a TOML recipe with --config, and lets flags override the recipe.
+"""Typer commands made from option sets (nlpkit.options): a command's flags and arguments are
+generated from the dataclass fields that declare them, so help, bounds, choices and defaults are
+written once and shared with the Python API. `train_command` adds the recipe file (--config);
+`command` turns a function of one option set into a command.
 """
 
 from __future__ import annotations
@@ -17,12 +19,6 @@ from nlpkit.options import field_kind, read_recipe
 _CHOICES: dict[tuple, type] = {}
 
 
-def choices(options_cls, name: str) -> type:
-    """The str Enum of a declared option's choices, for use commands that take the same option."""
-    field = next(f for f in options_cls.declared() if f.name == name)
-    return _choice_type(name, field.metadata["choices"])
-
-
 def _choice_type(name: str, choices: tuple) -> type:
     """A str Enum for a field with choices, so the help lists them and typos are usage errors."""
     key = (name, tuple(choices))
@@ -31,26 +27,42 @@ def _choice_type(name: str, choices: tuple) -> type:
     return _CHOICES[key]
 
 
+def _default(f):
+    if f.default is not MISSING:
+        return f.default
+    return None  # a list (default_factory): None on the command line, the factory's value after create()
+
+
+def _argument(f, hint, help_text: str) -> inspect.Parameter:
+    kind, _ = field_kind(hint)
+    meta = f.metadata
+    required = meta.get("required", kind is not list)
+    info = typer.Argument(help=help_text, show_default=False, metavar=meta.get("metavar"))
+    annotation = list[str] if kind is list else str
+    if not required:
+        annotation = annotation | None
+    default = inspect.Parameter.empty if required else None
+    return inspect.Parameter(
+        f.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[annotation, info], default=default
+    )
+
+
 def _parameter(f, hint) -> inspect.Parameter:
     meta = f.metadata
     help_text = re.sub(r"`([a-z_]+)`", lambda m: "--" + m.group(1).replace("_", "-"), meta["help"])
-    panel = meta.get("panel") or None
     if meta.get("argument"):
-        info = typer.Argument(help=help_text, show_default=False, metavar=meta.get("metavar"))
-        return inspect.Parameter(
-            f.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[list[str] | None, info], default=None
-        )
+        return _argument(f, hint, help_text)
     kind, optional = field_kind(hint)
     annotation = hint
-    default = f.default if f.default is not MISSING else None
+    default = ... if meta.get("required") else _default(f)
     if meta.get("choices"):
         enum = _choice_type(f.name, meta["choices"])
         annotation = enum | None if optional else enum
-        default = enum(default) if default is not None else None
+        default = enum(default) if default not in (None, ...) else default
     if kind is list:
         annotation = list[str] | None
     flag = "--" + f.name.replace("_", "-")
-    # a boolean gets its negation too, so that a flag can turn off what a recipe turned on
+    # a boolean gets its negation too, so that a flag can turn off what a recipe or default turned on
     flags = meta.get("flags") or ((f"{flag}/--no-{flag[2:]}",) if kind is bool else (flag,))
     info = typer.Option(
         *flags,
@@ -58,12 +70,51 @@ def _parameter(f, hint) -> inspect.Parameter:
         min=meta.get("min"),
         max=meta.get("max"),
         metavar=meta.get("metavar"),
-        rich_help_panel=panel,
-        show_default=meta.get("show_default", default not in (None, "")),
+        rich_help_panel=meta.get("panel") or None,
+        show_default=meta.get("show_default", default not in (None, "", ...) and kind is not list),
     )
     return inspect.Parameter(
         f.name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[annotation, info], default=default
     )
+
+
+def _parameters(options_cls) -> tuple[list, list]:
+    """(arguments in their declared positions, options in declaration order) of an option set."""
+    hints = options_cls.hints()
+    declared = options_cls.declared()
+    arguments = sorted((f for f in declared if f.metadata.get("argument")), key=lambda f: int(f.metadata["argument"]))
+    return (
+        [_parameter(f, hints[f.name]) for f in arguments],
+        [_parameter(f, hints[f.name]) for f in declared if not f.metadata.get("argument")],
+    )
+
+
+def _plain(value):
+    return value.value if isinstance(value, Enum) else value
+
+
+def _install(app, name: str, function, params: list, help_text: str | None) -> None:
+    function.__signature__ = inspect.Signature(params)
+    function.__annotations__ = {p.name: p.annotation for p in params}
+    function.__doc__ = help_text
+    function.__name__ = name.replace("-", "_")
+    app.command(name)(function)
+
+
+def command(app: typer.Typer, options_cls, name: str | None = None):
+    """Decorator: `run(options)` becomes the command `name` of `app`, with one flag or argument
+    per option of `options_cls`; the values given are checked by `options_cls.create` (the same
+    checks as the Python API's) before `run` sees them. The docstring of `run` is the help."""
+
+    def decorate(run):
+        def cli(**given) -> None:
+            run(options_cls.create({k: _plain(v) for k, v in given.items() if v is not None}))
+
+        arguments, flags = _parameters(options_cls)
+        _install(app, name or run.__name__, cli, arguments + flags, run.__doc__)
+        return run
+
+    return decorate
 
 
 ConfigOpt = Annotated[
@@ -80,14 +131,14 @@ def train_command(app: typer.Typer, task: str, options_cls, help: str) -> None:
     """Add `train` to `app`: one flag per field of `options_cls` plus --config; the recipe's values
     overlaid with the flags the user gave train a model of `task` (nlpkit.train)."""
 
-    def command(ctx: typer.Context, config=None, **given) -> None:
+    def train(ctx: typer.Context, config=None, **given) -> None:
         from typer._click.core import ParameterSource
 
-        explicit = {}
-        for key, value in given.items():
-            if ctx.get_parameter_source(key) in (ParameterSource.DEFAULT, None):
-                continue
-            explicit[key] = value.value if isinstance(value, Enum) else value
+        explicit = {
+            key: _plain(value)
+            for key, value in given.items()
+            if ctx.get_parameter_source(key) not in (ParameterSource.DEFAULT, None)
+        }
         recipe = {}
         if config:
             recipe = read_recipe(config)
@@ -96,15 +147,7 @@ def train_command(app: typer.Typer, task: str, options_cls, help: str) -> None:
 
         nlpkit.train(task, **{**recipe, **explicit})
 
-    hints = options_cls.hints()
-    params = [
-        inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
-        *(_parameter(f, hints[f.name]) for f in options_cls.declared() if f.metadata.get("argument")),
-        inspect.Parameter("config", inspect.Parameter.KEYWORD_ONLY, annotation=ConfigOpt, default=None),
-        *(_parameter(f, hints[f.name]) for f in options_cls.declared() if not f.metadata.get("argument")),
-    ]
-    command.__signature__ = inspect.Signature(params)
-    command.__annotations__ = {p.name: p.annotation for p in params}
-    command.__doc__ = help
-    command.__name__ = "train"
-    app.command("train")(command)
+    arguments, flags = _parameters(options_cls)
+    context = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
+    config = inspect.Parameter("config", inspect.Parameter.KEYWORD_ONLY, annotation=ConfigOpt, default=None)
+    _install(app, "train", train, [context, *arguments, config, *flags], help)

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import json
-from enum import Enum
-from typing import Annotated
+from dataclasses import dataclass
 
 import typer
 
 from nlpkit.cli import common as c
-from nlpkit.cli.options import choices, train_command
-from nlpkit.tasks.sentiment import INPUT_FORMATS, SentimentOptions
+from nlpkit.cli.options import command, train_command
+from nlpkit.options import InputOptions, LoadOptions, ModelArgument, Options, RunOptions, opt, reuse
+from nlpkit.tasks.sentiment.options import EvalOptions, PredictOptions, SentimentOptions
 
 app = typer.Typer(
     help="Sentiment (text) classification: train, predict labels with probabilities, evaluate, ensemble.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-
-InputFormat = choices(SentimentOptions, "input_format")
-
-
-class PredictFormat(str, Enum):
-    tsv = "tsv"
-    jsonl = "jsonl"
-
 
 train_command(
     app,
@@ -34,43 +25,34 @@ train_command(
 )
 
 
-@app.command()
-def predict(
-    model_path: c.ModelArg,
-    inputs: c.InputsArg = None,
-    fmt: Annotated[
-        PredictFormat,
-        typer.Option("--format", help='tsv: label<TAB>probability | jsonl: {"label", "prob"[, "probs"]}.'),
-    ] = PredictFormat.tsv,
-    all_probs: Annotated[
-        bool,
-        typer.Option("--all-probs", help="Also give every label's probability (TSV: extra label=prob columns)."),
-    ] = False,
-    batch_tokens: c.BatchTokensOpt = 16384,
-    chunk_lines: c.ChunkLinesOpt = 4096,
-    shard: c.ShardOpt = "",
-    encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
-    device: c.DeviceOpt = c.Device.auto,
-    threads: c.ThreadsOpt = 0,
-    quantize: c.QuantizeOpt = c.Quantize.auto,
-    quiet: c.QuietOpt = False,
-) -> None:
+@dataclass
+class PredictCommand(ModelArgument, InputOptions, PredictOptions, LoadOptions):
+    format: str = opt(
+        "tsv", 'tsv: label<TAB>probability | jsonl: {"label", "prob"[, "probs"]}.', choices=("tsv", "jsonl")
+    )
+    all_probs: bool = opt(
+        False, "Also give every label's probability (TSV: extra label=prob columns).", flags=("--all-probs",)
+    )
+
+
+@command(app, PredictCommand)
+def predict(o: PredictCommand) -> None:
     """Label each input line: exactly one output line per input line, in order (an empty line
     is classified too). Input is read in chunks, so memory stays flat on large files."""
-    model = c.load(model_path, "sentiment", device, threads, quiet, quantize)
+    model = c.load(o, "sentiment")
     cut = 0
-    for chunk in c.input_chunks(inputs, chunk_lines, encoding_errors, shard):
+    for chunk in c.input_chunks(o):
         rows = []
-        for r in model.predict(chunk, batch_tokens=batch_tokens, chunk_size=chunk_lines):
+        for r in model.predict(chunk, **o.pick(PredictOptions)):
             cut += r["truncated"]
-            if fmt is PredictFormat.jsonl:
+            if o.format == "jsonl":
                 record = {"label": r["label"], "prob": round(r["prob"], 5)}
-                if all_probs:
+                if o.all_probs:
                     record["probs"] = {label: round(q, 5) for label, q in r["probs"].items()}
                 rows.append(c.json_line(record))
             else:
                 cells = [r["label"], f"{r['prob']:.5f}"]
-                rows.append("\t".join(cells + ([f"{k}={q:.5f}" for k, q in r["probs"].items()] if all_probs else [])))
+                rows.append("\t".join(cells + ([f"{k}={q:.5f}" for k, q in r["probs"].items()] if o.all_probs else [])))
         c.write_lines(rows)
     if cut:
         c.warn(
@@ -78,55 +60,36 @@ def predict(
         )
 
 
-@app.command("eval")
-def evaluate(
-    model_path: c.ModelArg,
-    inputs: Annotated[list[str], typer.Argument(metavar="TEST", help="Labeled test file(s), in a training format.")],
-    fmt: c.EvalFormatOpt = c.EvalFormat.table,
-    input_format: Annotated[
-        InputFormat,
-        typer.Option("--input-format", help="As for training: auto | " + " | ".join(INPUT_FORMATS[1:]) + "."),
-    ] = InputFormat("auto"),
-    text_column: Annotated[
-        str, typer.Option("--text-column", help="Column holding the text (or its 1-based number).")
-    ] = "text",
-    label_column: Annotated[
-        str, typer.Option("--label-column", help="Column holding the label (or its 1-based number).")
-    ] = "label",
-    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip rows with no label or no text (counted).")] = False,
-    encoding_errors: c.EncodingErrorsOpt = c.EncodingErrors.strict,
-    device: c.DeviceOpt = c.Device.auto,
-    threads: c.ThreadsOpt = 0,
-    quantize: c.QuantizeOpt = c.Quantize.auto,
-    quiet: c.QuietOpt = False,
-) -> None:
-    """Accuracy, per-class precision/recall/F1, macro averages and the confusion matrix."""
-    model = c.load(model_path, "sentiment", device, threads, quiet, quantize)
-    scores = model.evaluate(
-        inputs,
-        input_format=input_format.value,
-        text_column=text_column,
-        label_column=label_column,
-        skip_bad=skip_bad,
-        encoding_errors=encoding_errors.value,
+@dataclass
+class EvalCommand(ModelArgument, EvalOptions, c.EvalOutput, LoadOptions):
+    tests: list[str] = opt(
+        list, "Labeled test file(s), in a training format.", argument=2, required=True, metavar="TEST"
     )
-    if fmt is c.EvalFormat.json:
-        print(json.dumps(scores))
-    else:
-        render_scores(scores)
 
 
-@app.command()
-def ensemble(
-    models: Annotated[
-        list[str],
-        typer.Argument(
-            metavar="MODEL...", help="Two or more sentiment model files (.nlpk) with the same labels and tokenizer."
-        ),
-    ],
-    out: Annotated[str, typer.Option("--out", "-o", help="The ensemble's model file to write.")] = "ensemble.nlpk",
-    quiet: c.QuietOpt = False,
-) -> None:
+@command(app, EvalCommand, "eval")
+def evaluate(o: EvalCommand) -> None:
+    """Accuracy, per-class precision/recall/F1, macro averages and the confusion matrix."""
+    model = c.load(o, "sentiment")
+    scores = model.evaluate(o.tests, **o.pick(EvalOptions))
+    c.print_json(scores) if o.format == "json" else render_scores(scores)
+
+
+@dataclass
+class EnsembleCommand(Options):
+    models: list[str] = opt(
+        list,
+        "Two or more sentiment model files (.nlpk) with the same labels and tokenizer.",
+        argument=1,
+        required=True,
+        metavar="MODEL...",
+    )
+    out: str = opt("ensemble.nlpk", "The ensemble's model file to write.", flags=("--out", "-o"))
+    quiet: bool = reuse(RunOptions, "quiet")
+
+
+@command(app, EnsembleCommand)
+def ensemble(o: EnsembleCommand) -> None:
     """Write one model file that predicts the average class probabilities of MODELs, e.g. the
     same recipe trained with different --seed values (more accurate than each, and as many times
     slower to run). The members must share labels and tokenizer: train them on the same data with
@@ -137,16 +100,16 @@ def ensemble(
     import nlpkit
     from nlpkit import console as stderr
 
-    stderr.silence(quiet)
-    target = Path(out)
-    for path in models:
+    stderr.silence(o.quiet)
+    target = Path(o.out)
+    for path in o.models:
         if target.exists() and Path(path).exists() and target.samefile(path):
-            raise c.fail(f"{out}: one of the members; give a new path for the ensemble")
+            raise c.fail(f"{o.out}: one of the members; give a new path for the ensemble")
     if target.exists() and not target.is_file():
-        raise c.fail(f"{out}: not a regular file")
-    model = nlpkit.ensemble(models, out=out, device="cpu")
+        raise c.fail(f"{o.out}: not a regular file")
+    model = nlpkit.ensemble(o.models, out=o.out, device="cpu")
     size = target.stat().st_size
-    stderr.info(f"{out}: ensemble of {model.model.config.describe()}, {size / 1e6:,.1f} MB", quiet)
+    stderr.info(f"{o.out}: ensemble of {model.model.config.describe()}, {size / 1e6:,.1f} MB", o.quiet)
 
 
 def render_scores(scores: dict) -> None:

@@ -14,3 +14,11 @@ def held_out(n: int, fraction: float, seed: int) -> set[int]:
     if len(held) >= n:
         raise NlpkitError(f"{option('valid_fraction')} leaves no training examples ({n} in all)")
     return held
+
+
+def split(rows: list[tuple], fraction: float, seed: int, train, valid):
+    """Add each row to `train` or, for a seeded random share, to `valid` (containers with add())."""
+    held = held_out(len(rows), fraction, seed)
+    for i, row in enumerate(rows):
+        (valid if i in held else train).add(*row)
+    return train, valid

@@ -11,6 +11,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from nlpkit.console import warn
 from nlpkit.data.readers import (
     _decode,
     _open_binary,
@@ -247,3 +248,36 @@ def dataset_labeled(
             label = names[label]
         _keep(out, text, label, f"dataset {source!r} row {row}", skip_bad)
     return out
+
+
+def read_examples(
+    paths,
+    *,
+    input_format="auto",
+    text_column="text",
+    label_column="label",
+    skip_bad=False,
+    encoding_errors="strict",
+    what="data",
+):
+    """Labeled examples of files, checked: skipped rows are counted in a warning."""
+    data = read_labeled(
+        paths,
+        input_format=input_format,
+        columns=Columns(text_column, label_column),
+        skip_bad=skip_bad,
+        encoding_errors=encoding_errors,
+    )
+    if data.skipped:
+        warn(f"{what}: skipped {data.skipped:,} row(s) with no label or no text")
+    if not len(data):
+        raise NlpkitError(f"{', '.join(paths)}: no labeled examples")
+    return data
+
+
+def hold_out(data: Labeled, fraction: float, seed: int) -> tuple[Labeled, Labeled]:
+    """Split off a seeded random share of the examples for validation."""
+    from nlpkit.data.holdout import split
+
+    rows = list(zip(data.texts, data.labels, data.where, strict=True))
+    return split(rows, fraction, seed, Labeled(skipped=data.skipped), Labeled())

@@ -101,3 +101,19 @@ def dataset_pairs(source: str, split: str, fields: Fields, config: str | None = 
         pairs.src.append(s)
         pairs.tgt.append(t)
     return pairs
+
+
+def read_parallel(pair_files, src, tgt, *, input_format="auto", fields=None, encoding_errors="strict", what="data"):
+    """Sentence pairs from line-aligned source and target files, or from pair files (TSV/JSONL)."""
+    if src or tgt:
+        if not (src and tgt):
+            raise NlpkitError(f"{what}: give both the source and the target file")
+        if pair_files:
+            raise NlpkitError(f"{what}: give either pair files or a source and a target file, not both")
+        return read_aligned(src, tgt, encoding_errors), [src, tgt]
+    pairs = Pairs()
+    for path in pair_files:
+        more = read_pairs(path, fields or Fields(), input_format, encoding_errors)
+        pairs.src.extend(more.src)
+        pairs.tgt.extend(more.tgt)
+    return pairs, list(pair_files)

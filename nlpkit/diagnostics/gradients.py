@@ -140,7 +140,7 @@ def measure(*, models, encoders, text, length, batch, hidden, layers, scale_recu
 
     from nlpkit.data.readers import iter_lines
     from nlpkit.modelfile import load
-    from nlpkit.tasks import language_model as lm
+    from nlpkit.tasks.lm import model as lm
     from nlpkit.text.tokenizers import train_tokenizer
 
     probes = []  # (name, probe, tokenizer or None)

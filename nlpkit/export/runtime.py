@@ -153,8 +153,8 @@ def _build_translation(cls, saved, step, encoder):
 
     from nlpkit.export.translation import GraphSeq2Seq
     from nlpkit.tasks.files import described, read_tokenizer
-    from nlpkit.tasks.seq2seq import Seq2SeqConfig
-    from nlpkit.tasks.translation import Tokenizers, target_tokenizer
+    from nlpkit.tasks.translate.files import Tokenizers, target_tokenizer
+    from nlpkit.tasks.translate.model import Seq2SeqConfig
 
     where = saved.path
     config = described(lambda: Seq2SeqConfig.from_dict(saved.meta["model"]), where)
@@ -175,12 +175,12 @@ def _build(cls, saved, session):
     if cls.name == "sentiment":
         import torch
 
-        from nlpkit.tasks.ensemble import config_from_dict
+        from nlpkit.tasks.sentiment.ensemble import config_from_dict
 
         config = described(lambda: config_from_dict(saved.meta["model"]), where)
         return cls(ClassifierRunner(session, config), tokenizer, saved.meta, torch.device("cpu"))
     from nlpkit.export.tagging import GraphTagger
-    from nlpkit.tasks.tagger_config import TaggerConfig
+    from nlpkit.tasks.ner.config import TaggerConfig
 
     config = described(lambda: TaggerConfig.from_dict(saved.meta["model"]), where)
     tags = len(config.tags)

@@ -20,7 +20,7 @@ FORBIDDEN = -1e4  # nlpkit.crf.FORBIDDEN (a test keeps them equal): a score no p
 
 class GraphTagger:
     """What NERTask asks of its model, over an onnxruntime session of the tagger's emissions:
-    its config, and predict(encoded, batch_tokens, with_probs) as nlpkit.tasks.tagger.predict."""
+    its config, and predict(encoded, batch_tokens, with_probs) as nlpkit.tasks.ner.model.predict."""
 
     def __init__(self, session, config, crf: dict | None):
         from nlpkit.text.schemes import allowed_transitions

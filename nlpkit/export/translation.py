@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from nlpkit.errors import NlpkitError
-from nlpkit.tasks.seq2seq import Memory
+from nlpkit.tasks.translate.model import Memory
 
 ENCODER_KEY = "nlpkit.encoder_graph"  # the encoder graph's bytes, base64, in the step graph's metadata
 
@@ -163,7 +163,7 @@ class StepGraph(nn.Module):
 
 
 class GraphSeq2Seq:
-    """What nlpkit.tasks.translation.translate asks of a Seq2Seq model (config, parameters() for
+    """What nlpkit.tasks.translate.search.translate asks of a Seq2Seq model (config, parameters() for
     its device, encode, start, step, reorder), answered by the two graphs in onnxruntime. Beam
     search stays torch's: tensors cross to numpy and back without copies."""
 

@@ -3,7 +3,7 @@
 Each task has a model module (the nn.Module, its loss, batching and training adapter:
 language_model.py, classifier.py, tagger.py, seq2seq.py + translation.py) and a task module (its
 options, data reading, model building and the loaded-model API: lm.py, sentiment.py, ner.py,
-translate.py) implementing nlpkit.tasks.base.Task. Adding a task means a task module, a thin CLI
+translate.py) implementing nlpkit.tasks.contract.Task. Adding a task means a task module, a thin CLI
 module and a line here.
 """
 
@@ -15,10 +15,10 @@ from nlpkit.errors import NlpkitError
 
 # task name -> "module:Class"; the model-file task names ("classifier", ...) map here too.
 REGISTRY = {
-    "lm": "nlpkit.tasks.lm:LanguageModelTask",
-    "sentiment": "nlpkit.tasks.sentiment:SentimentTask",
-    "ner": "nlpkit.tasks.ner:NERTask",
-    "translate": "nlpkit.tasks.translate:TranslationTask",
+    "lm": "nlpkit.tasks.lm.task:LanguageModelTask",
+    "sentiment": "nlpkit.tasks.sentiment.task:SentimentTask",
+    "ner": "nlpkit.tasks.ner.task:NERTask",
+    "translate": "nlpkit.tasks.translate.task:TranslationTask",
 }
 FILE_TASKS = {"lm": "lm", "classifier": "sentiment", "tagger": "ner", "translation": "translate"}
 

@@ -3,7 +3,7 @@
     options -> data -> tokenizer and model (new, or the checkpoint's with resume) -> trainer
     -> fit -> save the model file (metrics, data fingerprint, recipe) -> summary
 
-The task supplies the steps that differ (nlpkit.tasks.base.Task); everything else is here once.
+The task supplies the steps that differ (nlpkit.tasks.contract.Task); everything else is here once.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from nlpkit.console import console, info, table
 from nlpkit.errors import NlpkitError, option
-from nlpkit.tasks.base import checked
+from nlpkit.tasks.contract import checked
 
 
 def checkpoint_path(out: str) -> Path:

@@ -14,23 +14,30 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from nlpkit.errors import NlpkitError, option
+from nlpkit.options import Options, opt
 
 GENSIM_MAX_WORDS = 10_000  # gensim silently cuts a text after this many words: longer ones go in pieces
 
 
 @dataclass
-class VectorsOptions:
-    algorithm: str = "word2vec"  # word2vec | fasttext (subword n-grams: better vectors for rare words)
-    architecture: str = "skipgram"  # skipgram | cbow
-    dim: int = 300
-    window: int = 5
-    min_count: int = 5
-    epochs: int = 5
-    negative: int = 5
-    lowercase: bool = False
-    max_vocab: int = 0  # 0: no limit
-    threads: int = 0  # 0: every core
-    seed: int = 1
+class VectorsOptions(Options):
+    """`nlpkit vectors train` and train_vectors()."""
+
+    algorithm: str = opt(
+        "word2vec", "word2vec, or fasttext (subword n-grams help rare words).", choices=("word2vec", "fasttext")
+    )
+    architecture: str = opt(
+        "skipgram", "skipgram (better for rare words) or cbow (faster).", choices=("skipgram", "cbow")
+    )
+    dim: int = opt(300, "Vector size.", min=1, max=4096)
+    window: int = opt(5, "Context words on each side.", min=1)
+    min_count: int = opt(5, "Leave out words seen fewer times.", min=1)
+    epochs: int = opt(5, "Passes over the corpus.", min=1)
+    negative: int = opt(5, "Negative samples per word.", min=1)
+    lowercase: bool = opt(False, "Lower-case the text first.")
+    max_vocab: int = opt(0, "Keep at most this many words, the commonest (0: all).", min=0)
+    threads: int = opt(0, "Worker threads (0: every core).", min=0, max=4096)
+    seed: int = opt(1, "Random seed (runs repeat exactly only with --threads 1).", min=0, max=2**32 - 1)
 
 
 class Corpus:
@@ -61,9 +68,12 @@ class Corpus:
         self.lines, self.words = lines, words
 
 
-def train_vectors(paths: list[str], out: str, options: VectorsOptions, quiet: bool = False) -> dict:
+def train_vectors(paths: list[str], out: str, options: VectorsOptions | None = None, quiet: bool = False) -> dict:
     """Train vectors on the text files `paths` and write them to `out` (word2vec text format;
     binary for a .bin name; gzipped for a name ending in .gz). Returns a summary."""
+    options = VectorsOptions.create(vars(options) if options is not None else {})  # checked, however made
+    corpus = Corpus(paths, options.lowercase)  # bad inputs and outputs are named before gensim is needed
+    _check_out(out, paths)
     try:
         from gensim.models import FastText, Word2Vec
         from gensim.models.callbacks import CallbackAny2Vec
@@ -72,9 +82,6 @@ def train_vectors(paths: list[str], out: str, options: VectorsOptions, quiet: bo
     from nlpkit import threads as nthreads
     from nlpkit.console import console, info
 
-    _check(options)
-    corpus = Corpus(paths, options.lowercase)
-    _check_out(out, paths)
     workers = options.threads or nthreads.cores()
     Model = Word2Vec if options.algorithm == "word2vec" else FastText
     model = Model(
@@ -138,16 +145,6 @@ def train_vectors(paths: list[str], out: str, options: VectorsOptions, quiet: bo
     }
     info(f"{out}: {len(model.wv):,} vectors of dimension {options.dim} in {seconds:,.0f} s", quiet)
     return summary
-
-
-def _check(options: VectorsOptions) -> None:
-    if options.algorithm not in ("word2vec", "fasttext"):
-        raise NlpkitError(f"{option('algorithm')}: word2vec or fasttext, not {options.algorithm!r}")
-    if options.architecture not in ("skipgram", "cbow"):
-        raise NlpkitError(f"{option('architecture')}: skipgram or cbow, not {options.architecture!r}")
-    for name in ("dim", "window", "min_count", "epochs", "negative"):
-        if getattr(options, name) < 1:
-            raise NlpkitError(f"{option(name)} must be at least 1")
 
 
 def _check_out(out: str, inputs: list[str]) -> None:

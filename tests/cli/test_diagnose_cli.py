@@ -107,9 +107,13 @@ def test_plot_is_written(tmp_path):
     [
         (["gradients", "--encoder", "cnn"], "unknown encoder cnn"),
         (["memory", "--distances", "5,x"], "comma list of whole numbers"),
-        (["memory", "--task", "parity"], "unknown task"),
     ],
 )
 def test_bad_options_are_one_line_errors(args, message):
     proc = nlpkit("diagnose", *args)
     assert proc.returncode == 1 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_an_unknown_choice_is_a_usage_error():
+    proc = nlpkit("diagnose", "memory", "--task", "parity")
+    assert proc.returncode == 2 and "'parity' is not one of 'recall', 'agreement', 'both'" in proc.stderr

@@ -7,6 +7,8 @@ import pytest
 
 from tests.conftest import ROOT, nlpkit
 
+pytestmark = pytest.mark.extras  # CI runs these again with the extras blocked (.ci/run)
+
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 

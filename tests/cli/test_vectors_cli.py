@@ -6,6 +6,8 @@ import pytest
 
 from tests.conftest import ROOT, nlpkit
 
+pytestmark = pytest.mark.extras  # CI runs these again with the extras blocked (.ci/run)
+
 
 def test_vectors_train_then_embeddings_then_info(tmp_path):
     pytest.importorskip("gensim")

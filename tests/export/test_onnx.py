@@ -9,6 +9,7 @@ import torch
 import nlpkit
 from nlpkit.errors import NlpkitError
 
+pytestmark = pytest.mark.extras  # CI runs these again with the extras blocked (.ci/run)
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
@@ -60,7 +61,7 @@ def test_every_encoder_kind_exports_with_free_batch_and_length(tmp_path, encoder
     from nlpkit.encoders import EncoderConfig
     from nlpkit.encoders.unpacked import prepare
     from nlpkit.export.graphs import ClassifierGraph, check, to_onnx
-    from nlpkit.tasks.classifier import ClassifierConfig, build_model
+    from nlpkit.tasks.sentiment.model import ClassifierConfig, build_model
 
     torch.manual_seed(0)
     bidirectional = encoder != "transformer"

@@ -13,6 +13,8 @@ from nlpkit import crf as torch_crf
 from nlpkit.export import tagging
 from nlpkit.text.schemes import allowed_transitions, bioes_tags
 
+pytestmark = pytest.mark.extras  # CI runs these again with the extras blocked (.ci/run)
+
 TAGS = bioes_tags(["LOC", "PER", "ORG"])
 
 
@@ -47,7 +49,7 @@ def test_crf_paths_equal_torch_and_marginals_agree(seed):
 
 
 def test_softmax_taggers_decode_under_the_scheme_constraints_as_torch_does():
-    from nlpkit.tasks.tagger import decode_emissions
+    from nlpkit.tasks.ner.model import decode_emissions
 
     emissions, lengths, _ = _batch(5)
     runner = tagging.GraphTagger(None, type("Config", (), {"tags": TAGS})(), None)
@@ -62,7 +64,7 @@ def test_the_forbidden_score_is_the_crfs():
 
 
 def test_padding_matches_the_torch_batch():
-    from nlpkit.tasks.tagger import make_batch
+    from nlpkit.tasks.ner.model import make_batch
 
     encoded = [([5, 6, 7], [[2, 3], [4], [5, 6, 7, 8]]), ([9], [[2]])]
     words, chars, lengths = tagging.padded(encoded)

@@ -16,13 +16,15 @@ pytest.importorskip("onnx")
 from nlpkit.export.graphs import check, export_onnx, to_onnx  # noqa: E402
 from nlpkit.export.translation import ENCODER_KEY, StepGraph, first_state  # noqa: E402
 
+pytestmark = pytest.mark.extras  # CI runs these again with the extras blocked (.ci/run)
+
 LINES = ["The cat looks at the harbour in the morning .", "", "zzz qqq", "A tired pilot waits near the old mill ."]
 
 
 def _tiny(kind: str, attention: str, scale: bool = False):
     from nlpkit.encoders import EncoderConfig
     from nlpkit.encoders.unpacked import prepare
-    from nlpkit.tasks.seq2seq import Seq2SeqConfig, build_model
+    from nlpkit.tasks.translate.model import Seq2SeqConfig, build_model
 
     torch.manual_seed(0)
     encoder = EncoderConfig(

@@ -1,5 +1,5 @@
 """The named-entity tagging task: options, data, training and use of the tagger in
-nlpkit.tasks.tagger (`nlpkit ner ...`, `nlpkit.train("ner", ...)`).
+nlpkit.tasks.ner.model (`nlpkit ner ...`, `nlpkit.train("ner", ...)`).
 """
 
 from __future__ import annotations
@@ -9,68 +9,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from nlpkit.console import warn
+from nlpkit.data.tagged import drop_empty, hold_out, read_sentences, to_bioes
 from nlpkit.errors import NlpkitError, option
-from nlpkit.options import ModelOptions, backward_lm_option, opt, same
-from nlpkit.tasks.base import Task, as_paths, checked, chunks
-
-
-@dataclass
-class NEROptions(ModelOptions):
-    out: str = same("out", "ner.nlpk")
-    valid_fraction: float = opt(
-        0.0,
-        "Without `valid`: hold out this share of the training sentences (a seeded random choice).",
-        panel="Data",
-        min=0.0,
-        max=0.5,
-    )
-    input_format: str = opt(
-        "auto", "auto (JSONL for *.jsonl, else CoNLL columns) | conll | jsonl.", panel="Data",
-        choices=("auto", "conll", "jsonl"),
-    )  # fmt: skip
-    token_column: str = opt(
-        "",
-        "CoNLL: 1-based column of the token (negative counts from the end); datasets: column name (default tokens).",
-        panel="Data",
-    )
-    tag_column: str = opt(
-        "",
-        "CoNLL: 1-based column of the tag, default the last (-1); datasets: column name (default ner_tags).",
-        panel="Data",
-    )
-    scheme: str = opt(
-        "auto", "Tag scheme of the data: auto (detected) | iob1 | iob2 | bioes.", panel="Data",
-        choices=("auto", "iob1", "iob2", "bioes"),
-    )  # fmt: skip
-    strict: bool = opt(
-        False, "An I- tag that continues nothing is an error (default: repaired and counted).", panel="Data"
-    )
-    hidden: int = same("hidden", 200)
-    embed: int = opt(0, "Word embedding size; 0 = 100, or the dimension of `embeddings`.", panel="Model", min=0)
-    char_features: str = opt(
-        "cnn", "cnn | lstm | none: a vector per word from its characters.", panel="Model",
-        choices=("cnn", "lstm", "none"),
-    )  # fmt: skip
-    char_size: int = opt(50, "Character CNN filters or LSTM units.", panel="Model", min=1)
-    crf: bool = opt(False, "Decode with a linear-chain CRF (else per-token softmax).", panel="Model")
-    bidirectional: bool = opt(
-        True, "Read both ways (recurrent encoders).", panel="Model", flags=("--bidirectional/--unidirectional",)
-    )
-    dropout: float = same("dropout", 0.5)
-    word_dropout: float = opt(0.05, "Share of training words replaced by <unk>.", panel="Model", min=0.0, max=0.9)
-    init_from: str | None = opt(
-        None,
-        "Start the word embedding and encoder from a word-level language model (nlpkit lm train); its "
-        "vocabulary and sizes are used and character features are off.",
-        panel="Model",
-        metavar="LM.nlpk",
-    )
-    init_from_backward: str | None = backward_lm_option()
-    batch_size: int = same("batch_size", 16)
-    clip: float = same("clip", 5.0)
-
-    def default_lr(self) -> float:
-        return 2e-3
+from nlpkit.tasks.contract import Task, as_paths, checked, chunks
+from nlpkit.tasks.ner.options import EvalOptions, NEROptions, TagOptions
 
 
 @dataclass
@@ -89,114 +31,12 @@ class NERData:
         return fingerprint([" ".join(s) for s in self.train.tokens], self.sources)
 
 
-# ----- reading tagged data ---------------------------------------------------------------------
-
-
-def _column(text: str, name: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise NlpkitError(f"{option(name)}: a CoNLL column is a number (1 = first, -1 = last), got {text!r}") from None
-    if value == 0:
-        raise NlpkitError(f"{option(name)}: columns count from 1 (or from -1 at the end)")
-    return value
-
-
-def read_sentences(paths, input_format="auto", token_column="", tag_column="", encoding_errors="strict"):
-    """Tagged sentences of CoNLL column files and JSONL files, in order."""
-    from nlpkit.data import conll
-
-    jsonl = [
-        p for p in paths if input_format == "jsonl" or (input_format == "auto" and p.endswith((".jsonl", ".jsonl.gz")))
-    ]
-    columns = [p for p in paths if p not in jsonl]
-    out = conll.Sentences()
-    parts = []
-    if jsonl:
-        parts.append(conll.read_jsonl(jsonl, encoding_errors))
-    if columns:
-        cols = (_column(token_column or "1", "token_column"), _column(tag_column or "-1", "tag_column"))
-        parts.append(conll.read_conll(columns, *cols, encoding_errors))
-    for part in parts:
-        for tokens, tags, where in zip(part.tokens, part.tags, part.where, strict=True):
-            out.add(tokens, tags, where)
-    return out
-
-
-def token_records(paths: list[str], encoding_errors: str = "strict") -> Iterator[list[str]]:
-    """The sentences of CoNLL files as token lists (tokens in the first column), streamed."""
-    from nlpkit.data.conll import iter_conll
-
-    for path in paths:
-        for tokens, _, _ in iter_conll(path, 1, None, encoding_errors):
-            yield tokens
-
-
-def token_place(where: str, i: int) -> str:
-    """Token i of the sentence at `where`: its own line in a CoNLL file, else its number."""
-    return where.token(i) if hasattr(where, "token") else f"{where} (token {i + 1})"
-
-
-def to_bioes(data, scheme: str, strict: bool, what: str) -> tuple[list[list[str]], str]:
-    """The sentences' tags in BIOES and the scheme they were in; repaired tags are counted in a
-    warning (or are an error when strict)."""
-    from nlpkit.text.schemes import convert, detect_scheme, split_tag
-
-    for tags, where in zip(data.tags, data.where, strict=True):
-        for i, tag in enumerate(tags):
-            try:
-                split_tag(tag)
-            except ValueError as exc:
-                raise NlpkitError(f"{token_place(where, i)}: {exc}") from None
-    source = detect_scheme(data.tags) if scheme == "auto" else scheme
-    converted, repaired = [], 0
-    for tags, where in zip(data.tags, data.where, strict=True):
-        bioes, fixed = convert(tags, source, "bioes")
-        if fixed and strict:
-            i = next(i for i in range(len(tags)) if convert(tags[: i + 1], source, "bioes")[1])
-            raise NlpkitError(
-                f"{token_place(where, i)}: {tags[i]} continues no entity "
-                f"(invalid {source.upper()}; drop {option('strict')} to repair)"
-            )
-        repaired += fixed
-        converted.append(bioes)
-    if repaired:
-        warn(
-            f"{what}: repaired {repaired:,} tag(s) that continued no entity (read as entity starts, as conlleval does)"
-        )
-    return converted, source
-
-
-def drop_empty(data, what: str):
-    from nlpkit.data.conll import Sentences
-
-    kept = Sentences()
-    for tokens, tags, where in zip(data.tokens, data.tags, data.where, strict=True):
-        if tokens:
-            kept.add(tokens, tags, where)
-    if len(kept) < len(data):
-        warn(f"{what}: skipped {len(data) - len(kept):,} empty sentence(s)")
-    return kept
-
-
-def hold_out(data, fraction: float, seed: int):
-    """Split off a seeded random share of the sentences for validation."""
-    from nlpkit.data.conll import Sentences
-    from nlpkit.data.holdout import held_out
-
-    held = held_out(len(data), fraction, seed)
-    train, valid = Sentences(), Sentences()
-    for i, record in enumerate(zip(data.tokens, data.tags, data.where, strict=True)):
-        (valid if i in held else train).add(*record)
-    return train, valid
-
-
 class NERTask(Task):
     name = "ner"
     file_task = "tagger"
     Options = NEROptions
     title = "tagger training"
-    model_module = "nlpkit.tasks.tagger"
+    model_module = "nlpkit.tasks.ner.model"
 
     def __init__(self, model, tokenizer, meta=None, device=None):
         super().__init__(model, tokenizer, meta, device)
@@ -240,8 +80,8 @@ class NERTask(Task):
     @classmethod
     def build(cls, options: NEROptions, data: NERData) -> NERTask:
         from nlpkit.encoders import RECURRENT_KINDS, EncoderConfig
-        from nlpkit.tasks import tagger as tg
-        from nlpkit.tasks.lm import load_lm_pair
+        from nlpkit.tasks.ner import model as tg
+        from nlpkit.tasks.transfer import load_lm_pair
         from nlpkit.text.schemes import bioes_tags, split_tag
         from nlpkit.text.tokenizers import VocabTokenizer
 
@@ -314,7 +154,7 @@ class NERTask(Task):
         return task
 
     def training(self, data: NERData, options: NEROptions):
-        from nlpkit.tasks import tagger as tg
+        from nlpkit.tasks.ner import model as tg
 
         index = {t: i for i, t in enumerate(self.tags)}
         encoded = [self.encode(s) for s in data.train.tokens]
@@ -351,31 +191,26 @@ class NERTask(Task):
 
     # ----- use -----------------------------------------------------------------------------------
     def encode(self, words: list[str]):
-        from nlpkit.tasks.tagger_config import encode_sentence
+        from nlpkit.tasks.ner.config import encode_sentence
 
         return encode_sentence(words, self.tokenizer.index, self.char_index, self.model.config)
 
-    def predict(
-        self,
-        items: Iterable,
-        *,
-        batch_tokens: int = 8192,
-        chunk_size: int = 2048,
-        scores: bool = True,
-        window: int = 256,
-    ) -> Iterator[dict]:
+    def predict(self, items: Iterable, **options) -> Iterator[dict]:
         """Entities of each item, in input order. An item is raw text (split into words by
         nlpkit.text.words, keeping character offsets) or a list of tokens (joined by spaces).
         Result: {"text", "words", "offsets" ([start, end] per word), "tags" (in the training
         data's scheme), "entities": [{"type", "start", "end", "text", "score"}]}; score is the
         mean probability of the entity's tags (None without `scores`, which is faster). An item
         of more than `window` words is tagged in windows of that many words (every word is
-        tagged; time and memory stay linear in its length)."""
+        tagged; time and memory stay linear in its length). Options: those of
+        nlpkit.tasks.ner.options.TagOptions (batch_tokens, chunk_size, scores, window)."""
         from nlpkit.text.schemes import convert, to_spans
 
-        for chunk in chunks(items, chunk_size):
+        o = TagOptions.create(options)
+        scores = o.scores
+        for chunk in chunks(items, o.chunk_size):
             records = [_record(item) for item in chunk]
-            found = self._tag([words for _, words, _ in records], batch_tokens, scores, window)
+            found = self._tag([words for _, words, _ in records], o.batch_tokens, scores, o.window)
             for (text, words, offsets), (path, probs) in zip(records, found, strict=True):
                 tags = [self.tags[k] for k in path]
                 entities = []
@@ -391,7 +226,7 @@ class NERTask(Task):
         module; an exported graph's runner brings its own, torch-free (nlpkit.export.tagging)."""
         if hasattr(self.model, "predict"):
             return self.model.predict
-        from nlpkit.tasks.tagger import predict
+        from nlpkit.tasks.ner.model import predict
 
         return functools.partial(predict, self.model)
 
@@ -410,27 +245,18 @@ class NERTask(Task):
             joined[owner][1].extend(probs)
         return joined
 
-    def evaluate(
-        self,
-        data,
-        *,
-        input_format: str = "auto",
-        token_column: str = "",
-        tag_column: str = "",
-        scheme: str = "auto",
-        strict: bool = False,
-        encoding_errors: str = "strict",
-        predictions: str | None = None,
-    ) -> dict:
+    def evaluate(self, data, **options) -> dict:
         """seqeval span precision, recall and F1 per entity type with micro and macro averages, on
-        tagged files or (tokens, tags) pairs. `predictions` also writes token, gold and predicted
-        tag columns (CoNLL) to that file."""
+        tagged files or (tokens, tags) pairs. Options: those of nlpkit.tasks.ner.options.EvalOptions
+        (how the files are read, as for training; `predictions` also writes token, gold and
+        predicted tag columns (CoNLL) to that file)."""
         from nlpkit.data.conll import Sentences
-        from nlpkit.tasks import tagger as tg
+        from nlpkit.tasks.ner import model as tg
 
+        o = EvalOptions.create(options)
         paths = as_paths(data)
         if paths is not None:
-            sentences = read_sentences(paths, input_format, token_column, tag_column, encoding_errors)
+            sentences = read_sentences(paths, o.input_format, o.token_column, o.tag_column, o.encoding_errors)
         else:
             sentences = Sentences()
             for n, record in enumerate(data, start=1):
@@ -440,7 +266,7 @@ class NERTask(Task):
         sentences = drop_empty(sentences, "test data")
         if not len(sentences):
             raise NlpkitError(f"{', '.join(paths) if paths else 'the records'}: no tagged sentences")
-        gold, test_scheme = to_bioes(sentences, scheme, strict, "test data")
+        gold, test_scheme = to_bioes(sentences, o.scheme, o.strict, "test data")
         unseen = sorted({t[2:] for tags in gold for t in tags if t != "O"} - set(self.entity_types))
         if unseen:
             warn(
@@ -450,8 +276,8 @@ class NERTask(Task):
         predicted = [[self.tags[k] for k in path] for path, _ in self._predictor()(encoded, with_probs=False)]
         scores = tg.entity_scores(gold, predicted)
         scores.update({"scheme": test_scheme, "sentences": len(sentences), "unseen_types": unseen})
-        if predictions:
-            _write_predictions(predictions, sentences.tokens, gold, predicted, test_scheme)
+        if o.predictions:
+            _write_predictions(o.predictions, sentences.tokens, gold, predicted, test_scheme)
         return scores
 
 

@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from nlpkit.data.streams import token_stream
-from nlpkit.decoding import SamplingConfig
 from nlpkit.encoders import EncoderConfig
-from nlpkit.tasks import language_model as lm
+from nlpkit.tasks.lm import model as lm
+from nlpkit.tasks.lm.options import SamplingOptions
 from nlpkit.text.tokenizers import train_tokenizer
 
 LINES = ["the cat sat on the mat", "a dog ran to the park", "the bird sang"] * 10
@@ -91,11 +91,11 @@ def test_evaluate_reports_perplexity():
 @pytest.mark.parametrize("samples", [1, 3])
 def test_cached_and_uncached_generation_give_identical_tokens(kind, samples):
     model, tok = model_for(kind, context=12)  # 40 new tokens: the Transformer's window slides
-    greedy = SamplingConfig(max_new_tokens=40, temperature=0)
+    greedy = SamplingOptions(max_new_tokens=40, temperature=0)
     cached = lm.generate(model, tok, "the ", greedy, num_samples=samples)
     uncached = lm.generate(model, tok, "the ", greedy, num_samples=samples, use_cache=False)
     assert cached == uncached
-    sampled = SamplingConfig(max_new_tokens=30, temperature=1.0, top_k=5)
+    sampled = SamplingOptions(max_new_tokens=30, temperature=1.0, top_k=5)
     a = lm.generate(model, tok, "a", sampled, num_samples=samples, generator=torch.Generator().manual_seed(1))
     b = lm.generate(
         model, tok, "a", sampled, num_samples=samples, use_cache=False, generator=torch.Generator().manual_seed(1)
@@ -105,9 +105,9 @@ def test_cached_and_uncached_generation_give_identical_tokens(kind, samples):
 
 def test_stop_strings_cut_the_completion():
     model, tok = model_for("lstm")
-    full = lm.generate(model, tok, "", SamplingConfig(max_new_tokens=30, temperature=0))[0]
+    full = lm.generate(model, tok, "", SamplingOptions(max_new_tokens=30, temperature=0))[0]
     stop = full[5:7]
-    cut = lm.generate(model, tok, "", SamplingConfig(max_new_tokens=30, temperature=0), stop=(stop,))[0]
+    cut = lm.generate(model, tok, "", SamplingOptions(max_new_tokens=30, temperature=0), stop=(stop,))[0]
     assert cut == full[: full.find(stop)]
 
 
@@ -124,7 +124,7 @@ def test_generation_never_emits_padding_or_start_symbols():
     model, tok = model_for("lstm")
     with torch.no_grad():
         model.decoder.bias[:3] = 100.0  # make <pad>, <unk>, <bos> overwhelmingly likely
-    text = lm.generate(model, tok, "", SamplingConfig(max_new_tokens=10, temperature=0))[0]
+    text = lm.generate(model, tok, "", SamplingOptions(max_new_tokens=10, temperature=0))[0]
     assert "<pad>" not in text and "<bos>" not in text
 
 
@@ -170,7 +170,7 @@ def test_word_vocabulary_is_in_frequency_order():
 
 
 def test_a_long_prompt_is_read_in_pieces_with_the_same_result(lm_model, monkeypatch):
-    from nlpkit.tasks import language_model as lm
+    from nlpkit.tasks.lm import model as lm
 
     _, model = lm_model
     prompt = "At dawn the harbour bakery opened its doors " * 3

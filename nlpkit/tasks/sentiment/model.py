@@ -292,21 +292,3 @@ def classification_scores(gold: list[int], predicted: list[int], n_classes: int)
         "confusion": matrix.tolist(),
         "count": len(gold),
     }
-
-
-# ----- model files -------------------------------------------------------------------------------
-
-
-def to_modelfile(model: Classifier, tokenizer, extra_meta: dict):
-    from nlpkit.tasks.files import to_modelfile as pack
-
-    return pack(TASK, model, tokenizer, extra_meta)
-
-
-def from_modelfile(saved, device=None) -> tuple[Classifier, object]:
-    """The model (in eval mode, on `device`) and tokenizer stored in a loaded model file: one
-    classifier, or an ensemble of them (nlpkit.tasks.ensemble)."""
-    from nlpkit.tasks.ensemble import build, config_from_dict
-    from nlpkit.tasks.files import load_weights
-
-    return load_weights(lambda: build(config_from_dict(saved.meta["model"])), saved, device)

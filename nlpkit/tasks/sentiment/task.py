@@ -1,5 +1,5 @@
 """The text-classification (sentiment) task: options, data, training and use of the classifier in
-nlpkit.tasks.classifier (`nlpkit sentiment ...`, `nlpkit.train("sentiment", ...)`).
+nlpkit.tasks.sentiment.model (`nlpkit sentiment ...`, `nlpkit.train("sentiment", ...)`).
 """
 
 from __future__ import annotations
@@ -9,79 +9,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from nlpkit.console import warn
+from nlpkit.data.labeled import hold_out, read_examples
 from nlpkit.errors import NlpkitError, option
-from nlpkit.options import ModelOptions, backward_lm_option, opt, same
-from nlpkit.tasks.base import Task, as_paths, checked, chunks, texts
-
-INPUT_FORMATS = ("auto", "tsv", "csv", "label-first", "fasttext", "jsonl")
-
-
-@dataclass
-class SentimentOptions(ModelOptions):
-    out: str = same("out", "sentiment.nlpk")
-    valid_fraction: float = opt(
-        0.0,
-        "Without `valid`: hold out this share of the training examples (a seeded random choice).",
-        panel="Data",
-        min=0.0,
-        max=0.5,
-    )
-    input_format: str = opt(
-        "auto",
-        "auto: by extension (.tsv .csv .jsonl), else FastText if lines start with __label__, "
-        "else TSV if they hold a tab, else 'label text' lines (label-first, as in SST-2).",
-        panel="Data",
-        choices=INPUT_FORMATS,
-    )
-    text_column: str = opt(
-        "text",
-        "Column (TSV/CSV header name or JSON field) holding the text; a 1-based number for a file without a header.",
-        panel="Data",
-    )
-    label_column: str = opt(
-        "label", "Column holding the label; a 1-based number for a file without a header.", panel="Data"
-    )
-    skip_bad: bool = opt(False, "Skip rows with no label or no text (counted) instead of stopping.", panel="Data")
-    tokenizer: str = opt("word", "char | word[:MAX] | bpe:SIZE | unigram:SIZE.", panel="Model")
-    layers: int = same("layers", 1)
-    bidirectional: bool | None = opt(
-        None,
-        "Read both ways (recurrent encoders; default: bidirectional, except with `init_from`).",
-        panel="Model",
-        flags=("--bidirectional/--unidirectional",),
-        show_default=False,
-    )
-    dropout: float = same("dropout", 0.3)
-    word_dropout: float = opt(0.1, "Share of training tokens replaced by <unk>.", panel="Model", min=0.0, max=0.9)
-    pooling: str = opt(
-        "max", "last | mean | max | attention, or a comma list to concatenate (e.g. last,max,mean).", panel="Model"
-    )
-    max_len: int = opt(512, "Tokens read per text; longer texts are cut (counted).", panel="Model", min=2)
-    class_weights: str = opt(
-        "none", "balanced: weigh classes inversely to their frequency.", panel="Model", choices=("none", "balanced")
-    )
-    init_from: str | None = opt(
-        None,
-        "Start the embedding, encoder and tokenizer from a language model (nlpkit lm train); model options "
-        "other than `dropout`, `word_dropout`, `pooling` and `max_len` come from it.",
-        panel="Transfer",
-        metavar="LM.nlpk",
-    )
-    init_from_backward: str | None = backward_lm_option()
-    lr_decay: float | None = opt(
-        None,
-        "Layer-wise learning rates: each layer below the output layer learns this much slower than the one "
-        "above (default 0.5 with `init_from`, else 1: one rate).",
-        panel="Transfer",
-        min=0.0,
-        max=1.0,
-        show_default=False,
-    )
-    gradual_unfreeze: bool = opt(
-        False,
-        "Train only the output layer at first; the layers below join one by one over the first half of training.",
-        panel="Transfer",
-    )
+from nlpkit.tasks.contract import Task, as_paths, checked, chunks, texts
+from nlpkit.tasks.sentiment.options import EvalOptions, PredictOptions, SentimentOptions
 
 
 @dataclass
@@ -102,51 +33,12 @@ class SentimentData:
         return {**text, "labels": self.label_counts, "skipped": self.train.skipped}
 
 
-def read_examples(
-    paths,
-    *,
-    input_format="auto",
-    text_column="text",
-    label_column="label",
-    skip_bad=False,
-    encoding_errors="strict",
-    what="data",
-):
-    """Labeled examples of files, checked: skipped rows are counted in a warning."""
-    from nlpkit.data.labeled import Columns, read_labeled
-
-    data = read_labeled(
-        paths,
-        input_format=input_format,
-        columns=Columns(text_column, label_column),
-        skip_bad=skip_bad,
-        encoding_errors=encoding_errors,
-    )
-    if data.skipped:
-        warn(f"{what}: skipped {data.skipped:,} row(s) with no label or no text")
-    if not len(data):
-        raise NlpkitError(f"{', '.join(paths)}: no labeled examples")
-    return data
-
-
-def hold_out(data, fraction: float, seed: int):
-    """Split off a seeded random share of the examples for validation."""
-    from nlpkit.data.holdout import held_out
-    from nlpkit.data.labeled import Labeled
-
-    held = held_out(len(data), fraction, seed)
-    train, valid = Labeled(skipped=data.skipped), Labeled()
-    for i in range(len(data)):
-        (valid if i in held else train).add(data.texts[i], data.labels[i], data.where[i])
-    return train, valid
-
-
 class SentimentTask(Task):
     name = "sentiment"
     file_task = "classifier"
     Options = SentimentOptions
     title = "classifier training"
-    model_module = "nlpkit.tasks.classifier"
+    model_module = "nlpkit.tasks.sentiment.files"
 
     def __init__(self, model, tokenizer, meta=None, device=None, transfer: dict | None = None):
         super().__init__(model, tokenizer, meta, device)
@@ -192,7 +84,7 @@ class SentimentTask(Task):
     @classmethod
     def build(cls, options: SentimentOptions, data: SentimentData) -> SentimentTask:
         from nlpkit.encoders import RECURRENT_KINDS, EncoderConfig
-        from nlpkit.tasks import classifier as cl
+        from nlpkit.tasks.sentiment import model as cl
         from nlpkit.text.tokenizers import train_tokenizer
 
         max_len, lm_task, backward_lm, vectors = options.max_len, None, None, None
@@ -203,7 +95,7 @@ class SentimentTask(Task):
         if options.init_from_backward and not options.init_from:
             raise NlpkitError(f"{option('init_from_backward')} goes beside {option('init_from')} (a forward model)")
         if options.init_from:
-            from nlpkit.tasks.lm import load_lm_pair
+            from nlpkit.tasks.transfer import load_lm_pair
 
             if options.bidirectional:
                 raise NlpkitError(
@@ -270,7 +162,7 @@ class SentimentTask(Task):
         return task
 
     def training(self, data: SentimentData, options: SentimentOptions):
-        from nlpkit.tasks import classifier as cl
+        from nlpkit.tasks.sentiment import model as cl
 
         max_len = self.model.config.max_len
         train_ids, cut = encode_all(self.tokenizer, data.train.texts, max_len)
@@ -312,7 +204,7 @@ class SentimentTask(Task):
         )
 
     def __repr__(self) -> str:
-        from nlpkit.tasks.ensemble import EnsembleConfig
+        from nlpkit.tasks.sentiment.ensemble import EnsembleConfig
 
         if isinstance(self.model.config, EnsembleConfig):
             return f"<nlpkit sentiment ensemble of {self.model.config.describe()} on {self.device}>"
@@ -324,16 +216,18 @@ class SentimentTask(Task):
         return rows + ([("skipped rows", f"{skipped:,}")] if skipped else [])
 
     # ----- use -----------------------------------------------------------------------------------
-    def predict(self, items: Iterable[str], *, batch_tokens: int = 16384, chunk_size: int = 4096) -> Iterator[dict]:
+    def predict(self, items: Iterable[str], **options) -> Iterator[dict]:
         """{"label", "prob", "probs" (every label's), "truncated"} per text, in input order; an
-        empty text is classified too. A text over the model's max_len tokens is read from its start."""
+        empty text is classified too. A text over the model's max_len tokens is read from its start.
+        Options: those of nlpkit.tasks.sentiment.options.PredictOptions (batch_tokens, chunk_size)."""
         from nlpkit.device import autocast
-        from nlpkit.tasks.classifier import encode, predict_proba
+        from nlpkit.tasks.sentiment.model import encode, predict_proba
 
-        for chunk in chunks(texts(items), chunk_size):
+        o = PredictOptions.create(options)
+        for chunk in chunks(texts(items), o.chunk_size):
             encoded = [encode(self.tokenizer, text, self.model.config.max_len) for text in chunk]
             with autocast(self.device):
-                probs = predict_proba(self.model, [ids for ids, _ in encoded], batch_tokens)
+                probs = predict_proba(self.model, [ids for ids, _ in encoded], o.batch_tokens)
             best_p, best_i = probs.max(-1)
             for row, (p, i) in enumerate(zip(best_p.tolist(), best_i.tolist(), strict=True)):
                 yield {
@@ -343,33 +237,18 @@ class SentimentTask(Task):
                     "truncated": encoded[row][1],
                 }
 
-    def evaluate(
-        self,
-        data,
-        *,
-        input_format: str = "auto",
-        text_column: str = "text",
-        label_column: str = "label",
-        skip_bad: bool = False,
-        encoding_errors: str = "strict",
-    ) -> dict:
+    def evaluate(self, data, **options) -> dict:
         """Accuracy, per-class precision/recall/F1 with support, macro averages and the confusion
-        matrix (rows gold, columns predicted) on labeled files or (text, label) pairs."""
+        matrix (rows gold, columns predicted) on labeled files or (text, label) pairs. Options:
+        those of nlpkit.tasks.sentiment.options.EvalOptions (how the files are read, as for training)."""
         from nlpkit.data.labeled import Labeled
         from nlpkit.device import autocast
-        from nlpkit.tasks.classifier import classification_scores, predict_proba
+        from nlpkit.tasks.sentiment.model import classification_scores, predict_proba
 
+        o = EvalOptions.create(options)
         paths = as_paths(data)
         if paths is not None:
-            examples = read_examples(
-                paths,
-                input_format=input_format,
-                text_column=text_column,
-                label_column=label_column,
-                skip_bad=skip_bad,
-                encoding_errors=encoding_errors,
-                what="test data",
-            )
+            examples = read_examples(paths, **o.pick(EvalOptions), what="test data")
         else:
             examples = Labeled()
             for n, record in enumerate(data, start=1):
@@ -390,7 +269,7 @@ class SentimentTask(Task):
 
 def encode_all(tok, texts: list[str], max_len: int) -> tuple[list[list[int]], int]:
     """Token ids of every text, and how many texts were cut to max_len."""
-    from nlpkit.tasks.classifier import encode
+    from nlpkit.tasks.sentiment.model import encode
 
     encoded, cut = [], 0
     for text in texts:

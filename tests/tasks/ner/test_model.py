@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from nlpkit.encoders import EncoderConfig
-from nlpkit.tasks import tagger as tg
+from nlpkit.tasks.ner import model as tg
 from nlpkit.text.schemes import bioes_tags, to_spans
 
 

@@ -5,9 +5,10 @@ from nlpkit.data.batching import pad
 from nlpkit.encoders import EncoderConfig
 from nlpkit.errors import NlpkitError
 from nlpkit.modelfile import load, save
-from nlpkit.tasks import classifier as cl
-from nlpkit.tasks import ensemble as en
-from nlpkit.tasks.sentiment import SentimentTask
+from nlpkit.tasks.sentiment import ensemble as en
+from nlpkit.tasks.sentiment import model as cl
+from nlpkit.tasks.sentiment.combine import combine
+from nlpkit.tasks.sentiment.task import SentimentTask
 from nlpkit.text.tokenizers import VocabTokenizer
 
 WORDS = "good bad fine awful great dull film plot".split()
@@ -32,7 +33,7 @@ def members(*kinds):
 
 def test_the_ensemble_predicts_the_average_of_its_members_probabilities():
     models = members("lstm", "gru", "transformer")
-    ensemble = en.combine(models, ["a", "b", "c"])
+    ensemble = combine(models, ["a", "b", "c"])
     tokens, lengths = pad([[3, 4, 5, 6], [3, 7], [3]])
     expected = torch.stack([torch.softmax(m.model(tokens, lengths), -1) for m in models]).mean(0)
     assert torch.allclose(torch.softmax(ensemble.model(tokens, lengths), -1), expected, atol=1e-6)
@@ -44,7 +45,7 @@ def test_the_ensemble_predicts_the_average_of_its_members_probabilities():
 
 
 def test_padding_does_not_change_an_ensemble_prediction():
-    ensemble = en.combine(members("lstm", "transformer"), ["a", "b"]).model
+    ensemble = combine(members("lstm", "transformer"), ["a", "b"]).model
     alone = ensemble(*pad([[3, 7, 9]]))
     batched = ensemble(*pad([[3, 5, 6, 7, 8, 9, 10], [3, 7, 9]]))
     assert torch.allclose(alone[0], batched[1], atol=1e-5)
@@ -54,8 +55,8 @@ def test_a_saved_ensemble_loads_back_with_its_members_and_records(tmp_path):
     a, b, c = members("lstm", "gru", "lstm")
     a.meta = {"recipe": {"seed": 1}, "data": {"sha256": "x"}, "metrics": {"train": {"best": {"valid_accuracy": 0.8}}}}
     b.meta = {"recipe": {"seed": 2}, "data": {"sha256": "x"}}
-    pair = en.combine([a, b], ["a.nlpk", "b.nlpk"])
-    trio = en.combine([pair, c], ["pair.nlpk", "c.nlpk"])  # an ensemble brings its members, not itself
+    pair = combine([a, b], ["a.nlpk", "b.nlpk"])
+    trio = combine([pair, c], ["pair.nlpk", "c.nlpk"])  # an ensemble brings its members, not itself
     trio.save(tmp_path / "e.nlpk")
     loaded = SentimentTask.from_file(load(tmp_path / "e.nlpk"))
     assert len(loaded.model.members) == 3 and loaded.model.config.describe() == "3 members: lstm x2, gru"
@@ -71,13 +72,13 @@ def test_a_saved_ensemble_loads_back_with_its_members_and_records(tmp_path):
 def test_members_trained_on_the_same_data_give_the_ensemble_that_data():
     a, b = members("lstm", "lstm")
     a.meta = b.meta = {"data": {"sha256": "x", "lines": 3}}
-    assert en.combine([a, b], ["a", "b"]).meta["data"] == {"sha256": "x", "lines": 3}
+    assert combine([a, b], ["a", "b"]).meta["data"] == {"sha256": "x", "lines": 3}
 
 
 def test_combining_leaves_the_callers_models_alone():
     a, b = members("lstm", "gru")
     before = a.model.embedding.weight.clone()
-    ensemble = en.combine([a, b], ["a", "b"])
+    ensemble = combine([a, b], ["a", "b"])
     with torch.no_grad():
         ensemble.model.members[0].embedding.weight.add_(1.0)
     assert torch.equal(a.model.embedding.weight, before)
@@ -86,18 +87,18 @@ def test_combining_leaves_the_callers_models_alone():
 def test_models_that_cannot_be_averaged_are_refused_in_one_line():
     a, b = members("lstm", "gru")
     with pytest.raises(NlpkitError, match="at least two"):
-        en.combine([a], ["a"])
+        combine([a], ["a"])
     other_labels = task(classifier(labels=("neg", "neu", "pos"), vocab=12))
     with pytest.raises(NlpkitError, match=r"b: labels \['neg', 'neu', 'pos'\] differ from a's"):
-        en.combine([a, other_labels], ["a", "b"])
+        combine([a, other_labels], ["a", "b"])
     other_words = task(classifier(vocab=12), VocabTokenizer("word", ["<pad>", "<unk>", "<bos>", "<eos>", *WORDS[::-1]]))
     with pytest.raises(NlpkitError, match="b: its tokenizer differs from a's; train the members on the same data"):
-        en.combine([a, other_words], ["a", "b"])
+        combine([a, other_words], ["a", "b"])
     with pytest.raises(NlpkitError, match="b: a str model; ensembles are of sentiment models"):
-        en.combine([a, "not a model"], ["a", "b"])
+        combine([a, "not a model"], ["a", "b"])
     b.quantized = True
     with pytest.raises(NlpkitError, match="b: loaded quantized"):
-        en.combine([a, b], ["a", "b"])
+        combine([a, b], ["a", "b"])
 
 
 def test_the_config_checks_its_members():
@@ -112,7 +113,7 @@ def test_the_config_checks_its_members():
 
 
 def test_a_file_claiming_thousands_of_members_is_refused_before_any_is_built(tmp_path):
-    ensemble = en.combine(members("lstm", "lstm"), ["a", "b"])
+    ensemble = combine(members("lstm", "lstm"), ["a", "b"])
     ensemble.save(tmp_path / "e.nlpk")
     saved = load(tmp_path / "e.nlpk")
     saved.meta["model"]["members"] *= 5000

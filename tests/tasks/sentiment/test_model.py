@@ -3,8 +3,8 @@ import torch
 
 from nlpkit.data.batching import length_batches, pad
 from nlpkit.encoders import EncoderConfig
-from nlpkit.tasks import classifier as cl
-from nlpkit.tasks import language_model as lm
+from nlpkit.tasks.lm import model as lm
+from nlpkit.tasks.sentiment import model as cl
 from nlpkit.text.tokenizers import VocabTokenizer
 
 

@@ -4,7 +4,7 @@ import types
 
 import torch
 
-from nlpkit.tasks import alignment as al
+from nlpkit.tasks.translate import alignment as al
 from nlpkit.text.tokenizers import UNK_ID
 
 M = al.MARK

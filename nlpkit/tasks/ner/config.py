@@ -1,6 +1,6 @@
 """The tagger's configuration and how it reads a sentence (word and character ids).
 
-Torch-free on purpose: the torch model (nlpkit.tasks.tagger) and the runner of an exported
+Torch-free on purpose: the torch model (nlpkit.tasks.ner.model) and the runner of an exported
 graph (nlpkit.export.tagging), which never imports torch, share it.
 """
 

@@ -1,5 +1,5 @@
-"""The language-modeling task: options, data, training and use of the models in
-nlpkit.tasks.language_model (`nlpkit lm ...`, `nlpkit generate`, `nlpkit.train("lm", ...)`).
+"""The language-modeling task: data, training and use of the models in
+nlpkit.tasks.lm.model (`nlpkit lm ...`, `nlpkit generate`, `nlpkit.train("lm", ...)`).
 """
 
 from __future__ import annotations
@@ -9,51 +9,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from nlpkit.errors import NlpkitError, option
-from nlpkit.options import ModelOptions, opt, same
-from nlpkit.tasks.base import Task, as_paths, checked, chunks, texts
+from nlpkit.tasks.contract import Task, as_paths, checked, chunks, texts
+from nlpkit.tasks.lm.options import EvalOptions, GenerateOptions, LMOptions, ScoreOptions
 
 LN2 = 0.6931471805599453
-
-
-@dataclass
-class LMOptions(ModelOptions):
-    out: str = same("out", "lm.nlpk")
-    valid_fraction: float = opt(
-        0.0, "Without `valid`: hold out this last share of the training tokens.", panel="Data", min=0.0, max=0.5
-    )
-    text_field: str = opt("text", "JSONL field or dataset column holding the text.", panel="Data")
-    input_format: str = opt(
-        "auto", "auto (JSONL for *.jsonl) | text | jsonl.", panel="Data", choices=("auto", "text", "jsonl")
-    )
-    tokenizer: str = opt("char", "char | word[:MAX] | bpe:SIZE | unigram:SIZE.", panel="Model")
-    tie_weights: bool = opt(False, "Share the input embedding with the output layer.", panel="Model")
-    adaptive_softmax: str = opt(
-        "",
-        "Adaptive softmax with these vocabulary cutoffs, e.g. 2000,6000 (word/subword models; much faster output layer).",
-        panel="Model",
-        metavar="CUTOFFS",
-    )
-    direction: str = opt(
-        "forward",
-        "backward: read every line right to left. Beside a forward model it gives a classifier or tagger "
-        "context from both sides (their `init_from` + `init_from_backward`).",
-        panel="Model",
-        choices=("forward", "backward"),
-    )
-    init_from: str | None = opt(
-        None,
-        "Go on training this language model on new text (the ULMFiT middle step: adapt a general model to the "
-        "task's own unlabelled text); its tokenizer, direction and sizes are kept, model options are ignored.",
-        panel="Transfer",
-        metavar="LM.nlpk",
-    )
-    context: int = opt(
-        128,
-        "BPTT length (recurrent) or context window (Transformer).",
-        panel="Model",
-        min=2,
-        flags=("--context", "--bptt"),
-    )
 
 
 @dataclass
@@ -75,7 +34,7 @@ class LanguageModelTask(Task):
     file_task = "lm"
     Options = LMOptions
     title = "language model training"
-    model_module = "nlpkit.tasks.language_model"
+    model_module = "nlpkit.tasks.lm.model"
 
     # ----- training ----------------------------------------------------------------------------
     @classmethod
@@ -111,7 +70,7 @@ class LanguageModelTask(Task):
     @classmethod
     def build(cls, options: LMOptions, data: LMData) -> LanguageModelTask:
         from nlpkit.encoders import EncoderConfig
-        from nlpkit.tasks import language_model as lm
+        from nlpkit.tasks.lm import model as lm
         from nlpkit.text.tokenizers import Reversed, train_tokenizer
 
         if options.init_from:
@@ -168,7 +127,7 @@ class LanguageModelTask(Task):
     def training(self, data: LMData, options: LMOptions):
         from nlpkit.console import warn
         from nlpkit.data.streams import token_stream
-        from nlpkit.tasks.language_model import LMTraining
+        from nlpkit.tasks.lm.model import LMTraining
 
         train_ids = token_stream(self.tokenizer, data.lines)
         valid_ids = token_stream(self.tokenizer, data.valid_lines) if data.valid_lines is not None else None
@@ -226,29 +185,26 @@ class LanguageModelTask(Task):
         return []
 
     # ----- use -----------------------------------------------------------------------------------
-    def predict(self, items: Iterable[str], *, batch_tokens: int = 8192, chunk_size: int = 4096) -> Iterator[dict]:
+    def predict(self, items: Iterable[str], **options) -> Iterator[dict]:
         """Score each text as if it started a text, its line end included:
-        {"loglik" (nats), "tokens", "ppl"} per text, in order."""
-        from nlpkit.tasks.language_model import score_lines
+        {"loglik" (nats), "tokens", "ppl"} per text, in order. Options: those of
+        nlpkit.tasks.lm.options.ScoreOptions (batch_tokens, chunk_size)."""
+        from nlpkit.tasks.lm.model import score_lines
 
-        for chunk in chunks(texts(items), chunk_size):
-            for loglik, n in score_lines(self.model, self.tokenizer, chunk, batch_tokens):
+        o = ScoreOptions.create(options)
+        for chunk in chunks(texts(items), o.chunk_size):
+            for loglik, n in score_lines(self.model, self.tokenizer, chunk, o.batch_tokens):
                 yield {"loglik": loglik, "tokens": n, "ppl": math.exp(min(-loglik / n, 700))}
 
-    def evaluate(
-        self,
-        data,
-        *,
-        batch_size: int = 10,
-        input_format: str = "auto",
-        text_field: str = "text",
-        encoding_errors: str = "strict",
-    ) -> dict:
+    def evaluate(self, data, **options) -> dict:
         """Loss, perplexity and tokens (and bits per character for a character model) of a text:
-        a file name (str or Path), a list of Path objects, or a list of lines (str)."""
+        a file name (str or Path), a list of Path objects, or a list of lines (str). Options: those
+        of nlpkit.tasks.lm.options.EvalOptions (batch_size, input_format, text_field, encoding_errors)."""
         from nlpkit.data import readers
         from nlpkit.data.streams import token_stream
-        from nlpkit.tasks.language_model import evaluate
+        from nlpkit.tasks.lm.model import evaluate
+
+        o = EvalOptions.create(options)
 
         given_texts = isinstance(data, list | tuple) and all(isinstance(d, str) for d in data)
         paths = None if given_texts else as_paths(data)
@@ -256,7 +212,7 @@ class LanguageModelTask(Task):
             raise NlpkitError(f"expected a file name, a list of Path objects or a list of texts, got {data!r}")
         if paths is not None:
             lines = readers.read_texts(
-                paths, input_format=input_format, text_field=text_field, encoding_errors=encoding_errors
+                paths, input_format=o.input_format, text_field=o.text_field, encoding_errors=o.encoding_errors
             )
             what = ", ".join(readers.display_name(p) for p in paths)
         else:
@@ -264,61 +220,40 @@ class LanguageModelTask(Task):
         ids = token_stream(self.tokenizer, lines)
         if ids.numel() < 2:
             raise NlpkitError(f"{what}: no text to evaluate")
-        result = evaluate(self.model, ids, batch_size)
+        result = evaluate(self.model, ids, o.batch_size)
         out = {"loss": round(result["loss"], 5), "perplexity": round(result["ppl"], 3), "tokens": result["tokens"]}
         if self.tokenizer.kind == "char":
             out["bits_per_char"] = round(result["loss"] / LN2, 5)
         return out
 
-    def generate(
-        self,
-        prompt: str = "",
-        *,
-        max_new_tokens: int = 200,
-        temperature: float = 1.0,
-        top_k: int = 0,
-        top_p: float = 1.0,
-        repetition_penalty: float = 1.0,
-        no_repeat_ngram: int = 0,
-        num_samples: int = 1,
-        stop: tuple[str, ...] = (),
-        seed: int | None = None,
-        generator=None,
-        use_cache: bool = True,
-        on_token=None,
-    ) -> list[str]:
-        """Completions of `prompt` (the new text only), num_samples of them. `seed` makes the
-        sampling repeatable; a torch.Generator carries one random stream across calls."""
+    def generate(self, prompt: str = "", *, generator=None, on_token=None, **options) -> list[str]:
+        """Completions of `prompt` (the new text only), num_samples of them. Options: those of
+        nlpkit.tasks.lm.options.GenerateOptions (max_new_tokens, temperature, top_k, top_p,
+        repetition_penalty, no_repeat_ngram, num_samples, stop, seed, use_cache). `seed` makes the
+        sampling repeatable; a torch.Generator carries one random stream across calls; `on_token`
+        is called with each new token (nlpkit.cli.generate streams text with it)."""
         import torch
 
+        from nlpkit.tasks.lm.model import generate
+
+        o = GenerateOptions.create(options)
+        if not isinstance(prompt, str):
+            raise NlpkitError(f"the prompt must be a text (str), got {type(prompt).__name__}")
         if self.direction == "backward":
             raise NlpkitError(
                 "a backward language model predicts what comes before a text; generate with a forward one"
             )
-
-        from nlpkit.tasks.language_model import generate
-
-        sampling = sampling_config(
-            max_new_tokens=max_new_tokens,
-            temperature=temperature,
-            top_k=top_k,
-            top_p=top_p,
-            repetition_penalty=repetition_penalty,
-            no_repeat_ngram=no_repeat_ngram,
-        )
-        if seed is not None and not 0 <= seed < 2**63:
-            raise NlpkitError(f"{option('seed')}: give a whole number from 0 to 2**63 - 1, got {seed}")
         if generator is None:
             generator = torch.Generator(device=self.device)
-            generator.manual_seed(seed if seed is not None else torch.seed())
+            generator.manual_seed(o.seed if o.seed is not None else torch.seed())
         return generate(
             self.model,
             self.tokenizer,
             prompt,
-            sampling,
-            num_samples=num_samples,
-            use_cache=use_cache,
-            stop=tuple(stop),
+            o,
+            num_samples=o.num_samples,
+            use_cache=o.use_cache,
+            stop=tuple(o.stop),
             generator=generator,
             on_token=on_token,
         )
@@ -326,7 +261,7 @@ class LanguageModelTask(Task):
     def prompt_cut(self, prompt: str) -> tuple[int, int]:
         """(tokens read, tokens cut from the left) of a prompt; a Transformer reads at most its
         context."""
-        from nlpkit.tasks.language_model import prompt_ids
+        from nlpkit.tasks.lm.model import prompt_ids
 
         if self.direction == "backward":
             raise NlpkitError(
@@ -337,80 +272,9 @@ class LanguageModelTask(Task):
         return len(ids) - 1, cut
 
 
-def sampling_config(**values):
-    """A checked nlpkit.decoding.SamplingConfig (max_new_tokens, temperature, top_k, top_p,
-    repetition_penalty, no_repeat_ngram)."""
-    from nlpkit.decoding import SamplingConfig
-
-    return checked(SamplingConfig, **values)
-
-
 def load_lm(path: str) -> LanguageModelTask:
     """A language model to start another task's model from (--init-from); a file of another
     task is refused."""
     from nlpkit.modelfile import load
 
     return LanguageModelTask.from_file(load(path, task=LanguageModelTask.file_task))
-
-
-def load_lm_pair(forward: str, backward: str | None) -> tuple[LanguageModelTask, LanguageModelTask | None]:
-    """The language models a classifier or tagger starts from: a forward one (`init_from`) and
-    optionally a backward one (`init_from_backward`) with the same vocabulary and sizes."""
-    from nlpkit.text.tokenizers import tokenizer_to_file
-
-    fwd = load_lm(forward)
-    if fwd.direction != "forward":
-        raise NlpkitError(
-            f"{option('init_from')} {forward}: a backward language model; give it as "
-            f"{option('init_from_backward')} beside a forward one"
-        )
-    if backward is None:
-        return fwd, None
-    bwd = load_lm(backward)
-    if bwd.direction != "backward":
-        raise NlpkitError(
-            f"{option('init_from_backward')} {backward}: reads left to right; train it with "
-            f"{option('direction')} backward"
-        )
-
-    def vocabulary(task):
-        meta, tensors = tokenizer_to_file(task.tokenizer.inner if task.direction == "backward" else task.tokenizer)
-        return meta, {k: bytes(v.numpy().tobytes()) for k, v in tensors.items()}
-
-    if vocabulary(fwd) != vocabulary(bwd):
-        raise NlpkitError(
-            f"{forward} and {backward} have different vocabularies; train both on the same text with the "
-            f"same {option('tokenizer')} and {option('min_freq')}"
-        )
-    sizes = lambda t: (t.model.config.embed_size, t.model.config.encoder.to_dict())  # noqa: E731
-    if sizes(fwd) != sizes(bwd):
-        raise NlpkitError(
-            f"{forward} and {backward} differ in encoder or embedding size; train both with the same sizes"
-        )
-    return fwd, bwd
-
-
-class TextStream:
-    """Writes one completion to a text stream token by token as it is generated (the
-    `on_token` of LanguageModelTask.generate); finish() writes what was held back."""
-
-    def __init__(self, tokenizer, prompt: str, out):
-        self.tokenizer, self.out = tokenizer, out
-        self.tokens: list[int] = []
-        self.shown = 0
-        self._write(prompt)
-
-    def _write(self, text: str) -> None:
-        self.out.write(text)
-        self.out.flush()
-
-    def __call__(self, token) -> None:
-        self.tokens.append(int(token[0]))
-        text = self.tokenizer.decode(self.tokens)
-        # Hold back the last few characters: a stop string may still be forming there.
-        safe = max(self.shown, len(text) - 8)
-        self._write(text[self.shown : safe])
-        self.shown = safe
-
-    def finish(self, completion: str) -> None:
-        self._write(completion[self.shown :] + "\n")

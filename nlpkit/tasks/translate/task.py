@@ -1,5 +1,5 @@
 """The translation task: options, parallel data, training and use of the seq2seq models in
-nlpkit.tasks.seq2seq and nlpkit.tasks.translation (`nlpkit translate ...`,
+nlpkit.tasks.translate.model and nlpkit.tasks.translate.search (`nlpkit translate ...`,
 `nlpkit.train("translate", ...)`).
 """
 
@@ -10,58 +10,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from nlpkit.console import warn
+from nlpkit.data.parallel import read_parallel
 from nlpkit.encoders import RECURRENT_KINDS
 from nlpkit.errors import NlpkitError, option
-from nlpkit.options import ModelOptions, opt, same
-from nlpkit.tasks.base import Task, checked, chunks, texts
-
-
-@dataclass
-class TranslateOptions(ModelOptions):
-    HIDDEN = ("batch_size",)  # batches are counted in tokens: batch_tokens
-    BATCH = "batch_tokens"
-
-    train: list[str] = opt(
-        list, "Pair files (TSV or JSONL); or use `src`/`tgt`, or `dataset`.", argument=True, panel="Data",
-        metavar="PAIR_FILES",
-    )  # fmt: skip
-    src: str | None = opt(None, "Source sentences, one a line.", panel="Data")
-    tgt: str | None = opt(None, "Target sentences, line-aligned with `src`.", panel="Data")
-    valid_src: str | None = opt(None, "Validation source file.", panel="Data")
-    valid_tgt: str | None = opt(None, "Validation target file.", panel="Data")
-    valid: list[str] | None = opt(None, "Validation pair file(s).", panel="Data")
-    out: str = same("out", "translate.nlpk")
-    input_format: str = opt(
-        "auto", "Pair files: tsv (source<TAB>target) or jsonl; auto: by extension (.jsonl/.json, else tsv).",
-        panel="Data", choices=("auto", "tsv", "jsonl"),
-    )  # fmt: skip
-    src_field: str = opt("src", "JSONL/dataset field with the source text.", panel="Data")
-    tgt_field: str = opt("tgt", "JSONL/dataset field with the target text.", panel="Data")
-    src_lang: str | None = opt(None, "Source language code in {'translation': {...}} records.", panel="Data")
-    tgt_lang: str | None = opt(None, "Target language code in {'translation': {...}} records.", panel="Data")
-    max_src_len: int = opt(100, "Leave out pairs whose source has more tokens.", panel="Data", min=2)
-    max_tgt_len: int = opt(100, "Leave out pairs whose target has more tokens.", panel="Data", min=2)
-    tokenizer: str = opt("bpe:8000", "bpe:SIZE | unigram:SIZE (sentencepiece) | word[:MAX] | char.", panel="Model")
-    vocab: str = opt(
-        "joint", "joint: one tokenizer for both languages and one embedding table; separate: one each.",
-        panel="Model", choices=("joint", "separate"),
-    )  # fmt: skip
-    encoder: str = opt("transformer", "gru | lstm (with attention) | transformer.", panel="Model")
-    attention: str = opt("bahdanau", "bahdanau | luong-dot | luong-general (recurrent models).", panel="Model")
-    layers: int = same("layers", 3)
-    decoder_layers: int = opt(0, "Decoder layers; 0 = as `layers`.", panel="Model", min=0)
-    ff_size: int = opt(0, "Transformer feed-forward size; 0 = 4 x `hidden`.", panel="Model", min=0)
-    positions: str = same("positions", "sinusoidal")
-    label_smoothing: float = opt(0.1, "Label smoothing of the loss.", panel="Model", min=0.0, max=0.9)
-    scale_embeddings: bool = opt(
-        False, "Transformer: multiply embeddings by sqrt(hidden), started at 1/sqrt(hidden) (Vaswani et al. 2017).",
-        panel="Model",
-    )  # fmt: skip
-    batch_tokens: int = opt(4096, "Tokens per batch (padded; the longer side counts).", panel="Training", min=16)
-    warmup: int = same("warmup", 400)
-
-    def default_lr(self) -> float:
-        return 1e-3 if self.encoder in RECURRENT_KINDS else 7e-4
+from nlpkit.tasks.contract import Task, checked, chunks, texts
+from nlpkit.tasks.translate.options import EvalOptions, PredictOptions, SearchOptions, TranslateOptions
 
 
 @dataclass
@@ -79,38 +32,12 @@ class TranslateData:
         return {**text, "pairs": len(self.train), "left_out": self.left_out}
 
 
-def read_parallel(pair_files, src, tgt, *, input_format="auto", fields=None, encoding_errors="strict", what="data"):
-    """Sentence pairs from line-aligned source and target files, or from pair files (TSV/JSONL)."""
-    from nlpkit.data import parallel
-
-    if src or tgt:
-        if not (src and tgt):
-            raise NlpkitError(f"{what}: give both the source and the target file")
-        if pair_files:
-            raise NlpkitError(f"{what}: give either pair files or a source and a target file, not both")
-        return parallel.read_aligned(src, tgt, encoding_errors), [src, tgt]
-    pairs = parallel.Pairs()
-    for path in pair_files:
-        more = parallel.read_pairs(path, fields or parallel.Fields(), input_format, encoding_errors)
-        pairs.src.extend(more.src)
-        pairs.tgt.extend(more.tgt)
-    return pairs, list(pair_files)
-
-
-def search_config(**values):
-    """A checked nlpkit.tasks.translation.SearchConfig (beam, length_penalty, n_best,
-    max_length_ratio, max_src_len, batch_size, alignments)."""
-    from nlpkit.tasks.translation import SearchConfig
-
-    return checked(SearchConfig, **values)
-
-
 class TranslationTask(Task):
     name = "translate"
     file_task = "translation"
     Options = TranslateOptions
     title = "translation training"
-    model_module = "nlpkit.tasks.translation"
+    model_module = "nlpkit.tasks.translate.files"
     settings: dict = {}  # label smoothing and length limits of the run, set by training()
 
     # ----- training ----------------------------------------------------------------------------
@@ -143,8 +70,8 @@ class TranslationTask(Task):
     @classmethod
     def build(cls, options: TranslateOptions, data: TranslateData) -> TranslationTask:
         from nlpkit.encoders import EncoderConfig
-        from nlpkit.tasks import seq2seq as s2s
-        from nlpkit.tasks.translation import Tokenizers
+        from nlpkit.tasks.translate import model as s2s
+        from nlpkit.tasks.translate.files import Tokenizers
         from nlpkit.text.tokenizers import train_tokenizer
 
         spec, min_freq = options.tokenizer, options.min_freq
@@ -204,7 +131,7 @@ class TranslationTask(Task):
         return self.tokenizer.src, self.model.src_embedding
 
     def set_word_table(self, tokenizer, embedding) -> None:
-        from nlpkit.tasks.translation import Tokenizers
+        from nlpkit.tasks.translate.files import Tokenizers
 
         self.tokenizer = Tokenizers(tokenizer, self.tokenizer.tgt)
         self.model.src_embedding = embedding
@@ -220,7 +147,7 @@ class TranslationTask(Task):
         return task
 
     def training(self, data: TranslateData, options: TranslateOptions):
-        from nlpkit.tasks.translation import TranslationTraining, encode_pairs
+        from nlpkit.tasks.translate.training import TranslationTraining, encode_pairs
 
         limits = (options.max_src_len, options.max_tgt_len)
         pairs, dropped = encode_pairs(self.tokenizer, data.train.src, data.train.tgt, *limits)
@@ -264,41 +191,23 @@ class TranslationTask(Task):
         )
 
     # ----- use -----------------------------------------------------------------------------------
-    def predict(
-        self,
-        items: Iterable[str],
-        *,
-        beam: int = 5,
-        length_penalty: float = 0.6,
-        coverage_penalty: float = 0.0,
-        n_best: int = 1,
-        max_length_ratio: float = 2.0,
-        max_src_len: int = 256,
-        batch_size: int = 64,
-        alignments: bool = False,
-        replace_unk: bool = False,
-        chunk_size: int = 1024,
-    ) -> Iterator[dict]:
+    def predict(self, items: Iterable[str], **options) -> Iterator[dict]:
         """Translate each source sentence, in input order; an empty line gives one empty
         translation (score 0). Result: {"source", "translation" (the best), "translations": [{"text",
         "score"}] (n_best, best first), "truncated"} and with `alignments` an "alignment":
         {"source", "target" (subwords), "attention" (target x source weights), "words" (source
         and target words), "pairs" ([source word, target word], 0-based)}. `replace_unk` replaces
         each unknown target token by the source word it attends to most. `coverage_penalty` (beta,
-        beam search) favours translations whose attention covers the whole source (GNMT)."""
-        from nlpkit.tasks.translation import detokenize, translate
+        beam search) favours translations whose attention covers the whole source (GNMT).
+        Options: those of nlpkit.tasks.translate.options.PredictOptions (the search settings,
+        replace_unk, chunk_size)."""
+        from nlpkit.tasks.translate.search import detokenize, translate
 
-        search = search_config(
-            beam=beam,
-            length_penalty=length_penalty,
-            coverage_penalty=coverage_penalty,
-            n_best=n_best,
-            max_length_ratio=max_length_ratio,
-            max_src_len=max_src_len,
-            batch_size=batch_size,
-            alignments=alignments or replace_unk,
-        )
-        for chunk in chunks(texts(items), chunk_size):
+        o = PredictOptions.create(options)
+        alignments, replace_unk = o.alignments, o.replace_unk
+        search = SearchOptions(**o.pick(SearchOptions))
+        search.alignments = alignments or replace_unk
+        for chunk in chunks(texts(items), o.chunk_size):
             for line, found in zip(chunk, translate(self.model, self.tokenizer, chunk, search), strict=True):
                 # an empty source has one translation, the empty one (as in text output)
                 if replace_unk:
@@ -318,8 +227,8 @@ class TranslationTask(Task):
 
     def _with_source_words(self, found, hyp, line: str) -> str:
         """A hypothesis's text with each unknown token replaced by its most-attended source word."""
-        from nlpkit.tasks import alignment as al
-        from nlpkit.tasks.translation import detokenize, pieces
+        from nlpkit.tasks.translate import alignment as al
+        from nlpkit.tasks.translate.search import detokenize, pieces
         from nlpkit.text.tokenizers import UNK_ID
 
         unknown = [t == UNK_ID for t in hyp.tokens]
@@ -335,8 +244,8 @@ class TranslationTask(Task):
     def _alignment(self, found, line: str) -> dict:
         """The best hypothesis's attention: rows are target tokens (and the end token when the
         translation ended by itself), columns source tokens (and the source end token)."""
-        from nlpkit.tasks import alignment as al
-        from nlpkit.tasks.translation import pieces
+        from nlpkit.tasks.translate import alignment as al
+        from nlpkit.tasks.translate.search import pieces
 
         if not found.hypotheses or found.hypotheses[0].attention is None:
             return {"source": [], "target": [], "attention": [], "words": {"source": [], "target": []}, "pairs": []}
@@ -355,54 +264,36 @@ class TranslationTask(Task):
             "pairs": al.word_pairs(src_words, tgt_words, attention),
         }
 
-    def evaluate(
-        self,
-        data,
-        *,
-        beam: int = 5,
-        length_penalty: float = 0.6,
-        coverage_penalty: float = 0.0,
-        max_length_ratio: float = 2.0,
-        max_src_len: int = 256,
-        batch_size: int = 64,
-        hypotheses: str | None = None,
-        encoding_errors: str = "strict",
-        lowercase: bool = False,
-        tokenize: str | None = None,
-    ) -> dict:
+    def evaluate(self, data, **options) -> dict:
         """sacreBLEU BLEU and chrF (cased, detokenized) with their signatures, on a (source file,
-        reference file) pair or a list of (source, reference) sentence pairs. `hypotheses` also
-        writes the translations, one a line, to that file. `lowercase` / `tokenize` (13a, intl,
-        char, none, zh) add a variant BLEU with its own signature (nlpkit.metrics)."""
-        from nlpkit.metrics import check_tokenize, translation_scores
+        reference file) pair or a list of (source, reference) sentence pairs. Options: those of
+        nlpkit.tasks.translate.options.EvalOptions: the search settings; `hypotheses` also writes
+        the translations, one a line, to that file; `lowercase` / `tokenize` add a variant BLEU
+        with its own signature (nlpkit.metrics)."""
+        from nlpkit.metrics import translation_scores
 
-        check_tokenize(tokenize)  # before the translating, not after
-        src, ref = evaluation_pairs(data, encoding_errors)
-        search = dict(
-            beam=beam, length_penalty=length_penalty, coverage_penalty=coverage_penalty,
-            max_length_ratio=max_length_ratio,
-        )  # fmt: skip
+        o = EvalOptions.create(options)
+        src, ref = evaluation_pairs(data, o.encoding_errors)
+        search = {k: v for k, v in o.pick(SearchOptions).items() if k not in EvalOptions.HIDDEN}
         t0 = time.perf_counter()
-        found = list(
-            self.predict(src, **search, max_src_len=max_src_len, batch_size=batch_size, chunk_size=len(src) or 1)
-        )
+        found = list(self.predict(src, **search, chunk_size=len(src) or 1))
         seconds = time.perf_counter() - t0
         hyps = [f["translation"] for f in found]
-        if hypotheses:
+        if o.hypotheses:
             try:
-                with open(hypotheses, "w", encoding="utf-8") as f:
+                with open(o.hypotheses, "w", encoding="utf-8") as f:
                     f.writelines(h + "\n" for h in hyps)
             except OSError as exc:
-                raise NlpkitError(f"{hypotheses}: cannot write ({exc.strerror})") from None
+                raise NlpkitError(f"{o.hypotheses}: cannot write ({exc.strerror})") from None
         cut = sum(f["truncated"] for f in found)
         if cut:
-            warn(f"{cut:,} line(s) longer than {option('max_src_len')} {max_src_len} tokens were cut")
-        scores = translation_scores(hyps, ref, lowercase=lowercase, tokenize=tokenize)
+            warn(f"{cut:,} line(s) longer than {option('max_src_len')} {o.max_src_len} tokens were cut")
+        scores = translation_scores(hyps, ref, lowercase=o.lowercase, tokenize=o.tokenize)
         scores.update(
             {
-                "beam": beam,
-                "length_penalty": length_penalty,
-                "coverage_penalty": coverage_penalty,
+                "beam": o.beam,
+                "length_penalty": o.length_penalty,
+                "coverage_penalty": o.coverage_penalty,
                 "seconds": round(seconds, 2),
                 "sentences_per_s": round(len(hyps) / max(seconds, 1e-9), 1),
             }
@@ -416,9 +307,11 @@ class TranslationTask(Task):
         evaluate()'s, less length_penalty and hypotheses."""
         if not alphas or any(not a >= 0 for a in alphas):
             raise NlpkitError(f"length penalties to try must be numbers >= 0; got {alphas!r}")
-        if options.get("hypotheses"):
+        checked_options = EvalOptions.create(options)  # a bad option fails before any translating
+        if checked_options.hypotheses:
             raise NlpkitError(f"{option('hypotheses')} writes one set of translations: give one length penalty")
-        src, ref = evaluation_pairs(data, options.get("encoding_errors", "strict"))  # read once, not per alpha
+        options.pop("length_penalty", None)
+        src, ref = evaluation_pairs(data, checked_options.encoding_errors)  # read once, not per alpha
         pairs = list(zip(src, ref, strict=True))
         rows, signature = [], None
         for alpha in sorted(set(alphas)):

@@ -16,7 +16,7 @@ from nlpkit.crf import CRF, constraint_scores, viterbi
 from nlpkit.data.batching import length_batches, pad, token_budget_groups
 from nlpkit.encoders import build_encoder
 from nlpkit.encoders.unpacked import exporting, run_unpacked
-from nlpkit.tasks.tagger_config import (  # noqa: F401 - TaggerConfig and encode_sentence are used from here
+from nlpkit.tasks.ner.config import (  # noqa: F401 - TaggerConfig and encode_sentence are used from here
     CHAR_FEATURES,
     MAX_WORD_CHARS,
     TASK,

@@ -5,7 +5,7 @@ import torch
 
 from nlpkit.decoding import beam_search, greedy_search, length_penalty
 from nlpkit.encoders import EncoderConfig
-from nlpkit.tasks import seq2seq as s2s
+from nlpkit.tasks.translate import model as s2s
 
 KINDS = [("gru", "bahdanau"), ("lstm", "luong-dot"), ("gru", "luong-general"), ("transformer", "bahdanau")]
 

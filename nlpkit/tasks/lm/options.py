@@ -1,0 +1,99 @@
+"""The language-model options: training (`nlpkit lm train`, `nlpkit.train("lm", ...)`) and use
+(`lm eval`, `lm score`, `generate`). Torch-free: the CLI builds its flags from these at start-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nlpkit.errors import option
+from nlpkit.options import BatchOptions, ModelOptions, Options, ReadOptions, opt, reuse, same
+
+
+@dataclass
+class LMOptions(ModelOptions):
+    out: str = same("out", "lm.nlpk")
+    valid_fraction: float = opt(
+        0.0, "Without `valid`: hold out this last share of the training tokens.", panel="Data", min=0.0, max=0.5
+    )
+    text_field: str = opt("text", "JSONL field or dataset column holding the text.", panel="Data")
+    input_format: str = opt(
+        "auto", "auto (JSONL for *.jsonl) | text | jsonl.", panel="Data", choices=("auto", "text", "jsonl")
+    )
+    tokenizer: str = opt("char", "char | word[:MAX] | bpe:SIZE | unigram:SIZE.", panel="Model")
+    tie_weights: bool = opt(False, "Share the input embedding with the output layer.", panel="Model")
+    adaptive_softmax: str = opt(
+        "",
+        "Adaptive softmax with these vocabulary cutoffs, e.g. 2000,6000 (word/subword models; much faster output layer).",
+        panel="Model",
+        metavar="CUTOFFS",
+    )
+    direction: str = opt(
+        "forward",
+        "backward: read every line right to left. Beside a forward model it gives a classifier or tagger "
+        "context from both sides (their `init_from` + `init_from_backward`).",
+        panel="Model",
+        choices=("forward", "backward"),
+    )
+    init_from: str | None = opt(
+        None,
+        "Go on training this language model on new text (the ULMFiT middle step: adapt a general model to the "
+        "task's own unlabelled text); its tokenizer, direction and sizes are kept, model options are ignored.",
+        panel="Transfer",
+        metavar="LM.nlpk",
+    )
+    context: int = opt(
+        128,
+        "BPTT length (recurrent) or context window (Transformer).",
+        panel="Model",
+        min=2,
+        flags=("--context", "--bptt"),
+    )
+
+
+@dataclass
+class ScoreOptions(Options):
+    """LanguageModelTask.predict and `nlpkit lm score`."""
+
+    batch_tokens: int = reuse(BatchOptions, "batch_tokens", 8192)
+    chunk_size: int = reuse(BatchOptions, "chunk_size", 4096)
+
+
+@dataclass
+class EvalOptions(ReadOptions):
+    """LanguageModelTask.evaluate and `nlpkit lm eval`."""
+
+    batch_size: int = opt(10, "Parallel streams the text is cut into.", min=1)
+    input_format: str = reuse(LMOptions, "input_format")
+    text_field: str = reuse(LMOptions, "text_field")
+
+
+@dataclass
+class SamplingOptions(Options):
+    """How each next token is chosen (nlpkit.decoding.sample)."""
+
+    max_new_tokens: int = opt(200, "Tokens to generate per completion.", min=0, flags=("--max-new-tokens", "-n"))
+    temperature: float = opt(1.0, "0 = greedy.", min=0.0, flags=("--temperature", "-t"))
+    top_k: int = opt(0, "Sample among the k likeliest tokens (0 = all).", min=0)
+    top_p: float = opt(1.0, "Nucleus sampling mass (1 = off, 0 = likeliest token only).", min=0.0, max=1.0)
+    repetition_penalty: float = opt(1.0, "Above 0; > 1 discourages tokens already present (1 = off).")
+    no_repeat_ngram: int = opt(0, "Never repeat an n-gram of this size (0 = off).", min=0)
+
+    def check(self) -> None:
+        if self.repetition_penalty <= 0:
+            raise ValueError(f"{option('repetition_penalty')} must be positive")
+
+
+@dataclass
+class GenerateOptions(SamplingOptions):
+    """LanguageModelTask.generate and `nlpkit generate`."""
+
+    num_samples: int = opt(1, "Completions per prompt.", min=1)
+    stop: list[str] = opt(list, "Stop a completion at this string (repeatable); it is not printed.")
+    seed: int | None = opt(None, "Random seed for sampling.", min=0, max=2**63 - 1)
+    use_cache: bool = opt(
+        True,
+        "Keep the prefix's keys and values (Transformer) between steps; --no-cache re-reads the whole prefix "
+        "every step (slow; for comparison).",
+        flags=("--cache/--no-cache",),
+    )
