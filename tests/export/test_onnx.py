@@ -13,10 +13,7 @@ pytestmark = pytest.mark.extras  # CI runs these again with the extras blocked (
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
-from nlpkit.export.graphs import (
-    METADATA_KEY,  # noqa: E402
-    export_onnx,  # noqa: E402
-)
+from nlpkit.export.graphs import METADATA_KEY, export_onnx  # noqa: E402
 
 TEXTS = {
     "sentiment_model": ["a lovely quiet inn", "rude staff and cold rooms", "", "the inn " * 40],
