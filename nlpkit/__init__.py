@@ -75,13 +75,19 @@ def ensemble(models, out=None, device: str = "auto"):
     .nlpk sentiment models, or loaded ones; an ensemble among them brings its members), written
     to `out` when given, on `device`. The members must share labels and tokenizer (train them
     on the same data with the same tokenizer options, e.g. from different seeds)."""
+    from collections.abc import Iterable
     from pathlib import Path
 
     from nlpkit.device import resolve_device
+    from nlpkit.outputs import check_output
     from nlpkit.tasks.sentiment.combine import combine
 
+    if isinstance(models, str | Path) or not isinstance(models, Iterable):
+        raise NlpkitError(f"expected a list of sentiment models (paths or loaded ones), got {models!r}")
     models = list(models)
     names = [str(m) if isinstance(m, str | Path) else f"model {n}" for n, m in enumerate(models, start=1)]
+    if out is not None:  # a member or a folder is refused before any member is read
+        check_output(out, [m for m in models if isinstance(m, str | Path)])
     loaded = [
         load(m, device="cpu", task="sentiment", quantize="none") if isinstance(m, str | Path) else m for m in models
     ]
@@ -94,4 +100,15 @@ def ensemble(models, out=None, device: str = "auto"):
     return task
 
 
-__all__ = ["NlpkitError", "__version__", "ensemble", "load", "train"]
+def info(path) -> dict:
+    """The metadata a model file (.nlpk) or exported graph (.onnx) holds, read from its header
+    alone: task, config, tokenizer, training data, metrics, recipe and versions (what `nlpkit
+    info --format json` prints, with the whole vocabulary)."""
+    from nlpkit.model_info import header
+
+    if not isinstance(path, str | os.PathLike):
+        raise NlpkitError(f"expected the path of a model file, got {path!r}")
+    return header(str(path))
+
+
+__all__ = ["NlpkitError", "__version__", "ensemble", "info", "load", "train"]

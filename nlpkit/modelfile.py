@@ -69,8 +69,11 @@ def save(path: str | Path, model: ModelFile) -> None:
 
 def write_atomically(path: str | Path, payload: bytes) -> None:
     """A temporary file in the same folder, fsync, then rename: a reader sees the old file or the
-    whole new one, never a part."""
+    whole new one, never a part. A path that exists as anything but a regular file (a folder, a
+    device, a FIFO) is refused: renaming over it would replace it."""
     path = Path(path)
+    if path.exists() and not path.is_file():
+        raise NlpkitError(f"{path}: exists and is not a regular file (a folder, a device or a FIFO); give a file name")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:

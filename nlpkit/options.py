@@ -147,6 +147,19 @@ class Options:
         return {k: v for k, v in asdict(self).items() if k in offered and k not in RUN_OPTIONS and v is not None}
 
 
+def comma_numbers(text: str, name: str, kind: type = int, least: float = 1) -> list:
+    """The numbers of a comma list option ('5,10,20'), each at least `least`, or a ValueError
+    naming the option."""
+    try:
+        values = [kind(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values or any(not v >= least for v in values):
+        what = "whole numbers" if kind is int else "numbers"
+        raise ValueError(f"{option(name)}: expected a comma list of {what} ({least:g} or more), got {text!r}")
+    return values
+
+
 def read_recipe(path: str) -> dict:
     """The options in a TOML recipe file: top-level keys, or one [train] table."""
     try:
@@ -252,6 +265,34 @@ class InputOptions(ReadOptions):
         "in order are the whole output. For job arrays and torchrun ranks.",
         metavar="K/N",
     )
+
+    FIRST_CHUNK: typing.ClassVar[int] = 32  # lines in the first chunk; each next is 4 times larger
+
+    def records(self, reader=None):
+        """The input's records in order ('-' or no file: stdin); with `shard` 'K/N', only its
+        part (nlpkit.data.shards). A record is a line, or what `reader(paths, encoding_errors)`
+        yields (for example a CoNLL sentence)."""
+        from nlpkit.data import readers, shards
+
+        paths = self.inputs or ["-"]
+        if reader is None and not self.shard:
+            return (line for path in paths for line in readers.iter_lines(path, self.encoding_errors))
+        if reader is None:
+            return shards.shard_lines(paths, *shards.parse(self.shard), self.encoding_errors)
+        if not self.shard:
+            return reader(paths, self.encoding_errors)
+        return shards.records_part(lambda: reader(paths, self.encoding_errors), *shards.parse(self.shard), paths)
+
+    def chunks(self, size: int, reader=None):
+        """The records a bounded list at a time, so memory stays flat on any input: a few at
+        first (a pipe into `head -1` returns at once), then up to `size`."""
+        from nlpkit.tasks.contract import chunks
+
+        if self.shard:  # a bad K/N fails before anything is read
+            from nlpkit.data.shards import parse
+
+            parse(self.shard)
+        return chunks(self.records(reader), size, first=self.FIRST_CHUNK)
 
 
 @dataclass

@@ -1,8 +1,7 @@
 """What every command group shares: the output option of eval commands, loading the model a
-command names, reading input in chunks and writing results.
-
-Kept free of torch so that `--help` stays fast; library modules are imported inside commands.
-The options themselves are declared in nlpkit.options (shared) and each task's options module.
+command names, and writing results (lines, JSON, tables). Kept free of torch so that `--help`
+stays fast; the options are declared in nlpkit.options and each task's options module, and an
+InputOptions set reads its own input (records, chunks).
 """
 
 from __future__ import annotations
@@ -10,13 +9,9 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from nlpkit.console import console, info, warn  # noqa: F401 - the CLI's stderr, re-exported
-from nlpkit.errors import NlpkitError
+from nlpkit.console import info, warn  # noqa: F401 - the CLI's stderr, re-exported
+from nlpkit.data.writers import AS_SPACE, json_line  # noqa: F401 - re-exported for the commands
 from nlpkit.options import Options, opt
-
-
-def fail(message: str) -> NlpkitError:
-    return NlpkitError(message)
 
 
 @dataclass
@@ -36,51 +31,9 @@ def load(o, task: str):
     return nlpkit.load(o.model, o.device, o.threads, task=task, quantize=o.quantize)
 
 
-def input_lines(o):
-    """Every line of the input files of an InputOptions set ('-' or none: stdin), in order; with
-    a shard 'K/N', only the lines of its part (nlpkit.data.shards)."""
-    from nlpkit.data.readers import iter_lines
-
-    if o.shard:
-        from nlpkit.data import shards
-
-        yield from shards.shard_lines(o.inputs or ["-"], *shards.parse(o.shard), o.encoding_errors)
-        return
-    for path in o.inputs or ["-"]:
-        yield from iter_lines(path, o.encoding_errors)
-
-
-FIRST_CHUNK = 32  # lines in the first chunk read; each next one is 4 times larger, up to chunk_size
-
-
-def input_chunks(o):
-    """The input lines a bounded chunk at a time (o.chunk_size), so memory stays flat on any input."""
-    from nlpkit.tasks.contract import chunks
-
-    if o.shard:  # a bad K/N fails before the model is read
-        from nlpkit.data.shards import parse
-
-        parse(o.shard)
-    return chunks(input_lines(o), o.chunk_size, first=FIRST_CHUNK)
-
-
-# Characters that Python's splitlines() and other readers take as line ends: one record a line
-# holds only if none is written raw. JSON escapes them; plain text output shows a space.
-LINE_BREAKS = "\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
-_AS_SPACE = str.maketrans(dict.fromkeys(LINE_BREAKS, " "))
-_ESCAPED = str.maketrans({ch: f"\\u{ord(ch):04x}" for ch in LINE_BREAKS})
-
-
-def json_line(record) -> str:
-    """One JSON record on one line, with no character some reader would split it at."""
-    import json
-
-    return json.dumps(record, ensure_ascii=False).translate(_ESCAPED)
-
-
 def write_lines(lines) -> None:
     """Results to stdout, one a line, flushed per chunk so `| head` and pipelines see them early."""
-    sys.stdout.write("".join(f"{line}\n".translate(_AS_SPACE) for line in lines))
+    sys.stdout.write("".join(f"{line}\n".translate(AS_SPACE) for line in lines))
     sys.stdout.flush()
 
 
@@ -88,3 +41,34 @@ def print_json(value, indent: int | None = None) -> None:
     import json
 
     print(json.dumps(value, indent=indent))
+
+
+def table(title: str, columns: list[str] | None, rows: list[list[str]], *, caption: str = "", bold=()) -> None:
+    """A table on stdout: with `columns`, a header and numbers right-aligned; without, name/value
+    rows with the names in bold. Rows whose index is in `bold` are bold. Every cell is shown as
+    text, never read as rich markup (a model file's metadata is untrusted input); files and pipes
+    get whole rows, not ellipses."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = Table(title=escape(title), show_header=columns is not None, title_justify="left")
+    out.caption, out.caption_justify = (escape(caption) or None), "left"
+    if columns is None:
+        out.add_column(style="bold", no_wrap=True)
+        out.add_column(overflow="fold")
+    for i, name in enumerate(columns or []):
+        out.add_column(name, justify="left" if i == 0 else "right", no_wrap=True)
+    for n, row in enumerate(rows):
+        out.add_row(*(escape(str(cell)) for cell in row), style="bold" if n in bold else None)
+    stdout = Console(highlight=False)
+    if not stdout.is_terminal:
+        stdout = Console(highlight=False, width=240)
+    stdout.print(out)
+
+
+def prf_rows(per: dict) -> list[list[str]]:
+    """Rows of name, precision, recall, F1 and support (seqeval and classification scores)."""
+    return [
+        [name, *(f"{r[k]:.4f}" for k in ("precision", "recall", "f1")), f"{r['support']:,}"] for name, r in per.items()
+    ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nlpkit.cli import common as c
+from nlpkit.errors import NlpkitError
 from nlpkit.options import Options, RunOptions, opt, reuse
 
 # Files the demo runs its models on: new text in the style of data/ (written by data/make_samples.py).
@@ -55,7 +56,7 @@ def sample_dir() -> Path:
     for candidate in (Path(__file__).resolve().parents[2] / "data", Path.cwd() / "data"):
         if (candidate / "sample.txt").is_file():
             return candidate
-    raise c.fail("cannot find data/sample.txt: run the demo from the nlpkit checkout")
+    raise NlpkitError("cannot find data/sample.txt: run the demo from the nlpkit checkout")
 
 
 @dataclass

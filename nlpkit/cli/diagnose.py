@@ -10,8 +10,9 @@ import typer
 from nlpkit import threads
 from nlpkit.cli import common as c
 from nlpkit.cli.options import command
-from nlpkit.diagnostics.options import GradientOptions, MemoryOptions, SpeedOptions, comma_ints
+from nlpkit.diagnostics.options import GradientOptions, MemoryOptions, SpeedOptions
 from nlpkit.diagnostics.summary import finite_or_none, sparkline
+from nlpkit.options import comma_numbers
 from nlpkit.plots import line_plot
 
 app = typer.Typer(
@@ -19,24 +20,6 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-
-
-def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left")
-    for i, name in enumerate(columns):
-        table.add_column(name, justify="left" if i == 0 else "right", no_wrap=True)
-    for row in rows:
-        table.add_row(*row)
-    console = Console(highlight=False)
-    if not console.is_terminal:
-        console = Console(highlight=False, width=240)  # files and pipes get whole rows, not ellipses
-    console.print(table)
-
-
-# ----- gradients ------------------------------------------------------------------------------
 
 
 @command(app, GradientOptions)
@@ -80,7 +63,7 @@ def gradients(o: GradientOptions) -> None:
             ]
         )
     columns = ["model"] + [f"t-{d}" for d in marks] + ["per step", "0 ... back", "|grad|", f"clip {clip:g}: x"]
-    print_table(
+    c.table(
         f"|dL/dx| of the loss at the last step, {length} steps, mean of {batch} sequences "
         "(per step: fitted change per step back; <1 vanishing, >1 exploding)",
         columns,
@@ -96,31 +79,14 @@ def memory(o: MemoryOptions) -> None:
     """Train each encoder for the same budget on synthetic long-range tasks at each distance and
     print held-out accuracy against distance."""
     threads.apply(o.threads)
-    from nlpkit.device import resolve_device
     from nlpkit.diagnostics import memory as mem
 
-    tasks = list(mem.TASKS) if o.task == "both" else [o.task]
-    kinds, dists, dev, quiet = o.encoders, comma_ints(o.distances, "distances"), resolve_device(o.device), o.quiet
-    steps, batch, hidden, layers = o.steps, o.batch, o.hidden, o.layers
-    results = []
-    total = len(tasks) * len(kinds) * len(dists)
-    for t in tasks:
-        for kind in kinds:
-            for d in dists:
-                r = mem.train_and_score(
-                    kind, t, d, steps=steps, batch=batch, hidden=hidden, layers=layers, lr=o.lr, seed=o.seed, device=dev
-                )
-                results.append(r)
-                c.info(
-                    f"[{len(results)}/{total}] {t} {kind} distance {d}: accuracy {r.accuracy:.3f} ({r.seconds:.1f} s)",
-                    quiet,
-                )
+    found = mem.sweep(o)
+    dists = comma_numbers(o.distances, "distances")
+    curves = {(t, k): [r["accuracy"] for r in found["results"] if (r["task"], r["encoder"]) == (t, k)]
+              for t in dict.fromkeys(r["task"] for r in found["results"]) for k in o.encoders}  # fmt: skip
     if o.plot:
-        series = {
-            f"{t} {k}": (dists, [r.accuracy for r in results if r.task == t and r.encoder == k])
-            for t in tasks
-            for k in kinds
-        }
+        series = {f"{t} {k}": (dists, accuracy) for (t, k), accuracy in curves.items()}
         line_plot(
             o.plot,
             series,
@@ -130,26 +96,14 @@ def memory(o: MemoryOptions) -> None:
             log_y=False,
         )
     if o.format == "json":
-        print(
-            json.dumps(
-                {
-                    "steps": steps,
-                    "batch": batch,
-                    "hidden": hidden,
-                    "layers": layers,
-                    "results": [vars(r) for r in results],
-                }
-            )
-        )
+        print(json.dumps(found))
         return
-    for t in tasks:
-        chance = 1 / mem.classes(t)
-        rows = [[k] + [f"{r.accuracy:.3f}" for r in results if r.task == t and r.encoder == k] for k in kinds]
-        print_table(
-            f"{t}: held-out accuracy by distance (chance {chance:.3f}; {steps} steps x {batch})",
-            ["encoder"] + [str(d) for d in dists],
-            rows,
+    for task in dict.fromkeys(t for t, _ in curves):
+        rows = [[k] + [f"{a:.3f}" for a in accuracy] for (t, k), accuracy in curves.items() if t == task]
+        title = (
+            f"{task}: held-out accuracy by distance (chance {1 / mem.classes(task):.3f}; {o.steps} steps x {o.batch})"
         )
+        c.table(title, ["encoder"] + [str(d) for d in dists], rows)
 
 
 # ----- speed ----------------------------------------------------------------------------------
@@ -159,43 +113,23 @@ def memory(o: MemoryOptions) -> None:
 def speed(o: SpeedOptions) -> None:
     """Training and inference tokens/s of each encoder against sequence length."""
     threads.apply(o.threads)
-    from nlpkit.device import resolve_device
     from nlpkit.diagnostics import speed as sp
 
-    kinds, lens, dev, quiet = o.encoders, comma_ints(o.lengths, "lengths"), resolve_device(o.device), o.quiet
-    batch, hidden, layers = o.batch, o.hidden, o.layers
-    results = []
-    for kind in kinds:
-        for length in lens:
-            r = sp.measure(kind, length, batch=batch, hidden=hidden, layers=layers, repeats=o.repeats, device=dev)
-            results.append(r)
-            c.info(
-                f"{kind} length {length}: train {r.train_tokens_per_s:,.0f} tokens/s, inference {r.infer_tokens_per_s:,.0f}",
-                quiet,
-            )
+    found = sp.sweep(o)
+    lens = comma_numbers(o.lengths, "lengths")
+    rate = {(k, key): [r[key] for r in found["results"] if r["encoder"] == k]
+            for k in o.encoders for key in ("train_tokens_per_s", "infer_tokens_per_s")}  # fmt: skip
     if o.plot:
-        series = {}
-        for kind in kinds:
-            series[f"{kind} train"] = (lens, [r.train_tokens_per_s for r in results if r.encoder == kind])
-            series[f"{kind} inference"] = (lens, [r.infer_tokens_per_s for r in results if r.encoder == kind])
-        line_plot(o.plot, series, xlabel="sequence length", ylabel="tokens/s", title=f"speed on {dev}", log_y=True)
-    if o.format == "json":
-        print(
-            json.dumps(
-                {
-                    "device": str(dev),
-                    "batch": batch,
-                    "hidden": hidden,
-                    "layers": layers,
-                    "results": [vars(r) for r in results],
-                }
-            )
+        series = {
+            f"{k} {'train' if key.startswith('train') else 'inference'}": (lens, v) for (k, key), v in rate.items()
+        }
+        line_plot(
+            o.plot, series, xlabel="sequence length", ylabel="tokens/s", title=f"speed on {found['device']}", log_y=True
         )
+    if o.format == "json":
+        print(json.dumps(found))
         return
     for what, key in (("training", "train_tokens_per_s"), ("inference", "infer_tokens_per_s")):
-        rows = [[k] + [f"{getattr(r, key):,.0f}" for r in results if r.encoder == k] for k in kinds]
-        print_table(
-            f"{what} tokens/s on {dev} (batch {batch}, width {hidden}, {layers} layers)",
-            ["encoder"] + [str(n) for n in lens],
-            rows,
-        )
+        rows = [[k] + [f"{v:,.0f}" for v in rate[k, key]] for k in o.encoders]
+        title = f"{what} tokens/s on {found['device']} (batch {o.batch}, width {o.hidden}, {o.layers} layers)"
+        c.table(title, ["encoder"] + [str(n) for n in lens], rows)

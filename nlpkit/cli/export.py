@@ -28,31 +28,13 @@ def export(o: ExportCommand) -> None:
     (beam search stays in nlpkit). The file keeps the tokenizer and labels, so `nlpkit sentiment
     predict m.onnx`, `nlpkit ner tag m.onnx` and `nlpkit translate predict m.onnx` run it in
     onnxruntime. Needs nlpkit[onnx]."""
-    import importlib.util
-    from pathlib import Path
-
-    import nlpkit
     from nlpkit.console import info
-    from nlpkit.errors import NlpkitError
+    from nlpkit.export.graphs import export_file
 
-    target = Path(o.out or Path(o.model).with_suffix(".onnx"))
-    if target.suffix != ".onnx":
-        raise NlpkitError(f"{target}: an ONNX graph is written to a .onnx file (that is how nlpkit tells it apart)")
-    if str(o.model).endswith(".onnx"):
-        raise NlpkitError(f"{o.model}: already an ONNX graph; export the .nlpk file it came from")
-    missing = [name for name in ("onnx", "onnxruntime") if importlib.util.find_spec(name) is None]
-    if missing:
-        raise NlpkitError(f"export needs {' and '.join(missing)}: pip install 'nlpkit[onnx]'")
-    from nlpkit.export.graphs import export_onnx
-
-    model = nlpkit.load(o.model, device="cpu", threads=0, quantize="none")
-    checked = export_onnx(model, target, int8=o.int8)
+    target, checked = export_file(o.model, o.out, int8=o.int8)
     size = target.stat().st_size
     agreement = f"agrees with PyTorch within {checked['max_difference']:.1g}"
     if o.int8:
         agreement = f"int8; the float graph {agreement}, the int8 one within {checked['int8_difference']:.2g}"
-    info(
-        f"{target}: {size / 1e6:,.2f} MB ONNX graph ({', '.join(checked['inputs'])} -> {', '.join(checked['outputs'])}), "
-        f"{agreement}",
-        o.quiet,
-    )
+    graph = f"{', '.join(checked['inputs'])} -> {', '.join(checked['outputs'])}"
+    info(f"{target}: {size / 1e6:,.2f} MB ONNX graph ({graph}), {agreement}", o.quiet)

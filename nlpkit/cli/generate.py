@@ -6,7 +6,7 @@ import sys
 from dataclasses import dataclass
 
 from nlpkit.cli import common as c
-from nlpkit.options import LoadOptions, ReadOptions, opt
+from nlpkit.options import InputOptions, LoadOptions, ReadOptions, opt
 from nlpkit.tasks.lm.options import GenerateOptions
 
 
@@ -31,7 +31,7 @@ def generate(o: GenerateCommand) -> None:
     elif sys.stdin.isatty():
         prompts = iter([""])
     else:
-        prompts = c.input_lines(_Stdin(o.encoding_errors))
+        prompts = InputOptions(encoding_errors=o.encoding_errors).records()
     stream = o.format == "text" and o.num_samples == 1  # to terminals and pipes alike (`| head -1` ends it)
     warned = False
     for text in prompts:
@@ -52,15 +52,6 @@ def generate(o: GenerateCommand) -> None:
             for completion in completions:
                 sys.stdout.write(text + completion + "\n")
         sys.stdout.flush()
-
-
-@dataclass
-class _Stdin:
-    """The input of c.input_lines: standard input, whole."""
-
-    encoding_errors: str
-    inputs: tuple = ()
-    shard: str = ""
 
 
 class TextStream:

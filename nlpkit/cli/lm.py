@@ -29,18 +29,12 @@ def evaluate(o: EvalCommand) -> None:
     from pathlib import Path
 
     model = c.load(o, "lm")
-    # Path objects: a list of str would be texts
-    out = model.evaluate([Path(p) for p in o.inputs or ["-"]], **o.pick(EvalOptions))
+    out = model.evaluate([Path(p) for p in o.inputs or ["-"]], **o.pick(EvalOptions))  # Paths: str would be texts
     if o.format == "json":
         c.print_json(out)
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(show_header=False, title="language model evaluation", title_justify="left")
-    for key, value in out.items():
-        table.add_row(key, f"{value:,.4f}" if isinstance(value, float) else f"{value:,}")
-    Console(highlight=False).print(table)
+    rows = [[key, f"{value:,.4f}" if isinstance(value, float) else f"{value:,}"] for key, value in out.items()]
+    c.table("language model evaluation", None, rows)
 
 
 @dataclass
@@ -53,7 +47,7 @@ def score(o: ScoreCommand) -> None:
     """Log-likelihood (nats), token count and perplexity of each input line, one line out per
     line in, in order. Each line is scored with its line end, as if it started a text."""
     model = c.load(o, "lm")
-    for chunk in c.input_chunks(o):
+    for chunk in o.chunks(o.chunk_size):
         rows = []
         for s in model.predict(chunk, **o.pick(ScoreOptions)):
             if o.format == "jsonl":

@@ -1,7 +1,8 @@
 """The `nlpkit` command: one Typer app with a sub-app per task group.
 
-Every module under nlpkit.cli imports only typer and the standard library at the top, so that
-`nlpkit --help` answers in a fraction of a second; torch is imported when a command runs.
+Every module under nlpkit.cli imports only typer, the standard library and the torch-free option
+declarations at the top, so that `nlpkit --help` answers in a fraction of a second; torch is
+imported when a command runs.
 """
 
 from __future__ import annotations

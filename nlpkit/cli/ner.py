@@ -36,23 +36,20 @@ def evaluate(o: EvalCommand) -> None:
 
 
 def render_scores(scores: dict) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(
-        title=f"{scores['sentences']:,} sentences, {scores['entities']:,} entities: micro F1 {100 * scores['f1']:.2f}",
-        title_justify="left",
-    )
-    for name in ("type", "precision", "recall", "F1", "support"):
-        table.add_column(name, justify="left" if name == "type" else "right")
-    for kind, row in scores["per_type"].items():
-        label = kind + (" (unseen in training)" if kind in scores["unseen_types"] else "")
-        table.add_row(label, *(f"{row[k]:.4f}" for k in ("precision", "recall", "f1")), f"{row['support']:,}")
-    micro = [f"{scores[k]:.4f}" for k in ("precision", "recall", "f1")]
-    table.add_row("micro avg", *micro, f"{scores['entities']:,}", style="bold")
-    macro = [f"{scores[f'macro_{k}']:.4f}" for k in ("precision", "recall", "f1")]
-    table.add_row("macro avg", *macro, f"{scores['entities']:,}")
-    Console(highlight=False).print(table)
+    per = {
+        k + (" (unseen in training)" if k in scores["unseen_types"] else ""): r for k, r in scores["per_type"].items()
+    }
+    averages = [
+        [
+            f"{kind} avg",
+            *(f"{scores[prefix + k]:.4f}" for k in ("precision", "recall", "f1")),
+            f"{scores['entities']:,}",
+        ]
+        for kind, prefix in (("micro", ""), ("macro", "macro_"))
+    ]
+    rows = c.prf_rows(per) + averages
+    title = f"{scores['sentences']:,} sentences, {scores['entities']:,} entities: micro F1 {100 * scores['f1']:.2f}"
+    c.table(title, ["type", "precision", "recall", "F1", "support"], rows, bold={len(rows) - 2})
 
 
 @dataclass
@@ -79,18 +76,9 @@ def tag(o: TagCommand) -> None:
     digits with inner - ' . kept, every other non-space character alone), keeping character
     offsets."""
     model = c.load(o, "ner")
-    if o.input_format == "conll":
-        from nlpkit.data import shards
-        from nlpkit.data.tagged import token_records
-        from nlpkit.tasks.contract import chunks
+    from nlpkit.data.tagged import token_records
 
-        def records():
-            return token_records(o.inputs or ["-"], o.encoding_errors)
-
-        part = shards.records_part(records, *shards.parse(o.shard), o.inputs or ["-"]) if o.shard else records()
-        stream = chunks(part, o.chunk_size, first=c.FIRST_CHUNK)
-    else:
-        stream = c.input_chunks(o)
+    stream = o.chunks(o.chunk_size, token_records if o.input_format == "conll" else None)
     for chunk in stream:
         found = model.predict(chunk, **{**o.pick(TagOptions), "scores": o.format == "jsonl"})
         c.write_lines(_formatted(r, o.format) for r in found)

@@ -22,15 +22,10 @@ def quantize(o: QuantizeCommand) -> None:
 
     import nlpkit
     from nlpkit.console import info
-    from nlpkit.errors import NlpkitError
+    from nlpkit.outputs import check_output
 
     model = nlpkit.load(o.model, device="cpu", threads=0, quantize="none")  # a bad MODEL fails here first
-    target = Path(o.out)
-    if target.exists() and (not target.is_file() or target.samefile(o.model)):
-        raise NlpkitError(f"{o.out}: not a regular file, or the input itself; give a new path")
+    target = check_output(o.out, [o.model])
     model.save(o.out, int8=True)
-    before, after = Path(o.model).stat().st_size, target.stat().st_size
-    info(
-        f"{o.out}: {after / 1e6:,.2f} MB ({after / before:.0%} of {before / 1e6:,.2f} MB), int8 weight matrices",
-        o.quiet,
-    )
+    before, after = Path(o.model).stat().st_size / 1e6, target.stat().st_size / 1e6
+    info(f"{o.out}: {after:,.2f} MB ({after / before:.0%} of {before:,.2f} MB), int8 weight matrices", o.quiet)

@@ -41,7 +41,7 @@ def predict(o: PredictCommand) -> None:
     is classified too). Input is read in chunks, so memory stays flat on large files."""
     model = c.load(o, "sentiment")
     cut = 0
-    for chunk in c.input_chunks(o):
+    for chunk in o.chunks(o.chunk_size):
         rows = []
         for r in model.predict(chunk, **o.pick(PredictOptions)):
             cut += r["truncated"]
@@ -78,12 +78,9 @@ def evaluate(o: EvalCommand) -> None:
 @dataclass
 class EnsembleCommand(Options):
     models: list[str] = opt(
-        list,
-        "Two or more sentiment model files (.nlpk) with the same labels and tokenizer.",
-        argument=1,
-        required=True,
-        metavar="MODEL...",
-    )
+        list, "Two or more sentiment model files (.nlpk) with the same labels and tokenizer.", argument=1,
+        required=True, metavar="MODEL...",
+    )  # fmt: skip
     out: str = opt("ensemble.nlpk", "The ensemble's model file to write.", flags=("--out", "-o"))
     quiet: bool = reuse(RunOptions, "quiet")
 
@@ -101,37 +98,21 @@ def ensemble(o: EnsembleCommand) -> None:
     from nlpkit import console as stderr
 
     stderr.silence(o.quiet)
-    target = Path(o.out)
-    for path in o.models:
-        if target.exists() and Path(path).exists() and target.samefile(path):
-            raise c.fail(f"{o.out}: one of the members; give a new path for the ensemble")
-    if target.exists() and not target.is_file():
-        raise c.fail(f"{o.out}: not a regular file")
     model = nlpkit.ensemble(o.models, out=o.out, device="cpu")
-    size = target.stat().st_size
+    size = Path(o.out).stat().st_size
     stderr.info(f"{o.out}: ensemble of {model.model.config.describe()}, {size / 1e6:,.1f} MB", o.quiet)
 
 
 def render_scores(scores: dict) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    labels = scores["labels"]
-    out = Console(highlight=False)
-    table = Table(title=f"{scores['count']:,} examples: accuracy {100 * scores['accuracy']:.2f}%", title_justify="left")
-    for name in ("label", "precision", "recall", "F1", "support"):
-        table.add_column(name, justify="left" if name == "label" else "right")
-    for label, row in scores["per_class"].items():
-        table.add_row(
-            label, f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}", f"{row['support']:,}"
-        )
-    macro = [f"{scores[f'macro_{k}']:.4f}" for k in ("precision", "recall", "f1")]
-    table.add_row("macro avg", *macro, f"{scores['count']:,}", style="bold")
-    out.print(table)
-    confusion = Table(title="confusion matrix (rows: gold, columns: predicted)", title_justify="left")
-    confusion.add_column("")
-    for label in labels:
-        confusion.add_column(label, justify="right")
-    for label, row in zip(labels, scores["confusion"], strict=True):
-        confusion.add_row(label, *(f"{v:,}" for v in row))
-    out.print(confusion)
+    macro = [
+        "macro avg",
+        *(f"{scores[f'macro_{k}']:.4f}" for k in ("precision", "recall", "f1")),
+        f"{scores['count']:,}",
+    ]
+    rows = c.prf_rows(scores["per_class"]) + [macro]
+    title = f"{scores['count']:,} examples: accuracy {100 * scores['accuracy']:.2f}%"
+    c.table(title, ["label", "precision", "recall", "F1", "support"], rows, bold={len(rows) - 1})
+    confusion = [
+        [label, *(f"{v:,}" for v in row)] for label, row in zip(scores["labels"], scores["confusion"], strict=True)
+    ]
+    c.table("confusion matrix (rows: gold, columns: predicted)", ["", *scores["labels"]], confusion)

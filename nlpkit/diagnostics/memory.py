@@ -124,3 +124,28 @@ def train_and_score(
     return MemoryResult(
         kind, task, distance, round(accuracy, 4), round(sum(tail) / len(tail), 4), round(time.perf_counter() - t0, 2)
     )
+
+
+def sweep(o) -> dict:
+    """Every task x encoder x distance of a MemoryOptions set (`nlpkit diagnose memory`), with a
+    progress line each: {"steps", "batch", "hidden", "layers", "results": [MemoryResult as dict]}."""
+    from nlpkit.console import info
+    from nlpkit.device import resolve_device
+    from nlpkit.options import comma_numbers
+
+    tasks = list(TASKS) if o.task == "both" else [o.task]
+    dists, device = comma_numbers(o.distances, "distances"), resolve_device(o.device)
+    results = []
+    total = len(tasks) * len(o.encoders) * len(dists)
+    for task in tasks:
+        for kind in o.encoders:
+            for d in dists:
+                r = train_and_score(
+                    kind, task, d, steps=o.steps, batch=o.batch, hidden=o.hidden, layers=o.layers, lr=o.lr,
+                    seed=o.seed, device=device,
+                )  # fmt: skip
+                results.append(r)
+                what = f"{task} {kind} distance {d}: accuracy {r.accuracy:.3f} ({r.seconds:.1f} s)"
+                info(f"[{len(results)}/{total}] {what}", o.quiet)
+    shape = {"steps": o.steps, "batch": o.batch, "hidden": o.hidden, "layers": o.layers}
+    return {**shape, "results": [vars(r) for r in results]}

@@ -8,18 +8,7 @@ from dataclasses import dataclass
 
 from nlpkit.encoders.config import ENCODER_KINDS
 from nlpkit.errors import option
-from nlpkit.options import RunOptions, opt
-
-
-def comma_ints(text: str, name: str) -> list[int]:
-    """Positive whole numbers of a comma list, or a ValueError naming the option."""
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        values = []
-    if not values or min(values) < 1:
-        raise ValueError(f"{option(name)}: expected a comma list of whole numbers (1 or more), got {text!r}")
-    return values
+from nlpkit.options import RunOptions, comma_numbers, opt
 
 
 @dataclass
@@ -74,7 +63,7 @@ class MemoryOptions(DiagnoseOptions):
 
     def check(self) -> None:
         super().check()
-        comma_ints(self.distances, "distances")
+        comma_numbers(self.distances, "distances")
 
 
 @dataclass
@@ -87,4 +76,4 @@ class SpeedOptions(DiagnoseOptions):
 
     def check(self) -> None:
         super().check()
-        comma_ints(self.lengths, "lengths")
+        comma_numbers(self.lengths, "lengths")

@@ -64,3 +64,22 @@ def measure(
     infer_s = _timed(infer_step, device, repeats)
     tokens = batch * length
     return SpeedResult(kind, length, batch, round(tokens / train_s, 1), round(tokens / infer_s, 1))
+
+
+def sweep(o) -> dict:
+    """Every encoder x length of a SpeedOptions set (`nlpkit diagnose speed`), with a progress
+    line each: {"device", "batch", "hidden", "layers", "results": [SpeedResult as dict]}."""
+    from nlpkit.console import info
+    from nlpkit.device import resolve_device
+    from nlpkit.options import comma_numbers
+
+    device = resolve_device(o.device)
+    results = []
+    for kind in o.encoders:
+        for length in comma_numbers(o.lengths, "lengths"):
+            r = measure(kind, length, batch=o.batch, hidden=o.hidden, layers=o.layers, repeats=o.repeats, device=device)
+            results.append(r)
+            what = f"train {r.train_tokens_per_s:,.0f} tokens/s, inference {r.infer_tokens_per_s:,.0f}"
+            info(f"{kind} length {length}: {what}", o.quiet)
+    shape = {"device": str(device), "batch": o.batch, "hidden": o.hidden, "layers": o.layers}
+    return {**shape, "results": [vars(r) for r in results]}

@@ -117,9 +117,10 @@ def export_onnx(task, out: str | Path, int8: bool = False) -> dict:
     With int8 the float graph is checked first, then quantized by onnxruntime (dynamic: int8
     weights per output channel, activations quantized on the fly) and its difference from
     PyTorch reported; it must stay below INT8_TOLERANCE of the outputs' largest magnitude."""
-    import onnx
-
     from nlpkit.modelfile import write_atomically
+
+    check_target(out)
+    import onnx
 
     graph = graph_for(task)
     result = {"max_difference": 0.0, "inputs": list(graph.inputs), "outputs": list(graph.outputs)}
@@ -135,6 +136,31 @@ def export_onnx(task, out: str | Path, int8: bool = False) -> dict:
     _set_metadata(proto, metadata)
     write_atomically(out, _checked(graph, proto.SerializeToString(), int8, result))
     return result
+
+
+def check_target(out: str | Path) -> None:
+    """What is refused before any model is read: a name without .onnx, a missing onnx/onnxruntime."""
+    import importlib.util
+
+    if Path(out).suffix != ".onnx":
+        raise NlpkitError(f"{out}: an ONNX graph is written to a .onnx file (that is how nlpkit tells it apart)")
+    missing = [name for name in ("onnx", "onnxruntime") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise NlpkitError(f"export needs {' and '.join(missing)}: pip install 'nlpkit[onnx]'")
+
+
+def export_file(model_path: str | Path, out: str | Path = "", int8: bool = False) -> tuple[Path, dict]:
+    """Export the model file at `model_path` (`nlpkit export`): the graph's path (default: the
+    model's with .onnx) and what export_onnx checked. Refused before the model is read: an
+    .onnx model, a wrong suffix, a missing onnx/onnxruntime."""
+    import nlpkit
+
+    target = Path(out or Path(model_path).with_suffix(".onnx"))
+    if str(model_path).endswith(".onnx"):
+        raise NlpkitError(f"{model_path}: already an ONNX graph; export the .nlpk file it came from")
+    check_target(target)
+    model = nlpkit.load(model_path, device="cpu", threads=0, quantize="none")
+    return target, export_onnx(model, target, int8=int8)
 
 
 def _checked(graph, data: bytes, int8: bool, result: dict) -> bytes:

@@ -132,28 +132,15 @@ def _train(task_cls, options, world):
 
 
 def check_out(options) -> None:
-    """Refuse, before any training, a model file path that cannot or must not be written: empty,
-    not a regular file (a folder, a device, a FIFO), in an unwritable folder, or one of this
-    run's own input files."""
-    import tempfile
+    """Refuse, before any training, a model file path (or its checkpoint's) that cannot or must
+    not be written (nlpkit.outputs.check_output), this run's input files included."""
+    from nlpkit.outputs import check_output
 
-    out = options.out
-    if not out.strip():
-        raise NlpkitError(f"{option('out')}: give a file name for the model")
     inputs = [*options.train, *(options.valid or [])]
-    inputs += [getattr(options, name, None) or "" for name in ("src", "tgt", "valid_src", "valid_tgt", "init_from")]
-    for path in (Path(out), checkpoint_path(out)):
-        if path.exists() and not path.is_file():
-            raise NlpkitError(f"{option('out')}: {path} exists and is not a regular file")
-        if path.exists() and any(p and p != "-" and Path(p).exists() and path.samefile(p) for p in inputs):
-            raise NlpkitError(f"{option('out')}: {path} is an input of this run; writing it would destroy it")
-    folder = Path(out).parent
-    try:  # a real write, not os.access: root passes every permission check, and /proc still refuses it
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as exc:
-        raise NlpkitError(f"{option('out')}: cannot write to {folder} ({exc.strerror})") from None
+    inputs += [getattr(options, name, None) for name in ("src", "tgt", "valid_src", "valid_tgt", "init_from")]
+    inputs += [getattr(options, name, None) for name in ("init_from_backward", "embeddings")]
+    for path in (options.out, checkpoint_path(options.out)):
+        check_output(path, inputs)
 
 
 def remove_orphans(out: str) -> None:

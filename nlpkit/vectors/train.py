@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from nlpkit.errors import NlpkitError, option
 from nlpkit.options import Options, opt
+from nlpkit.outputs import check_output
 
 GENSIM_MAX_WORDS = 10_000  # gensim silently cuts a text after this many words: longer ones go in pieces
 
@@ -73,7 +74,7 @@ def train_vectors(paths: list[str], out: str, options: VectorsOptions | None = N
     binary for a .bin name; gzipped for a name ending in .gz). Returns a summary."""
     options = VectorsOptions.create(vars(options) if options is not None else {})  # checked, however made
     corpus = Corpus(paths, options.lowercase)  # bad inputs and outputs are named before gensim is needed
-    _check_out(out, paths)
+    check_output(out, paths)
     try:
         from gensim.models import FastText, Word2Vec
         from gensim.models.callbacks import CallbackAny2Vec
@@ -145,15 +146,3 @@ def train_vectors(paths: list[str], out: str, options: VectorsOptions | None = N
     }
     info(f"{out}: {len(model.wv):,} vectors of dimension {options.dim} in {seconds:,.0f} s", quiet)
     return summary
-
-
-def _check_out(out: str, inputs: list[str]) -> None:
-    from pathlib import Path
-
-    target = Path(out)
-    if not out.strip() or (target.exists() and not target.is_file()):
-        raise NlpkitError(f"{option('out')}: {out!r} is not a file name to write")
-    if target.exists() and any(Path(p).exists() and target.samefile(p) for p in inputs):
-        raise NlpkitError(f"{option('out')}: {out} is an input of this run; writing it would destroy it")
-    if not target.parent.is_dir():
-        raise NlpkitError(f"{option('out')}: no folder {target.parent}")

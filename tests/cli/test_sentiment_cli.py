@@ -225,7 +225,7 @@ def test_ensemble_of_two_seeds_predicts_their_average(classifier, tmp_path):
 def test_ensemble_bad_input_is_one_line(classifier, char_model, tmp_path):
     cases = [
         (("sentiment", "ensemble", classifier, "--out", tmp_path / "e.nlpk"), "at least two sentiment models"),
-        (("sentiment", "ensemble", classifier, classifier, "--out", classifier), "one of the members; give a new path"),
+        (("sentiment", "ensemble", classifier, classifier, "--out", classifier), "is an input of this run"),
         (
             ("sentiment", "ensemble", classifier, char_model, "--out", tmp_path / "e.nlpk"),
             "'lm' model, not a 'classifier'",

@@ -82,3 +82,54 @@ def join(pieces: list[str], kind: str) -> str:
     if kind == "char":
         return "".join(pieces).replace("\n", " ").strip()
     return "".join(pieces).replace(MARK, " ").strip()
+
+
+class AlignmentWriter:
+    """Where `translate predict` puts each line's alignment: a JSONL record a line in `path`
+    and/or the attention drawn as DIR/line-N.png in `plot_dir` (needs matplotlib). Both are
+    checked when made, before any translating; use it as a context manager."""
+
+    def __init__(self, path: str | None = None, plot_dir: str | None = None):
+        from pathlib import Path
+
+        from nlpkit.errors import NlpkitError
+
+        self.file, self.plot_dir = None, Path(plot_dir) if plot_dir else None
+        if self.plot_dir is not None:
+            from nlpkit.errors import option
+            from nlpkit.plots import pyplot
+
+            pyplot(option("plot"))  # a missing matplotlib fails now, not after the first translation
+            try:
+                self.plot_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise NlpkitError(f"{plot_dir}: cannot create the plot folder ({exc.strerror})") from None
+        if path:
+            from nlpkit.outputs import check_output
+
+            check_output(path, name="alignments")
+            self.file = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed by __exit__
+
+    @property
+    def wanted(self) -> bool:
+        return self.file is not None or self.plot_dir is not None
+
+    def write(self, number: int, alignment: dict) -> None:
+        """Line `number`'s alignment (TranslationTask.predict's "alignment" record)."""
+        from nlpkit.data.writers import json_line
+
+        record = {"line": number, **alignment}
+        if self.file is not None:
+            self.file.write(json_line(record) + "\n")
+        if self.plot_dir is not None and record["attention"]:
+            from nlpkit.plots import attention_heatmap
+
+            path = self.plot_dir / f"line-{number:06d}.png"
+            attention_heatmap(record["attention"], record["source"], record["target"], path)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.file is not None:
+            self.file.close()

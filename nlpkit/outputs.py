@@ -1,0 +1,33 @@
+"""The one check every writer makes of the path it is about to write (model files, checkpoints,
+ensembles, quantized files, ONNX graphs, vectors): one-line errors before any work, so that a
+device, a FIFO, a folder or one of the run's own inputs is never replaced by output."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from nlpkit.errors import NlpkitError, option
+
+
+def check_output(path, inputs=(), name: str = "out") -> Path:
+    """`path` as a Path, refused when it is empty, exists as anything but a regular file, is one
+    of `inputs` (paths the same run reads; '-' and missing ones are skipped), or lies in a folder
+    that cannot be written. The folder is created when missing."""
+    text = str(path) if path is not None else ""
+    if not text.strip():
+        raise NlpkitError(f"{option(name)}: give a file name to write")
+    target = Path(text)
+    if target.exists() and not target.is_file():
+        raise NlpkitError(f"{option(name)}: {target} exists and is not a regular file (a folder, a device or a FIFO)")
+    for source in inputs:
+        if source and str(source) != "-" and target.exists() and Path(source).exists() and target.samefile(source):
+            raise NlpkitError(f"{option(name)}: {target} is an input of this run; writing it would destroy it")
+    folder = target.parent
+    try:  # a real write, not os.access: root passes every permission check, and /proc still refuses it
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise NlpkitError(f"{option(name)}: cannot write to {folder} ({exc.strerror})") from None
+    return target
