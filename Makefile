@@ -18,5 +18,5 @@ format:
 	ruff format nlpkit tests bench data
 	ruff check --fix nlpkit tests bench data
 
-bench:  ## about 85 minutes; keep the machine otherwise idle
+bench:  ## about 9 hours on 2 cores (see bench/run_all.sh); keep the machine otherwise idle
 	bash bench/run_all.sh

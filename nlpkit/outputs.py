@@ -10,10 +10,10 @@ from pathlib import Path
 from nlpkit.errors import NlpkitError, option
 
 
-def check_output(path, inputs=(), name: str = "out") -> Path:
+def check_output(path, inputs=(), name: str = "out", make_folder: bool = True) -> Path:
     """`path` as a Path, refused when it is empty, exists as anything but a regular file, is one
     of `inputs` (paths the same run reads; '-' and missing ones are skipped), or lies in a folder
-    that cannot be written. The folder is created when missing."""
+    that cannot be written. A missing folder is created, or with make_folder=False refused."""
     text = str(path) if path is not None else ""
     if not text.strip():
         raise NlpkitError(f"{option(name)}: give a file name to write")
@@ -24,6 +24,8 @@ def check_output(path, inputs=(), name: str = "out") -> Path:
         if source and str(source) != "-" and target.exists() and Path(source).exists() and target.samefile(source):
             raise NlpkitError(f"{option(name)}: {target} is an input of this run; writing it would destroy it")
     folder = target.parent
+    if not make_folder and not folder.is_dir():
+        raise NlpkitError(f"{option(name)}: no folder {folder}")
     try:  # a real write, not os.access: root passes every permission check, and /proc still refuses it
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):

@@ -89,6 +89,6 @@ def test_quantize_command_and_the_int8_flag(cli, sentiment_model, tmp_path):
         code, stdout, err = cli("sentiment", "predict", *args, data)
         assert code == 0 and len(stdout.splitlines()) == 3, err
     code, _, err = cli("quantize", out, out)
-    assert code == 1 and "give a new path" in err
+    assert code == 1 and "is an input of this run" in err
     code, _, err = cli("quantize", tmp_path / "missing.nlpk", out)
     assert code == 1 and "missing.nlpk" in err and "Traceback" not in err

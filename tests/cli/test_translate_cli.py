@@ -109,7 +109,7 @@ def test_bad_inputs_give_one_line_errors(gru_model, char_model, tmp_path):
         (("translate", "train", "--src", EN, "--tgt", FR, "--encoder", "rnn"), "gru, lstm or transformer"),
         (
             ("translate", "predict", gru_model, "--alignments", tmp_path / "no" / "a.jsonl"),
-            "cannot write the alignments",
+            "no folder",
         ),
         (
             ("translate", "predict", gru_model, "--n-best", "3", "--beam", "2", "--format", "jsonl"),

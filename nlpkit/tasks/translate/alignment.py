@@ -107,7 +107,7 @@ class AlignmentWriter:
         if path:
             from nlpkit.outputs import check_output
 
-            check_output(path, name="alignments")
+            check_output(path, name="alignments", make_folder=False)
             self.file = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed by __exit__
 
     @property
