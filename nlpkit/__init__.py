@@ -30,6 +30,7 @@ def load(path, device: str = "auto", threads: int | None = None, task: str | Non
     from nlpkit import threads as cpu_threads
     from nlpkit.device import resolve_device
     from nlpkit.modelfile import load as read
+    from nlpkit.modelfile import read_header
     from nlpkit.options import LoadOptions
 
     if not isinstance(path, str | os.PathLike):
@@ -47,7 +48,12 @@ def load(path, device: str = "auto", threads: int | None = None, task: str | Non
         cpu_threads.apply(threads)
     from nlpkit.quantize import wanted
 
-    saved = read(path, task=tasks.get(task).file_task if task else None)
+    if task is not None:  # a model of another task is named the way the commands name it
+        found = read_header(path).get("task")
+        if found != tasks.get(task).file_task:
+            group = tasks.FILE_TASKS.get(found, found)
+            raise NlpkitError(f"{path}: a model for 'nlpkit {group}', not for 'nlpkit {tasks.get(task).name}'")
+    saved = read(path)
     where = resolve_device(device)
     int8 = wanted(quantize, where, bool(saved.meta.get("quantized")))
     model = tasks.get(saved.task).from_file(saved, where)
@@ -66,8 +72,8 @@ def train(task: str, recipe: str | None = None, **options):
     values = {}
     if recipe is not None:
         values = read_recipe(recipe)
-        cls.Options.create(values, where=recipe)
-    return run(cls, cls.Options.create({**values, **options}))
+        cls.Options.create(values, where=recipe)  # a bad key is named with the recipe's path
+    return run(cls, cls.Options.create({**values, **options}), recipe=str(recipe) if recipe is not None else None)
 
 
 def ensemble(models, out=None, device: str = "auto"):

@@ -11,7 +11,19 @@ _FLAGS = False
 
 
 class NlpkitError(Exception):
-    """A problem with the user's input, files or options, explained in one line."""
+    """A problem with the user's input, files or options, explained in one line: line breaks
+    a message picks up from what it quotes (a file name, a value) are shown escaped."""
+
+    def __init__(self, message: str = ""):
+        text = str(message)
+        if any(ch in text for ch in "\r\n\v\f\x85\u2028\u2029"):
+            text = text.strip().translate(_ESCAPED)
+        super().__init__(text)
+
+
+_ESCAPED = str.maketrans(
+    {"\r": "\\r", "\n": "\\n", "\v": "\\v", "\f": "\\f", "\x85": "\\x85", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
 
 
 def use_flags(on: bool = True) -> None:

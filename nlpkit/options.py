@@ -82,6 +82,8 @@ def _coerce(name: str, value, annotation, meta: dict):
     if not ok:
         raise NlpkitError(f"{option(name)}: expected {kind.__name__}, got {value!r}")
     value = float(value) if kind is float else value
+    if kind is int and abs(value) >= 2**62:  # beyond any size, and beyond what torch can take
+        raise NlpkitError(f"{option(name)}: {value} is far beyond any sensible value")
     if kind is float and value != value:
         raise NlpkitError(f"{option(name)}: expected a number, got nan")
     choices = meta.get("choices")
@@ -118,7 +120,9 @@ class Options:
         prefix = f"{where}: " if where else ""
         checked = {}
         for key, value in values.items():
-            name = key.replace("-", "_")
+            name = str(key).replace("-", "_")
+            if name in checked:
+                raise NlpkitError(f"{prefix}{option(name)} is given twice (as {name!r} and with dashes); keep one")
             if name not in by_name:
                 close = difflib.get_close_matches(name, list(by_name), n=1)
                 hint = f"; did you mean {option(close[0])}?" if close else ""
@@ -162,9 +166,13 @@ def comma_numbers(text: str, name: str, kind: type = int, least: float = 1) -> l
 
 def read_recipe(path: str) -> dict:
     """The options in a TOML recipe file: top-level keys, or one [train] table."""
+    if not isinstance(path, str | Path) or not str(path).strip():
+        raise NlpkitError(f"recipe: expected the path of a TOML file, got {path!r}")
     try:
         with open(path, "rb") as f:
             data = tomllib.load(f)
+    except UnicodeDecodeError as exc:
+        raise NlpkitError(f"{path}: not a UTF-8 text file (byte {exc.start}); a recipe is TOML text") from None
     except FileNotFoundError:
         raise NlpkitError(f"{path}: no such recipe file") from None
     except OSError as exc:
@@ -424,11 +432,11 @@ class ModelOptions(TrainOptions):
     """The encoder options every task shares (defaults differ per task)."""
 
     encoder: str = opt("lstm", " | ".join(ENCODER_KINDS) + ".", panel="Model")
-    layers: int = opt(2, "Encoder layers.", panel="Model", min=1)
-    hidden: int = opt(256, "Hidden size (Transformer: model width).", panel="Model", min=1)
-    embed: int = opt(0, "Embedding size; 0 = same as `hidden`.", panel="Model", min=0)
+    layers: int = opt(2, "Encoder layers.", panel="Model", min=1, max=256)
+    hidden: int = opt(256, "Hidden size (Transformer: model width).", panel="Model", min=1, max=16384)
+    embed: int = opt(0, "Embedding size; 0 = same as `hidden`.", panel="Model", min=0, max=16384)
     dropout: float = opt(0.1, "Dropout.", panel="Model", min=0.0, max=0.95)
-    heads: int = opt(4, "Attention heads (Transformer).", panel="Model", min=1)
+    heads: int = opt(4, "Attention heads (Transformer).", panel="Model", min=1, max=1024)
     positions: str = opt(
         "learned", "sinusoidal | learned (Transformer).", panel="Model", choices=("sinusoidal", "learned")
     )

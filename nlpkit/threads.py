@@ -37,15 +37,19 @@ def free_cores() -> int:
 def choose(requested: int = 0) -> int | None:
     """The thread count to use, or None to leave torch's own choice (the user set OMP_NUM_THREADS)."""
     if requested:
+        if requested > cores():
+            from nlpkit.console import warn
+
+            warn(f"{option('threads')} {requested} is more than this machine's {cores()} cores: expect it to be slower")
         return requested
     value = os.environ.get(ENV, "").strip()
-    if value and value != "auto":
+    if value and value not in ("auto", "0"):  # 0 means automatic, as --threads 0 does
         try:
             n = int(value)
         except ValueError:
             n = 0
         if n < 1:
-            raise NlpkitError(f"{ENV}={value!r}: give a number of threads (1 or more) or 'auto'")
+            raise NlpkitError(f"{ENV}={value!r}: give a number of threads (1 or more), or 0 or 'auto' for automatic")
         return n
     if not value and os.environ.get("OMP_NUM_THREADS"):
         return None

@@ -367,6 +367,21 @@ class Trainer:
         self.result.interrupted = False
         self.result.stopped = ""
 
+    def finished(self) -> str:
+        """Why a run restored from a checkpoint would stop before its first step ("" if it
+        would not): the epochs, steps or time its options allow are spent, or early stopping."""
+        config = self.config
+        if self.epoch >= config.epoch_limit:
+            return f"its {config.epoch_limit} epochs are done"
+        if config.max_steps and self.step >= config.max_steps:
+            return f"it has run its {config.max_steps} steps"
+        if config.time_budget and self.elapsed_before >= config.time_budget:
+            return f"it has used its time budget of {config.time_budget:g} s"
+        if config.patience and self.best_value is not None:
+            if sum(1 for h in self.result.history if h["step"] > self.result.best_step) >= config.patience:
+                return "early stopping ended it"
+        return ""
+
     def _run_elapsed(self) -> float:
         return time.perf_counter() - self._start
 

@@ -100,7 +100,7 @@ def test_an_ensemble_of_paths_and_loaded_models(sentiment_model, ner_model, tmp_
         ensemble.evaluate(DATA / "sentiment.valid.tsv")["accuracy"]
         == trained.evaluate(DATA / "sentiment.valid.tsv")["accuracy"]
     )
-    with pytest.raises(nlpkit.NlpkitError, match="'tagger' model, not a 'classifier' model"):
+    with pytest.raises(nlpkit.NlpkitError, match="a model for 'nlpkit ner', not for 'nlpkit sentiment'"):
         nlpkit.ensemble([path, ner_model[0]])
 
 

@@ -92,3 +92,19 @@ def test_quantize_command_and_the_int8_flag(cli, sentiment_model, tmp_path):
     assert code == 1 and "is an input of this run" in err
     code, _, err = cli("quantize", tmp_path / "missing.nlpk", out)
     assert code == 1 and "missing.nlpk" in err and "Traceback" not in err
+
+
+def test_results_depend_on_batching_within_the_measured_bounds(sentiment_model, lm_model):
+    """docs/guarantees.md: float32 results are batch-independent to rounding; int8 ones move with
+    their batch neighbours by a bounded amount (dynamic quantization scales each batch as a whole)."""
+    lines = ["a fine inn by the harbour", "", "rude", "the staff was not rude at all and the rooms were lovely"] * 3
+    for quantize, prob_bound, nats_bound in (("none", 1e-5, 1e-3), ("int8", 0.3, 0.2)):
+        sentiment = nlpkit.load(sentiment_model[0], quantize=quantize)
+        whole = list(sentiment.predict(lines))
+        alone = [next(iter(sentiment.predict([line]))) for line in lines]
+        worst = max(abs(a["prob"] - b["prob"]) for a, b in zip(whole, alone, strict=True))
+        assert worst <= prob_bound, (quantize, worst)
+        lm = nlpkit.load(lm_model[0], quantize=quantize)
+        whole = [r["loglik"] for r in lm.predict(lines)]
+        alone = [next(iter(lm.predict([line])))["loglik"] for line in lines]
+        assert max(abs(a - b) for a, b in zip(whole, alone, strict=True)) <= nats_bound, quantize

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from nlpkit.options import field_kind, read_recipe
+from nlpkit.options import field_kind
 
 _CHOICES: dict[tuple, type] = {}
 
@@ -139,13 +139,9 @@ def train_command(app: typer.Typer, task: str, options_cls, help: str) -> None:
             for key, value in given.items()
             if ctx.get_parameter_source(key) not in (ParameterSource.DEFAULT, None)
         }
-        recipe = {}
-        if config:
-            recipe = read_recipe(config)
-            options_cls.create(recipe, where=config)  # a bad key is named with the recipe's path
         import nlpkit
 
-        nlpkit.train(task, **{**recipe, **explicit})
+        nlpkit.train(task, recipe=config, **explicit)  # the flags given override the recipe
 
     arguments, flags = _parameters(options_cls)
     context = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)

@@ -154,12 +154,17 @@ def export_file(model_path: str | Path, out: str | Path = "", int8: bool = False
     model's with .onnx) and what export_onnx checked. Refused before the model is read: an
     .onnx model, a wrong suffix, a missing onnx/onnxruntime."""
     import nlpkit
+    from nlpkit.console import warn
+    from nlpkit.outputs import check_output
 
     target = Path(out or Path(model_path).with_suffix(".onnx"))
     if str(model_path).endswith(".onnx"):
         raise NlpkitError(f"{model_path}: already an ONNX graph; export the .nlpk file it came from")
     check_target(target)
+    check_output(target, [model_path])
     model = nlpkit.load(model_path, device="cpu", threads=0, quantize="none")
+    if "quantized" in model.meta and not int8:
+        warn(f"{model_path} holds int8 weights: the graph gets them as float32 (--int8 makes an int8 graph)")
     return target, export_onnx(model, target, int8=int8)
 
 
@@ -172,8 +177,12 @@ def _checked(graph, data: bytes, int8: bool, result: dict) -> bytes:
     result["max_difference"] = max(result["max_difference"], difference)
     if not int8:
         return data
-    data = dynamic_int8(data)
-    difference, _ = check(graph, data)
+    try:
+        data = dynamic_int8(data)
+        difference, _ = check(graph, data)
+    except Exception as exc:  # onnxruntime's quantizer or runtime refusing the graph it made
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise NlpkitError(f"onnxruntime could not quantize this graph ({first}); export it without --int8") from None
     if difference > INT8_TOLERANCE * scale:
         raise NlpkitError(
             f"the int8 graph differs from PyTorch by {difference:.2g} (outputs up to "

@@ -41,6 +41,10 @@ class ClassifierRunner:
         return torch.from_numpy(self.session.run(None, feed)[0])
 
 
+# The inputs of the graphs nlpkit export writes (a translation's depend on its config: checked at load).
+GRAPH_INPUTS = {"sentiment": {"tokens", "lengths"}, "ner": {"words", "chars", "lengths"}, "lm": {"tokens", "lengths"}}
+
+
 def load_onnx(path, task: str | None = None, device: str = "auto", quantize: str = "auto", threads: int | None = None):
     """The task of an exported graph, run by onnxruntime on the CPU; `threads` as in nlpkit.load
     (for onnxruntime's threads, and torch's where the task uses torch)."""
@@ -62,6 +66,12 @@ def load_onnx(path, task: str | None = None, device: str = "auto", quantize: str
         raise NlpkitError(
             f"{where}: an exported {name} graph runs in onnxruntime directly; nlpkit runs "
             f"{name} models from their .nlpk file"
+        )
+    takes, expected = {i.name for i in session.get_inputs()}, GRAPH_INPUTS.get(name)
+    if expected is not None and takes != expected:
+        raise NlpkitError(
+            f"{where}: its graph takes {', '.join(sorted(takes))}, not what a {name} graph takes "
+            f"({', '.join(sorted(expected))}): its metadata does not belong to it"
         )
     if name in ("sentiment", "translate") and threads is not None:
         from nlpkit import threads as cpu_threads
@@ -90,9 +100,32 @@ def _session(where: str, threads: int | None = None, data: bytes | None = None):
     options.intra_op_num_threads = count(threads)  # the rules of --threads
     options.inter_op_num_threads = 1
     try:
-        return ort.InferenceSession(where if data is None else data, options, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(where if data is None else data, options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own classes for every kind of bad file
-        raise NlpkitError(f"{where}: not a readable ONNX graph ({str(exc).splitlines()[0][:200]})") from None
+        raise NlpkitError(f"{where}: not a readable ONNX graph ({_first_line(exc)})") from None
+    return CheckedSession(session, where)
+
+
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:200]
+
+
+class CheckedSession:
+    """An onnxruntime session whose failures while running (a shape it cannot allocate, inputs
+    the graph does not take) are one-line errors naming the graph, like those when it is opened."""
+
+    def __init__(self, session, where: str):
+        self.session, self.where = session, where
+
+    def run(self, outputs, feed: dict):
+        try:
+            return self.session.run(outputs, feed)
+        except Exception as exc:  # onnxruntime's own classes (Fail, InvalidArgument, RuntimeException, ...)
+            raise NlpkitError(f"{self.where}: the graph failed while running ({_first_line(exc)})") from None
+
+    def __getattr__(self, name: str):
+        return getattr(self.session, name)
 
 
 def _encoder_session(metadata: dict, where: str, threads: int | None = None):

@@ -25,6 +25,8 @@ FILE_TASKS = {"lm": "lm", "classifier": "sentiment", "tagger": "ner", "translati
 
 def get(name: str):
     """The Task class of a task name ("ner") or of a model file's task ("tagger")."""
+    if not isinstance(name, str):
+        raise NlpkitError(f"expected a task name ({', '.join(REGISTRY)}), got {name!r}")
     key = FILE_TASKS.get(name, name)
     if key not in REGISTRY:
         raise NlpkitError(f"unknown task {name!r}; the tasks are {', '.join(REGISTRY)}")

@@ -172,6 +172,8 @@ class Task(ABC):
             raise NlpkitError("a model quantized for inference cannot be saved: save the float model (quantize='none')")
         if not hasattr(self.model, "state_dict"):  # an exported graph run by onnxruntime (nlpkit.export)
             raise NlpkitError("an exported ONNX graph cannot be written as a model file: use the .nlpk it came from")
+        if int8 and "quantized" in self.meta:  # quantizing again would round its rounded weights once more
+            raise NlpkitError("this model was read from an int8 file (nlpkit quantize): its weights are int8 already")
         model_file = self.to_file({k: v for k, v in self.meta.items() if k != "quantized"})
         if int8:
             names = q.weight_matrices(self.model)
@@ -239,9 +241,21 @@ def chunks(items: Iterable, size: int, first: int | None = None) -> Iterator[lis
         step = min(size, step * 4)
 
 
+def records(items) -> Iterable:
+    """`items` checked to be an iterable of records. A single text is refused, not read as its
+    characters: `predict("some text")` would otherwise give one result per character."""
+    if isinstance(items, str | bytes):
+        raise NlpkitError(
+            f"expected an iterable of texts, got a single {type(items).__name__}; give a list: predict([text])"
+        )
+    if not isinstance(items, Iterable):
+        raise NlpkitError(f"expected an iterable of texts (a list, a file object, a generator), got {items!r}")
+    return items
+
+
 def texts(items: Iterable) -> Iterator[str]:
     """The items, each checked to be a text (what predict reads for most tasks)."""
-    for number, item in enumerate(items, start=1):
+    for number, item in enumerate(records(items), start=1):
         if not isinstance(item, str):
             raise NlpkitError(f"item {number}: expected a text (str), got {type(item).__name__}")
         yield item

@@ -20,19 +20,20 @@ def checkpoint_path(out: str) -> Path:
     return Path(out + ".ckpt")
 
 
-def train(task_cls, options):
+def train(task_cls, options, recipe: str | None = None):
     """Train a model of `task_cls` with `options` (its Options), write it to options.out and
-    return it (a Task, with .result holding the run's TrainResult)."""
+    return it (a Task, with .result holding the run's TrainResult). `recipe`: the recipe file the
+    options came from, which no output of the run may overwrite."""
     from nlpkit import distributed
 
     world = distributed.join(options.device)
     try:
-        return _train(task_cls, options, world)
+        return _train(task_cls, options, world, recipe)
     finally:
         world.close()
 
 
-def _train(task_cls, options, world):
+def _train(task_cls, options, world, recipe=None):
     import torch
 
     from nlpkit import threads
@@ -41,7 +42,7 @@ def _train(task_cls, options, world):
     from nlpkit.training import Trainer
 
     config = checked(options.train_config)
-    check_out(options)
+    check_out(options, recipe)
     if world.main:
         remove_orphans(options.out)
     # processes started side by side by torchrun would each see every core free: split them
@@ -97,6 +98,12 @@ def _train(task_cls, options, world):
     )
     if saved is not None:
         trainer.restore(saved)
+        done = trainer.finished()
+        if done:  # fit() would take no step and write a model with no training loss over the finished one
+            raise NlpkitError(
+                f"{option('resume')}: the run in {ckpt} has finished ({done}) and {options.out} holds its model; "
+                f"to train on, raise {option('max_steps')}, {option('epochs')} or {option('time_budget')}"
+            )
     processes = f", {world.size} processes ({world.backend})" if world.distributed else ""
     info(task.describe(data, adapter) + f", device {device}{processes}", quiet)
     result = trainer.fit()
@@ -131,16 +138,20 @@ def _train(task_cls, options, world):
     return task
 
 
-def check_out(options) -> None:
-    """Refuse, before any training, a model file path (or its checkpoint's) that cannot or must
-    not be written (nlpkit.outputs.check_output), this run's input files included."""
+def check_out(options, recipe: str | None = None) -> None:
+    """Refuse, before any training, a model file, checkpoint or metrics file path that cannot or
+    must not be written (nlpkit.outputs.check_output): this run's input files, its recipe and
+    its other outputs included."""
     from nlpkit.outputs import check_output
 
-    inputs = [*options.train, *(options.valid or [])]
+    inputs = [*options.train, *(options.valid or []), recipe]
     inputs += [getattr(options, name, None) for name in ("src", "tgt", "valid_src", "valid_tgt", "init_from")]
-    inputs += [getattr(options, name, None) for name in ("init_from_backward", "embeddings")]
-    for path in (options.out, checkpoint_path(options.out)):
-        check_output(path, inputs)
+    inputs += [getattr(options, name, None) for name in ("init_from_backward", "embeddings", "dataset")]
+    outputs = [options.out, str(checkpoint_path(options.out)), options.metrics_out]
+    for n, path in enumerate(outputs):
+        if path:
+            name = "metrics_out" if n == 2 else "out"
+            check_output(path, inputs, name=name, outputs=[o for i, o in enumerate(outputs) if i != n])
 
 
 def remove_orphans(out: str) -> None:
@@ -174,7 +185,9 @@ def result_rows(result) -> list[tuple[str, str]]:
 
 
 def _write_metrics(path: str, metrics: dict) -> None:
+    from nlpkit.modelfile import write_atomically
+
     try:
-        Path(path).write_text(json.dumps(metrics, indent=2) + "\n")
+        write_atomically(path, (json.dumps(metrics, indent=2) + "\n").encode("utf-8"))
     except OSError as exc:
         raise NlpkitError(f"{path}: cannot write metrics ({exc.strerror})") from None

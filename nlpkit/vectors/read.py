@@ -85,6 +85,8 @@ def read_vectors(path: str, keep: Callable[[str, int], bool] | None = None) -> W
                 _read_text(stream, out, keep, first_line=first)
             else:
                 count, dim = header
+                if not stream.peek(1):
+                    raise NlpkitError(f"{path}: a header ({count:,} rows of {dim}) and no vectors after it")
                 if _binary_follows(stream, dim):
                     out = WordVectors(path, file_sha256(path), "word2vec-binary", dim)
                     _read_binary(stream, out, keep, count)
@@ -109,9 +111,11 @@ def read_vectors(path: str, keep: Callable[[str, int], bool] | None = None) -> W
 def _header(line: bytes, path: str) -> tuple[int, int] | None:
     """(count, dim) of a "COUNT DIM" header line, or None if the line is a row."""
     parts = line.split()
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+    if len(parts) != 2 or not all(p.lstrip(b"-").isdigit() for p in parts):
         return None
     count, dim = int(parts[0]), int(parts[1])
+    if count < 1:
+        raise NlpkitError(f"{path}:1: header gives {count} rows; a 'COUNT DIM' header counts 1 or more")
     if not 1 <= dim <= MAX_DIM:
         raise NlpkitError(f"{path}:1: header gives dimension {dim}; expected 1 to {MAX_DIM}")
     return count, dim

@@ -122,3 +122,16 @@ def test_a_second_ctrl_c_ends_at_once_without_a_traceback():
     code = "from nlpkit.cli.main import _interrupted_again; _interrupted_again(2, None); print('not reached')"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 130 and "stopped at once" in proc.stderr and "not reached" not in proc.stdout
+
+
+def test_a_run_never_writes_over_its_own_data_or_recipe(tmp_path):
+    data = tmp_path / "s.train.tsv"
+    data.write_bytes((ROOT / "data" / "sentiment.train.tsv").read_bytes())
+    proc = nlpkit("sentiment", "train", data, "--metrics-out", data, "--out", tmp_path / "m.nlpk", "--quiet")
+    assert proc.returncode == 1 and "is an input of this run" in proc.stderr and "Traceback" not in proc.stderr
+    recipe = tmp_path / "me.toml"
+    recipe.write_text(f'train = ["{data}"]\nmax_steps = 2\n', encoding="utf-8")
+    proc = nlpkit("sentiment", "train", "--config", recipe, "--out", recipe, "--quiet")
+    assert proc.returncode == 1 and "is an input of this run" in proc.stderr
+    assert data.read_bytes() == (ROOT / "data" / "sentiment.train.tsv").read_bytes()
+    assert recipe.read_text(encoding="utf-8").startswith("train = ")

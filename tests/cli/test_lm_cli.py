@@ -266,7 +266,7 @@ def test_model_of_another_task_is_refused(char_model, tmp_path):
     saved = modelfile.load(char_model)
     modelfile.save(other, modelfile.ModelFile("ner", saved.meta, saved.tensors))
     proc = nlpkit("generate", other, "-p", "x")
-    assert proc.returncode == 1 and "'ner' model, not a 'lm' model" in proc.stderr
+    assert proc.returncode == 1 and "a model for 'nlpkit ner', not for 'nlpkit lm'" in proc.stderr
 
 
 def test_usage_errors_exit_2():

@@ -128,7 +128,7 @@ def test_unseen_type_at_eval_is_reported_not_a_crash(tagger, tmp_path):
 
 def test_a_model_of_another_task_is_refused(char_model):
     proc = nlpkit("ner", "tag", char_model, input="x\n")
-    assert proc.returncode == 1 and "'lm' model, not a 'tagger' model" in proc.stderr
+    assert proc.returncode == 1 and "a model for 'nlpkit lm', not for 'nlpkit ner'" in proc.stderr
 
 
 @pytest.mark.skipif(not (SHARED / "wnut17").exists(), reason="needs ../shared/data/wnut17")

@@ -193,7 +193,7 @@ def test_unseen_label_at_eval_time_names_the_line(classifier, tmp_path):
 
 def test_a_model_of_another_task_is_refused(char_model):
     proc = nlpkit("sentiment", "predict", char_model, input="x\n")
-    assert proc.returncode == 1 and "'lm' model, not a 'classifier' model" in proc.stderr
+    assert proc.returncode == 1 and "a model for 'nlpkit lm', not for 'nlpkit sentiment'" in proc.stderr
 
 
 def test_ensemble_of_two_seeds_predicts_their_average(classifier, tmp_path):
@@ -228,7 +228,7 @@ def test_ensemble_bad_input_is_one_line(classifier, char_model, tmp_path):
         (("sentiment", "ensemble", classifier, classifier, "--out", classifier), "is an input of this run"),
         (
             ("sentiment", "ensemble", classifier, char_model, "--out", tmp_path / "e.nlpk"),
-            "'lm' model, not a 'classifier'",
+            "a model for 'nlpkit lm', not for 'nlpkit sentiment'",
         ),
         (("sentiment", "ensemble", classifier, tmp_path / "none.nlpk"), "none.nlpk"),
     ]

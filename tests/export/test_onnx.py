@@ -141,3 +141,42 @@ def test_an_int8_export_is_checked_against_pytorch(ner_model, tmp_path, monkeypa
     with pytest.raises(NlpkitError, match="int8 graph differs from PyTorch"):
         export_onnx(model, tmp_path / "refused.onnx", int8=True)
     assert not (tmp_path / "refused.onnx").exists()
+
+
+def test_errors_while_a_graph_runs_are_one_line():
+    from nlpkit.export.runtime import CheckedSession
+
+    class Failing:
+        def run(self, outputs, feed):
+            raise RuntimeError("[ONNXRuntimeError] : 6 : BFCArena::AllocateRawInternal\nmore detail")
+
+    with pytest.raises(NlpkitError, match=r"^g.onnx: the graph failed while running \(\[ONNXRuntimeError\]"):
+        CheckedSession(Failing(), "g.onnx").run(None, {})
+
+
+def test_a_graph_with_another_graphs_metadata_is_refused_at_load(sentiment_model, ner_model, tmp_path):
+    import onnx
+
+    export_onnx(sentiment_model[1], tmp_path / "s.onnx")
+    export_onnx(ner_model[1], tmp_path / "n.onnx")
+    tagger, sentiment = onnx.load(str(tmp_path / "n.onnx")), onnx.load(str(tmp_path / "s.onnx"))
+    del tagger.metadata_props[:]
+    tagger.metadata_props.extend(sentiment.metadata_props)
+    onnx.save(tagger, str(tmp_path / "mixed.onnx"))
+    with pytest.raises(NlpkitError, match="its graph takes chars, lengths, words, not what a sentiment graph takes"):
+        nlpkit.load(tmp_path / "mixed.onnx")
+
+
+def test_export_never_replaces_a_fifo_or_a_folder(sentiment_model, tmp_path):
+    import os
+
+    from nlpkit.export.graphs import export_file
+
+    fifo = tmp_path / "x.onnx"
+    os.mkfifo(fifo)
+    folder = tmp_path / "d.onnx"
+    folder.mkdir()
+    for target in (fifo, folder):
+        with pytest.raises(NlpkitError, match="not a regular file"):
+            export_file(sentiment_model[0], target)
+    assert fifo.is_fifo() and folder.is_dir()

@@ -79,6 +79,8 @@ def test_duplicates_first_wins_and_counted(tmp_path, capsys):
         ("", "no vectors in the file"),
         ("\n\n", "no vectors in the file"),
         ("2 99999\n", "header gives dimension 99999"),
+        ("-5 3\nthe 1 2 3\n", "header gives -5 rows"),
+        ("2 3\n", "a header (2 rows of 3) and no vectors after it"),
     ],
 )
 def test_malformed_text_files_name_the_line(tmp_path, content, message):

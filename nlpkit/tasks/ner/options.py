@@ -41,12 +41,14 @@ class NEROptions(ModelOptions):
         False, "An I- tag that continues nothing is an error (default: repaired and counted).", panel="Data"
     )
     hidden: int = same("hidden", 200)
-    embed: int = opt(0, "Word embedding size; 0 = 100, or the dimension of `embeddings`.", panel="Model", min=0)
+    embed: int = opt(
+        0, "Word embedding size; 0 = 100, or the dimension of `embeddings`.", panel="Model", min=0, max=16384
+    )
     char_features: str = opt(
         "cnn", "cnn | lstm | none: a vector per word from its characters.", panel="Model",
         choices=("cnn", "lstm", "none"),
     )  # fmt: skip
-    char_size: int = opt(50, "Character CNN filters or LSTM units.", panel="Model", min=1)
+    char_size: int = opt(50, "Character CNN filters or LSTM units.", panel="Model", min=1, max=4096)
     crf: bool = opt(False, "Decode with a linear-chain CRF (else per-token softmax).", panel="Model")
     bidirectional: bool = opt(
         True, "Read both ways (recurrent encoders).", panel="Model", flags=("--bidirectional/--unidirectional",)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from nlpkit.console import warn
 from nlpkit.data.tagged import drop_empty, hold_out, read_sentences, to_bioes
 from nlpkit.errors import NlpkitError, option
-from nlpkit.tasks.contract import Task, as_paths, checked, chunks
+from nlpkit.tasks.contract import Task, as_paths, checked, chunks, records
 from nlpkit.tasks.ner.options import EvalOptions, NEROptions, TagOptions
 
 
@@ -208,10 +208,10 @@ class NERTask(Task):
 
         o = TagOptions.create(options)
         scores = o.scores
-        for chunk in chunks(items, o.chunk_size):
-            records = [_record(item) for item in chunk]
-            found = self._tag([words for _, words, _ in records], o.batch_tokens, scores, o.window)
-            for (text, words, offsets), (path, probs) in zip(records, found, strict=True):
+        for chunk in chunks(records(items), o.chunk_size):
+            read = [_record(item) for item in chunk]
+            found = self._tag([words for _, words, _ in read], o.batch_tokens, scores, o.window)
+            for (text, words, offsets), (path, probs) in zip(read, found, strict=True):
                 tags = [self.tags[k] for k in path]
                 entities = []
                 for kind, s, e in to_spans(tags, "bioes")[0]:
@@ -259,8 +259,13 @@ class NERTask(Task):
             sentences = read_sentences(paths, o.input_format, o.token_column, o.tag_column, o.encoding_errors)
         else:
             sentences = Sentences()
-            for n, record in enumerate(data, start=1):
-                if not (isinstance(record, tuple | list) and len(record) == 2 and len(record[0]) == len(record[1])):
+            for n, record in enumerate(records(data), start=1):
+                if not (
+                    isinstance(record, tuple | list)
+                    and len(record) == 2
+                    and all(isinstance(side, list | tuple) and all(isinstance(x, str) for x in side) for side in record)
+                    and len(record[0]) == len(record[1])
+                ):
                     raise NlpkitError(f"record {n}: expected (tokens, tags) of the same length, got {record!r}")
                 sentences.add([str(t) for t in record[0]], [str(t) for t in record[1]], f"record {n}")
         sentences = drop_empty(sentences, "test data")

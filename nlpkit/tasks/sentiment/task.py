@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from nlpkit.console import warn
 from nlpkit.data.labeled import hold_out, read_examples
 from nlpkit.errors import NlpkitError, option
-from nlpkit.tasks.contract import Task, as_paths, checked, chunks, texts
+from nlpkit.tasks.contract import Task, as_paths, checked, chunks, records, texts
 from nlpkit.tasks.sentiment.options import EvalOptions, PredictOptions, SentimentOptions
 
 
@@ -251,9 +251,9 @@ class SentimentTask(Task):
             examples = read_examples(paths, **o.pick(EvalOptions), what="test data")
         else:
             examples = Labeled()
-            for n, record in enumerate(data, start=1):
-                if not (isinstance(record, tuple | list) and len(record) == 2):
-                    raise NlpkitError(f"record {n}: expected a (text, label) pair, got {record!r}")
+            for n, record in enumerate(records(data), start=1):
+                if not (isinstance(record, tuple | list) and len(record) == 2 and isinstance(record[0], str)):
+                    raise NlpkitError(f"record {n}: expected a (text, label) pair with a str text, got {record!r}")
                 examples.add(str(record[0]), str(record[1]), f"record {n}")
             if not len(examples):
                 raise NlpkitError("no labeled examples to evaluate")

@@ -46,8 +46,8 @@ class TranslateOptions(ModelOptions):
     encoder: str = opt("transformer", "gru | lstm (with attention) | transformer.", panel="Model")
     attention: str = opt("bahdanau", "bahdanau | luong-dot | luong-general (recurrent models).", panel="Model")
     layers: int = same("layers", 3)
-    decoder_layers: int = opt(0, "Decoder layers; 0 = as `layers`.", panel="Model", min=0)
-    ff_size: int = opt(0, "Transformer feed-forward size; 0 = 4 x `hidden`.", panel="Model", min=0)
+    decoder_layers: int = opt(0, "Decoder layers; 0 = as `layers`.", panel="Model", min=0, max=256)
+    ff_size: int = opt(0, "Transformer feed-forward size; 0 = 4 x `hidden`.", panel="Model", min=0, max=65536)
     positions: str = same("positions", "sinusoidal")
     label_smoothing: float = opt(0.1, "Label smoothing of the loss.", panel="Model", min=0.0, max=0.9)
     scale_embeddings: bool = opt(
@@ -65,10 +65,10 @@ class TranslateOptions(ModelOptions):
 class SearchOptions(Options):
     """How translations are searched for (nlpkit.tasks.translate.search.translate)."""
 
-    beam: int = opt(5, "Beam size; 1 = greedy.", panel="Search", min=1)
+    beam: int = opt(5, "Beam size; 1 = greedy.", panel="Search", min=1, max=256)
     length_penalty: float = opt(
         0.6, "GNMT length penalty alpha: scores are log-probability / ((5+length)/6)^alpha; 0 = none.",
-        panel="Search", min=0.0,
+        panel="Search", min=0.0, max=10.0,
     )  # fmt: skip
     coverage_penalty: float = opt(
         0.0,
@@ -76,10 +76,13 @@ class SearchOptions(Options):
         "received, 1)), favouring translations that leave no source unread; 0 = none.",
         panel="Search",
         min=0.0,
+        max=10.0,
     )
-    n_best: int = opt(1, "Hypotheses per line, with scores (CLI: needs --format jsonl).", panel="Search", min=1)
+    n_best: int = opt(
+        1, "Hypotheses per line, with scores (CLI: needs --format jsonl).", panel="Search", min=1, max=256
+    )
     max_length_ratio: float = opt(
-        2.0, "A translation stops at this many times the source tokens, plus 5.", panel="Search", min=0.1
+        2.0, "A translation stops at this many times the source tokens, plus 5.", panel="Search", min=0.1, max=100.0
     )
     max_src_len: int = opt(256, "Source tokens read per line; longer lines are cut (counted).", panel="Search", min=2)
     batch_size: int = opt(64, "Sentences per batch (grouped by length).", panel="Search", min=1)

@@ -13,7 +13,7 @@ from nlpkit.console import warn
 from nlpkit.data.parallel import read_parallel
 from nlpkit.encoders import RECURRENT_KINDS
 from nlpkit.errors import NlpkitError, option
-from nlpkit.tasks.contract import Task, checked, chunks, texts
+from nlpkit.tasks.contract import Task, checked, chunks, records, texts
 from nlpkit.tasks.translate.options import EvalOptions, PredictOptions, SearchOptions, TranslateOptions
 
 
@@ -332,10 +332,10 @@ def evaluation_pairs(data, encoding_errors: str = "strict") -> tuple[list[str], 
         pairs = read_aligned(str(data[0]), str(data[1]), encoding_errors)
         src, ref = pairs.src, pairs.tgt
     else:
-        records = list(data)
-        if not all(isinstance(r, tuple | list) and len(r) == 2 for r in records):
-            raise NlpkitError("expected (source file, reference file) or a list of (source, reference) pairs")
-        src, ref = [str(s) for s, _ in records], [str(r) for _, r in records]
+        given = list(records(data))
+        if not all(isinstance(r, tuple | list) and len(r) == 2 and all(isinstance(s, str) for s in r) for r in given):
+            raise NlpkitError("expected (source file, reference file) or a list of (source, reference) text pairs")
+        src, ref = [s for s, _ in given], [r for _, r in given]
     if not src:
         raise NlpkitError("no sentence pairs to evaluate (the source and reference are empty)")
     return src, ref
