@@ -62,7 +62,8 @@ def load(path, device: str = "auto", threads: int | None = None, task: str | Non
 
 def train(task: str, recipe: str | None = None, **options):
     """Train a model of `task` (lm | sentiment | ner | translate), write it to `out` and return
-    it. Options are the `train` command's, as keyword arguments (time_budget="20m", crf=True);
+    it (`out` defaults to TASK.nlpk in the current folder; the start-up line names the file).
+    Options are the `train` command's, as keyword arguments (time_budget="20m", crf=True);
     `recipe` names a TOML recipe file whose options the keyword arguments override."""
     from nlpkit import tasks
     from nlpkit.options import read_recipe

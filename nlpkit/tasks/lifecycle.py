@@ -105,7 +105,7 @@ def _train(task_cls, options, world, recipe=None):
                 f"to train on, raise {option('max_steps')}, {option('epochs')} or {option('time_budget')}"
             )
     processes = f", {world.size} processes ({world.backend})" if world.distributed else ""
-    info(task.describe(data, adapter) + f", device {device}{processes}", quiet)
+    info(task.describe(data, adapter) + f", device {device}{processes}; the model goes to {options.out}", quiet)
     result = trainer.fit()
     if not world.main:  # rank 0 writes the model file
         task.result = result
