@@ -72,8 +72,9 @@ def train(task: str, recipe: str | None = None, **options):
     cls = tasks.get(task)
     values = {}
     if recipe is not None:
-        values = read_recipe(recipe)
-        cls.Options.create(values, where=recipe)  # a bad key is named with the recipe's path
+        raw = read_recipe(recipe)
+        cls.Options.create(raw, where=recipe)  # a bad key is named with the recipe's path
+        values = {str(k).replace("-", "_"): v for k, v in raw.items()}  # so that keywords override them
     return run(cls, cls.Options.create({**values, **options}), recipe=str(recipe) if recipe is not None else None)
 
 

@@ -25,6 +25,10 @@ def header(path: str, *, brief: bool = False) -> dict:
     tok = meta.get("tokenizer", {})
     if brief and isinstance(tok, dict) and isinstance(tok.get("symbols"), list) and len(tok["symbols"]) > 20:
         meta["tokenizer"] = {**tok, "symbols": tok["symbols"][:20] + ["..."]}
+    train = meta.get("metrics", {}).get("train") if isinstance(meta.get("metrics"), dict) else None
+    if brief and isinstance(train, dict) and isinstance(train.get("history"), list) and train["history"]:
+        found = [h for h in train.pop("history") if isinstance(h, dict)]
+        meta["history"] = history_summary(found) if found else {}
     return meta
 
 
@@ -60,3 +64,40 @@ def ensemble_summary(meta: dict) -> dict:
         parts += [f"{k} {v}" for k, v in valid.items()]
         rows[str(n)] = ", ".join(parts)
     return {**meta, "model": {"members": len(members)}, "ensemble": rows}
+
+
+def history(path: str) -> list[dict]:
+    """The evaluation history of a training run: from a model file (.nlpk or .onnx) or from the
+    JSON file `metrics_out` wrote; one dict per evaluation (step, epoch, seconds, train_loss and
+    the validation metrics)."""
+    import json
+    from pathlib import Path
+
+    path = str(path)
+    if path.endswith(".json"):
+        try:
+            metrics = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise NlpkitError(f"{path}: no such metrics file") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise NlpkitError(f"{path}: not a metrics file written by metrics_out ({exc})") from None
+    else:
+        metrics = header(path).get("metrics", {})
+    train = metrics.get("train") if isinstance(metrics, dict) else None
+    found = train.get("history") if isinstance(train, dict) else None
+    if not isinstance(found, list) or not found or not all(isinstance(h, dict) for h in found):
+        raise NlpkitError(f"{path}: records no evaluation history (a file from before histories, or not a training's)")
+    return found
+
+
+def history_summary(found: list[dict]) -> dict:
+    """Name/value rows that show a history at a glance: each metric's sparkline, first and last."""
+    from nlpkit.diagnostics.summary import sparkline
+
+    rows = {"evaluations": f"{len(found)} (steps {found[0].get('step', '?')} to {found[-1].get('step', '?')})"}
+    names = [k for k in found[-1] if k == "train_loss" or k.startswith("valid_")]
+    for name in names:
+        values = [h.get(name) for h in found if isinstance(h.get(name), int | float)]
+        if values:
+            rows[name] = f"{sparkline(values, width=32)}  {values[0]:.4g} -> {values[-1]:.4g}"
+    return rows

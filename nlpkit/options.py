@@ -23,7 +23,18 @@ from nlpkit.errors import NlpkitError, option
 
 # Options that say where and how a run happens rather than what is trained: accepted in recipe
 # files, left out of the recipe a model file records.
-RUN_OPTIONS = ("out", "resume", "quiet", "metrics_out", "device", "threads")
+RUN_OPTIONS = (
+    "out",
+    "resume",
+    "quiet",
+    "metrics_out",
+    "device",
+    "threads",
+    "log_every",
+    "log_format",
+    "tensorboard",
+    "mlflow",
+)
 
 
 def opt(default, help: str, *, panel: str = "", flags: tuple[str, ...] = (), **meta):
@@ -151,6 +162,26 @@ class Options:
         return {k: v for k, v in asdict(self).items() if k in offered and k not in RUN_OPTIONS and v is not None}
 
 
+def parse_duration(text: str) -> float:
+    """'90', '90s', '10m', '1h30m' -> seconds."""
+    text = text.strip().lower()
+    if not text:
+        raise ValueError("empty duration")
+    total, number = 0.0, ""
+    units = {"h": 3600, "m": 60, "s": 1}
+    for ch in text:
+        if ch.isdigit() or ch == ".":
+            number += ch
+        elif ch in units and number:
+            total += float(number) * units[ch]
+            number = ""
+        else:
+            raise ValueError(f"bad duration {text!r}; write for example 90s, 10m or 1h30m")
+    if number:
+        total += float(number)
+    return total
+
+
 def comma_numbers(text: str, name: str, kind: type = int, least: float = 1) -> list:
     """The numbers of a comma list option ('5,10,20'), each at least `least`, or a ValueError
     naming the option."""
@@ -273,6 +304,9 @@ class InputOptions(ReadOptions):
         "in order are the whole output. For job arrays and torchrun ranks.",
         metavar="K/N",
     )
+    log_every: str = opt(
+        "60s", "When stderr is not a terminal: a progress line (records done, rate) this often; 0 = none."
+    )
 
     FIRST_CHUNK: typing.ClassVar[int] = 32  # lines in the first chunk; each next is 4 times larger
 
@@ -294,13 +328,19 @@ class InputOptions(ReadOptions):
     def chunks(self, size: int, reader=None):
         """The records a bounded list at a time, so memory stays flat on any input: a few at
         first (a pipe into `head -1` returns at once), then up to `size`."""
-        from nlpkit.tasks.contract import chunks
+        from nlpkit.data.readers import chunks
+        from nlpkit.tracking import follow
 
         if self.shard:  # a bad K/N fails before anything is read
             from nlpkit.data.shards import parse
 
             parse(self.shard)
-        return chunks(self.records(reader), size, first=self.FIRST_CHUNK)
+        try:
+            every = parse_duration(self.log_every) if self.log_every.strip() not in ("", "0") else 0.0
+        except ValueError as exc:
+            raise NlpkitError(f"{option('log_every')}: {exc}") from None
+        quiet = bool(getattr(self, "quiet", False))  # a command's set has RunOptions' quiet too
+        return follow(chunks(self.records(reader), size, first=self.FIRST_CHUNK), every, quiet, "records")
 
 
 @dataclass
@@ -368,12 +408,43 @@ class TrainOptions(Options):
         0, "Random seed; CPU runs without `time_budget` repeat exactly.", panel="Training", min=0, max=2**32 - 1
     )
     device: str = reuse(RunOptions, "device")
-    threads: int = reuse(RunOptions, "threads")
+    threads: int = opt(
+        0,
+        "CPU threads; 0 = $NLPKIT_THREADS, else every core of this process's CPU set (a torchrun process: its "
+        "share); the start-up line says how many.",
+        min=0,
+        max=4096,
+    )
     resume: bool = opt(
         False, "Continue from OUT.ckpt: weights, optimizer, schedule, RNG and data position.", panel="Training"
     )
     metrics_out: str | None = opt(None, "Also write the training metrics to this JSON file.", panel="Training")
     quiet: bool = reuse(RunOptions, "quiet")
+    log_every: str = opt(
+        "60s",
+        "When stderr is not a terminal (or with `log_format` json): a progress line this often between the "
+        "line of each evaluation, e.g. 30s, 5m; 0 = evaluations only.",
+        panel="Logging",
+    )
+    log_format: str = opt(
+        "text",
+        "text | json: one JSON object a line on stderr, on a terminal too (keys: docs/training-logs.md).",
+        panel="Logging",
+        choices=("text", "json"),
+    )
+    tensorboard: str | None = opt(
+        None,
+        "Also write TensorBoard scalars (each logging interval and evaluation) and the recipe to this folder "
+        "(nlpkit[tensorboard]).",
+        panel="Logging",
+        metavar="DIR",
+    )
+    mlflow: bool = opt(
+        False,
+        "Also record the run in MLflow: the recipe as params, metrics per step, the model file as an artifact; "
+        "to $MLFLOW_TRACKING_URI, else ./mlruns (nlpkit[mlflow]).",
+        panel="Logging",
+    )
 
     @property
     def batch(self) -> int:
@@ -389,7 +460,7 @@ class TrainOptions(Options):
 
     def train_config(self):
         """The training engine's config (nlpkit.training.TrainConfig) from these options."""
-        from nlpkit.training import TrainConfig, parse_duration
+        from nlpkit.training import TrainConfig
 
         try:
             budget = parse_duration(self.time_budget) if self.time_budget else 0.0

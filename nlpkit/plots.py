@@ -20,9 +20,19 @@ def pyplot(option: str = "--plot"):
 
 
 def save(fig, path: str | Path) -> None:
+    """The figure written whole or not at all (nlpkit.modelfile.write_atomically), in the format
+    its file name says (.png, .svg, .pdf)."""
+    import io
+
+    from nlpkit.modelfile import write_atomically
+
     plt = pyplot()
+    buffer = io.BytesIO()
     try:
-        fig.savefig(path, dpi=120)
+        fig.savefig(buffer, dpi=120, format=Path(path).suffix[1:].lower() or "png")
+        write_atomically(path, buffer.getvalue())
+    except ValueError as exc:  # a format matplotlib does not write
+        raise NlpkitError(f"{path}: cannot write the plot ({exc})") from None
     except OSError as exc:
         raise NlpkitError(f"{path}: cannot write the plot ({exc.strerror})") from None
     finally:
@@ -60,3 +70,30 @@ def line_plot(
     ax.legend(fontsize=8)
     fig.tight_layout()
     save(fig, path)
+
+
+X_AXES = {"step": "step", "epoch": "epoch", "seconds": "seconds"}
+
+
+def training_curves(sources: list[str], metric: str, x: str, out: str) -> int:
+    """One curve per model or metrics file: `metric` (valid_loss, train_loss, valid_bleu, ...) over
+    `x` (step, epoch or seconds) from each run's evaluation history, on one chart written to
+    `out` (.png or .svg). Returns the number of points drawn."""
+    from pathlib import Path
+
+    from nlpkit.model_info import history
+    from nlpkit.outputs import check_output
+
+    check_output(out, sources, name="out")
+    series = {}
+    for source in sources:
+        found = history(source)
+        points = [(h.get(x), h.get(metric)) for h in found]
+        points = [(a, b) for a, b in points if isinstance(a, int | float) and isinstance(b, int | float)]
+        if not points:
+            held = sorted({k for h in found for k in h if k == "train_loss" or k.startswith("valid_")})
+            raise NlpkitError(f"{source}: its history holds no {metric} (it holds {', '.join(held) or 'none'})")
+        name = Path(source).name if sum(Path(s).name == Path(source).name for s in sources) == 1 else source
+        series[name] = ([a for a, _ in points], [b for _, b in points])
+    line_plot(out, series, xlabel=X_AXES[x], ylabel=metric, title=f"{metric} by {x}", log_y=False)
+    return sum(len(xs) for xs, _ in series.values())

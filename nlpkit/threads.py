@@ -1,5 +1,7 @@
 """How many CPU threads torch runs: `--threads N`, else $NLPKIT_THREADS, else the cores that are
-free when the command starts.
+free when the command starts (predict commands) or every core of the process's CPU set
+(training: a long run must not keep one thread for hours because something else was runnable
+for a moment when it started).
 
 Two processes that each run one spinning OpenMP thread per core on the same cores slow each other
 far more than twice (bench/results/threads.md): jobs started side by side by `xargs -P` or a
@@ -34,8 +36,9 @@ def free_cores() -> int:
     return max(1, cores() - max(0, running - 1))
 
 
-def choose(requested: int = 0) -> int | None:
-    """The thread count to use, or None to leave torch's own choice (the user set OMP_NUM_THREADS)."""
+def choose(requested: int = 0, all_cores: bool = False) -> int | None:
+    """The thread count to use, or None to leave torch's own choice (the user set OMP_NUM_THREADS).
+    With all_cores (training), every core of the CPU set rather than the ones free now."""
     if requested:
         if requested > cores():
             from nlpkit.console import warn
@@ -53,16 +56,16 @@ def choose(requested: int = 0) -> int | None:
         return n
     if not value and os.environ.get("OMP_NUM_THREADS"):
         return None
-    return free_cores()
+    return cores() if all_cores else free_cores()
 
 
-def apply(requested: int = 0) -> int:
+def apply(requested: int = 0, all_cores: bool = False) -> int:
     """Set torch's intra-op threads by the rules above; returns the count in force."""
     import torch
 
     if requested < 0:
         raise NlpkitError(f"{option('threads')}: give 1 or more, or 0 for automatic")
-    n = choose(requested)
+    n = choose(requested, all_cores)
     if n is not None:
         torch.set_num_threads(n)
     return torch.get_num_threads()

@@ -33,6 +33,7 @@ import torch
 from nlpkit import modelfile
 from nlpkit.device import autocast
 from nlpkit.errors import NlpkitError, option
+from nlpkit.options import parse_duration  # noqa: F401 - callers import it from here too
 from nlpkit.schedule import Schedule
 
 
@@ -95,26 +96,6 @@ class TrainResult:
         return asdict(self)
 
 
-def parse_duration(text: str) -> float:
-    """'90', '90s', '10m', '1h30m' -> seconds."""
-    text = text.strip().lower()
-    if not text:
-        raise ValueError("empty duration")
-    total, number = 0.0, ""
-    units = {"h": 3600, "m": 60, "s": 1}
-    for ch in text:
-        if ch.isdigit() or ch == ".":
-            number += ch
-        elif ch in units and number:
-            total += float(number) * units[ch]
-            number = ""
-        else:
-            raise ValueError(f"bad duration {text!r}; write for example 90s, 10m or 1h30m")
-    if number:
-        total += float(number)
-    return total
-
-
 def build_optimizer(model, config: TrainConfig, scaled_groups: list | None = None):
     """AdamW or SGD over the model's parameters. `scaled_groups` [(params, lr_scale), ...]
     gives parts of the model their own share of the learning rate (layer-wise rates)."""
@@ -170,6 +151,7 @@ class Trainer:
         quiet: bool = False,
         console=None,
         world=None,
+        log=None,
     ):
         from nlpkit.distributed import World
 
@@ -186,6 +168,8 @@ class Trainer:
         self.task_name = task_name
         self.quiet = quiet
         self.console = console
+        self.log = log  # nlpkit.tracking.RunLog: lines for batch jobs, TensorBoard, MLflow
+        self._tokens_run, self._lr = 0, 0.0
         self.model = task.model
         scaled_groups = task.param_groups() if hasattr(task, "param_groups") else None
         self.optimizer = build_optimizer(self.model, config, scaled_groups)
@@ -281,17 +265,37 @@ class Trainer:
         if self.config.average_last:
             self.recent = [*self.recent, {k: v.detach().clone() for k, v in self.model.state_dict().items()}]
             self.recent = self.recent[-self.config.average_last :]
-        if not metrics:
-            return False
-        value = metrics[self.task.metric]
-        improved = self._better(value)
+        improved = bool(metrics) and self._better(metrics[self.task.metric])
         if improved:
-            self.best_value = value
+            self.best_value = metrics[self.task.metric]
             self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
             self.result.best = dict(metrics)
             self.result.best_step = self.step
-        self.schedule.observe(improved)
+        if metrics:
+            self.schedule.observe(improved)
+        if self.log is not None:
+            record = self.record("eval", train_loss)
+            record.update({k: v for k, v in metrics.items()})
+            if self.best_value is not None:
+                record["best"] = {"metric": self.task.metric, "value": self.best_value, "step": self.result.best_step}
+            self.log.emit(record)
         return improved
+
+    def record(self, event: str, train_loss: float) -> dict:
+        """A record for the run's log (nlpkit.tracking): where the run is, and how fast it goes."""
+        elapsed = self._elapsed()
+        done = self._progress(elapsed)
+        train_time = self._train_time()
+        return {
+            "event": event,
+            "step": self.step,
+            "epoch": round(self.step / max(1, self.steps_per_epoch()), 3),
+            "elapsed": round(elapsed, 1),
+            "tokens_per_s": round(self._tokens_run / train_time, 1) if train_time > 0 else 0.0,
+            "train_loss": train_loss,
+            "lr": self._lr,
+            "eta": round(elapsed * (1 - done) / done, 1) if 0 < done < 1 else (0.0 if done >= 1 else None),
+        }
 
     # ----- checkpoints ------------------------------------------------------------------------
     def save_checkpoint(self) -> None:
@@ -416,7 +420,7 @@ class Trainer:
                     if config.max_steps and self.step >= config.max_steps:
                         stop = f"{config.max_steps} steps"
                         break
-                    lr = self._set_lr(elapsed)
+                    lr = self._lr = self._set_lr(elapsed)
                     if self._before_step is not None:
                         self._before_step(self._progress(elapsed))
                     loss, n_tokens = self._gradients(group)
@@ -429,7 +433,10 @@ class Trainer:
                     self.step_in_epoch += 1
                     losses.append(loss)
                     tokens_run += n_tokens
+                    self._tokens_run = tokens_run
                     self.result.tokens += n_tokens
+                    if self.log is not None and self.log.due():
+                        self.log.emit(self.record("progress", _mean_tail(losses)))
                     if config.eval_every and self.step % config.eval_every == 0:
                         self._eval_and_checkpoint(losses, elapsed)
                         if self._patience_exhausted():

@@ -36,3 +36,21 @@ def test_save_and_ensemble_never_replace_a_device_a_folder_or_a_member(sentiment
     assert path.read_bytes() == before
     with pytest.raises(nlpkit.NlpkitError, match="expected a list of sentiment models"):
         nlpkit.ensemble(str(path))
+
+
+def test_eval_outputs_and_plots_are_checked_before_any_work(ner_model, translate_model, tmp_path):
+    from nlpkit.diagnostics.options import SpeedOptions
+    from tests.conftest import ROOT
+
+    test = tmp_path / "test.conll"
+    test.write_bytes((ROOT / "data" / "ner.valid.conll").read_bytes())
+    with pytest.raises(nlpkit.NlpkitError, match="predictions: .* is an input of this run"):
+        ner_model[1].evaluate(str(test), predictions=str(test))
+    src = tmp_path / "src.en"
+    src.write_text("a dog runs\n", encoding="utf-8")
+    with pytest.raises(nlpkit.NlpkitError, match="hypotheses: .* is an input of this run"):
+        translate_model[1].evaluate((str(src), str(src)), hypotheses=str(src))
+    with pytest.raises(nlpkit.NlpkitError, match="plot: .* not a regular file"):
+        SpeedOptions.create({"plot": str(tmp_path)})
+    assert test.read_bytes() == (ROOT / "data" / "ner.valid.conll").read_bytes()
+    assert src.read_text(encoding="utf-8") == "a dog runs\n"

@@ -73,7 +73,9 @@ def demo(o: DemoCommand) -> None:
     it and label a few new reviews; then train a named-entity tagger on data/ner.train.conll,
     score it and tag two new sentences; then train an English-to-French GRU translator with
     attention on data/translate.train.*, score it and translate two new sentences."""
-    from nlpkit.cli.main import app  # the demo runs the same commands a user types
+    from typer._click.globals import get_current_context
+
+    nlpkit = get_current_context().find_root().command  # the demo runs the same commands a user types
 
     out, quiet = Path(o.out_dir), o.quiet
     out.mkdir(parents=True, exist_ok=True)
@@ -84,6 +86,6 @@ def demo(o: DemoCommand) -> None:
     for number, (title, command) in enumerate(STEPS, start=1):
         args = shlex.split(command.format(**fill))
         c.info(f"[bold]{number}/{len(STEPS)}[/bold] {title.format(**fill)}: nlpkit {shlex.join(args)}", quiet)
-        app(args, standalone_mode=False)
+        nlpkit.main(args, prog_name="nlpkit", standalone_mode=False)
     models = ", ".join(str(out / f"sample-{m}.nlpk") for m in ("lm", "sentiment", "ner", "translate"))
     c.info(f"models written to {models}; try: nlpkit info {out / 'sample-lm.nlpk'}", quiet)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 
 import typer
 
@@ -11,7 +10,7 @@ from nlpkit import threads
 from nlpkit.cli import common as c
 from nlpkit.cli.options import command
 from nlpkit.diagnostics.options import GradientOptions, MemoryOptions, SpeedOptions
-from nlpkit.diagnostics.summary import finite_or_none, sparkline
+from nlpkit.diagnostics.summary import finite_or_none, gradient_table
 from nlpkit.options import comma_numbers
 from nlpkit.plots import line_plot
 
@@ -49,26 +48,7 @@ def gradients(o: GradientOptions) -> None:
     if o.format == "json":
         print(json.dumps(finite_or_none({"length": length, "batch": batch, "text": text, "results": results})))
         return
-    marks = [d for d in (0, 1, 5, 10, 25, 50, 100, 200, 500, 1000) if d < length]
-    rows = []
-    for name, r in results.items():
-        rows.append(
-            [name]
-            + [f"{r['norms'][d]:.2e}" for d in marks]
-            + [
-                f"{r['decay_per_step']:.3f}",
-                sparkline(r["norms"]),
-                f"{r['param_grad_norm']:.3g}",
-                "overflow" if math.isnan(r["update_scale_after_clip"]) else f"{r['update_scale_after_clip']:.3g}",
-            ]
-        )
-    columns = ["model"] + [f"t-{d}" for d in marks] + ["per step", "0 ... back", "|grad|", f"clip {clip:g}: x"]
-    c.table(
-        f"|dL/dx| of the loss at the last step, {length} steps, mean of {batch} sequences "
-        "(per step: fitted change per step back; <1 vanishing, >1 exploding)",
-        columns,
-        rows,
-    )
+    c.table(*gradient_table(results, length, batch, clip))
 
 
 # ----- memory ---------------------------------------------------------------------------------

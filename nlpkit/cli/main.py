@@ -15,7 +15,7 @@ import sys
 import typer
 
 from nlpkit import __version__
-from nlpkit.cli import demo, diagnose, export, generate, info, lm, ner, quantize, sentiment, translate, vectors
+from nlpkit.cli import demo, diagnose, export, generate, info, lm, ner, plot, quantize, sentiment, translate, vectors
 from nlpkit.cli.options import command
 from nlpkit.errors import NlpkitError, use_flags
 
@@ -36,6 +36,7 @@ app.add_typer(diagnose.app, name="diagnose")
 app.add_typer(vectors.app, name="vectors")
 command(app, generate.GenerateCommand)(generate.generate)
 command(app, info.InfoCommand)(info.info)
+command(app, plot.PlotCommand)(plot.plot)
 command(app, quantize.QuantizeCommand)(quantize.quantize)
 command(app, export.ExportCommand)(export.export)
 command(app, demo.DemoCommand)(demo.demo)

@@ -27,20 +27,13 @@ def _choice_type(name: str, choices: tuple) -> type:
     return _CHOICES[key]
 
 
-def _default(f):
-    if f.default is not MISSING:
-        return f.default
-    return None  # a list (default_factory): None on the command line, the factory's value after create()
-
-
 def _argument(f, hint, help_text: str) -> inspect.Parameter:
     kind, _ = field_kind(hint)
     meta = f.metadata
     required = meta.get("required", kind is not list)
     info = typer.Argument(help=help_text, show_default=False, metavar=meta.get("metavar"))
-    annotation = list[str] if kind is list else str
-    if not required:
-        annotation = annotation | None
+    base = list[str] if kind is list else str
+    annotation = base if required else base | None
     default = inspect.Parameter.empty if required else None
     return inspect.Parameter(
         f.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[annotation, info], default=default
@@ -54,7 +47,8 @@ def _parameter(f, hint) -> inspect.Parameter:
         return _argument(f, hint, help_text)
     kind, optional = field_kind(hint)
     annotation = hint
-    default = ... if meta.get("required") else _default(f)
+    # a list's default_factory: None on the command line, the factory's value after create()
+    default = ... if meta.get("required") else (None if f.default is MISSING else f.default)
     if meta.get("choices"):
         enum = _choice_type(f.name, meta["choices"])
         annotation = enum | None if optional else enum

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from nlpkit.errors import NlpkitError, option
@@ -207,3 +207,17 @@ def read_texts(
 def require_text(lines: list[str], what: str) -> None:
     if not any(line.strip() for line in lines):
         raise NlpkitError(f"{what}: no text to train on (empty, or blank lines only)")
+
+
+def chunks(items: Iterable, size: int, first: int | None = None) -> Iterator[list]:
+    """Lists of up to `size` items, so that any iterable is read a bounded piece at a time. With
+    `first`, the first lists are smaller (first, 4 x first, ... up to size): a command's first
+    results come out at once (a pipe into `head -1` returns) and large inputs still run in
+    full-size batches."""
+    import itertools
+
+    iterator = iter(items)
+    step = max(1, min(first or size, size))
+    while chunk := list(itertools.islice(iterator, step)):
+        yield chunk
+        step = min(size, step * 4)

@@ -24,6 +24,10 @@ class DiagnoseOptions(RunOptions):
         return [k.strip() for k in self.encoder.split(",") if k.strip()]
 
     def check(self) -> None:
+        if self.plot:  # refused before the measuring, not after
+            from nlpkit.outputs import check_output
+
+            check_output(self.plot, name="plot")
         bad = [k for k in self.encoders if k not in ENCODER_KINDS]
         if bad or not self.encoders:
             raise ValueError(

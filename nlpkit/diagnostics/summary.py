@@ -34,3 +34,22 @@ def finite_or_none(value):
     if isinstance(value, dict):
         return {k: finite_or_none(v) for k, v in value.items()}
     return value
+
+
+def gradient_table(results: dict, length: int, batch: int, clip: float) -> tuple[str, list[str], list[list[str]]]:
+    """(title, columns, rows) of `nlpkit diagnose gradients`: each model's gradient norm at a few
+    distances back from the loss, its fitted change per step, and what clipping does."""
+    marks = [d for d in (0, 1, 5, 10, 25, 50, 100, 200, 500, 1000) if d < length]
+    rows = []
+    for name, r in results.items():
+        after_clip = r["update_scale_after_clip"]
+        rows.append(
+            [name, *(f"{r['norms'][d]:.2e}" for d in marks), f"{r['decay_per_step']:.3f}", sparkline(r["norms"])]
+            + [f"{r['param_grad_norm']:.3g}", "overflow" if math.isnan(after_clip) else f"{after_clip:.3g}"]
+        )
+    columns = ["model"] + [f"t-{d}" for d in marks] + ["per step", "0 ... back", "|grad|", f"clip {clip:g}: x"]
+    title = (
+        f"|dL/dx| of the loss at the last step, {length} steps, mean of {batch} sequences "
+        "(per step: fitted change per step back; <1 vanishing, >1 exploding)"
+    )
+    return title, columns, rows

@@ -26,6 +26,7 @@ from torch import nn
 
 from nlpkit.errors import NlpkitError
 from nlpkit.export import GRAPH_KEY, METADATA_KEY
+from nlpkit.export.examples import example_tokens
 
 OPSET = 17
 TOLERANCE = 1e-4  # largest difference allowed between the graph's outputs and PyTorch's
@@ -47,7 +48,7 @@ class ClassifierGraph(nn.Module):
         return self.model(tokens, lengths)
 
     def example(self, batch: int, time: int) -> tuple:
-        return _tokens(self.model.config.vocab_size, batch, time)
+        return example_tokens(self.model.config.vocab_size, batch, time)
 
 
 class TaggerGraph(ClassifierGraph):
@@ -64,7 +65,7 @@ class TaggerGraph(ClassifierGraph):
         return self.model.emissions(words, chars, lengths)
 
     def example(self, batch: int, time: int) -> tuple:
-        words, lengths = _tokens(self.model.config.vocab_size, batch, time)
+        words, lengths = example_tokens(self.model.config.vocab_size, batch, time)
         chars = torch.randint(1, len(self.model.config.chars) + 2, (batch, time, 5))
         chars[:, :, 3:] = 0  # words shorter than the longest
         chars[words == 0] = 0
@@ -87,14 +88,6 @@ def _step_graph(model):
 
 
 GRAPHS = {"sentiment": ClassifierGraph, "ner": TaggerGraph, "lm": LanguageModelGraph, "translate": _step_graph}
-
-
-def _tokens(vocab: int, batch: int, time: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """A padded batch of random ids whose lengths run from `time` down to 1."""
-    lengths = torch.linspace(time, 1, batch).round().long()
-    tokens = torch.randint(3, vocab, (batch, time))
-    tokens[torch.arange(time)[None, :] >= lengths[:, None]] = 0
-    return tokens, lengths
 
 
 def graph_for(task) -> ClassifierGraph:

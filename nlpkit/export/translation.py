@@ -101,9 +101,9 @@ class EncoderGraph(nn.Module):
         return memory.mask, torch.stack([k for k, _ in memory.keys], 1), torch.stack([v for _, v in memory.keys], 1)
 
     def example(self, batch: int, time: int) -> tuple:
-        from nlpkit.export.graphs import _tokens
+        from nlpkit.export.examples import example_tokens
 
-        return _tokens(self.model.config.src_vocab, batch, time)
+        return example_tokens(self.model.config.src_vocab, batch, time)
 
 
 class StepGraph(nn.Module):

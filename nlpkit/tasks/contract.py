@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar, Protocol
 
+from nlpkit.data.readers import chunks  # noqa: F401 - the tasks' import of it
 from nlpkit.errors import NlpkitError
 from nlpkit.options import TrainOptions
 
@@ -225,20 +226,6 @@ def checked(fn, *args, **kwargs):
         return fn(*args, **kwargs)
     except ValueError as exc:
         raise NlpkitError(str(exc)) from None
-
-
-def chunks(items: Iterable, size: int, first: int | None = None) -> Iterator[list]:
-    """Lists of up to `size` items, so that any iterable is read a bounded piece at a time. With
-    `first`, the first lists are smaller (first, 4 x first, ... up to size): a command's first
-    results come out at once (a pipe into `head -1` returns) and large inputs still run in
-    full-size batches."""
-    import itertools
-
-    iterator = iter(items)
-    step = max(1, min(first or size, size))
-    while chunk := list(itertools.islice(iterator, step)):
-        yield chunk
-        step = min(size, step * 4)
 
 
 def records(items) -> Iterable:

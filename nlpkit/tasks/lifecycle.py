@@ -14,6 +14,7 @@ from pathlib import Path
 from nlpkit.console import console, info, table
 from nlpkit.errors import NlpkitError, option
 from nlpkit.tasks.contract import checked
+from nlpkit.tracking import run_log
 
 
 def checkpoint_path(out: str) -> Path:
@@ -46,7 +47,9 @@ def _train(task_cls, options, world, recipe=None):
     if world.main:
         remove_orphans(options.out)
     # processes started side by side by torchrun would each see every core free: split them
-    threads.apply(options.threads or (max(1, threads.cores() // world.local_size) if world.distributed else 0))
+    # a long run takes every core of its CPU set (not those free at its start): its share of it
+    # under torchrun, or what --threads, $NLPKIT_THREADS or $OMP_NUM_THREADS say
+    threads.apply(options.threads or (max(1, threads.cores() // world.local_size) if world.distributed else 0), True)
     device = resolve_device(options.device)
     if device.type == "cuda" and world.distributed:
         device = torch.device("cuda", world.local_rank)
@@ -80,6 +83,7 @@ def _train(task_cls, options, world, recipe=None):
         world.same_everywhere(task.model, described + tokenizer, device)
         torch.manual_seed(options.seed + world.rank)  # same weights, each process its own dropout
     adapter = task.training(data, options)
+    log = run_log(options, recipe, quiet, console().is_terminal, world.main)
 
     trainer = Trainer(
         adapter,
@@ -92,9 +96,10 @@ def _train(task_cls, options, world, recipe=None):
             "batch_size": options.batch,  # the data position is counted in batches
         },
         task_name=task_cls.file_task,
-        quiet=quiet,
+        quiet=quiet or options.log_format == "json",  # JSON lines replace the bar
         console=console(),
         world=world,
+        log=log,
     )
     if saved is not None:
         trainer.restore(saved)
@@ -105,9 +110,17 @@ def _train(task_cls, options, world, recipe=None):
                 f"to train on, raise {option('max_steps')}, {option('epochs')} or {option('time_budget')}"
             )
     processes = f", {world.size} processes ({world.backend})" if world.distributed else ""
-    info(task.describe(data, adapter) + f", device {device}{processes}; the model goes to {options.out}", quiet)
-    result = trainer.fit()
-    if not world.main:  # rank 0 writes the model file
+    what = task.describe(data, adapter) + f", device {device}, {torch.get_num_threads()} threads{processes}"
+    info(f"{what}; the model goes to {options.out}", quiet or options.log_format == "json")
+    if log is not None:
+        log.emit({"event": "start", "what": what, "model": options.out, "recipe": recipe, "step": trainer.step})
+    try:
+        result = trainer.fit()
+    except BaseException:
+        if log is not None:
+            log.close(None)
+        raise
+    if not world.main:  # rank 0 writes the model file (and is the only one that logs)
         task.result = result
         return task
     if result.interrupted:
@@ -135,6 +148,11 @@ def _train(task_cls, options, world, recipe=None):
         table(task.title, [*result_rows(result), *task.summary(result), ("model file", options.out)])
     if options.metrics_out:
         _write_metrics(options.metrics_out, metrics)
+    if log is not None:
+        log.emit(
+            {"event": "end", "steps": result.steps, "elapsed": result.seconds, "model": options.out, **result.best}
+        )
+        log.close(options.out)
     return task
 
 
@@ -149,7 +167,7 @@ def check_out(options, recipe: str | None = None) -> None:
     inputs += [getattr(options, name, None) for name in ("init_from_backward", "embeddings", "dataset")]
     outputs = [options.out, str(checkpoint_path(options.out)), options.metrics_out]
     for n, path in enumerate(outputs):
-        if path:
+        if path or n == 0:  # an empty model file name is refused; an empty metrics_out means none
             name = "metrics_out" if n == 2 else "out"
             check_output(path, inputs, name=name, outputs=[o for i, o in enumerate(outputs) if i != n])
 

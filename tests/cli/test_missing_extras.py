@@ -29,3 +29,11 @@ def test_vectors_train_without_gensim_names_the_extra(tmp_path):
 def test_bad_inputs_are_named_before_the_missing_extra(tmp_path):
     proc = nlpkit("vectors", "train", tmp_path / "missing.txt", "--out", tmp_path / "v.txt", env=BLOCKED)
     assert proc.returncode == 1 and "missing.txt: no such file" in proc.stderr
+
+
+def test_trackers_without_their_extra_name_it_before_training(tmp_path):
+    data = ROOT / "data" / "sample.txt"
+    for flag, extra in ((["--tensorboard", tmp_path / "tb"], "tensorboard"), (["--mlflow"], "mlflow")):
+        proc = nlpkit("lm", "train", data, "--out", tmp_path / "m.nlpk", "--max-steps", "2", *flag, env=BLOCKED)
+        assert proc.returncode == 1 and f"pip install 'nlpkit[{extra}]'" in proc.stderr, proc.stderr
+        assert not (tmp_path / "m.nlpk").exists()

@@ -104,7 +104,7 @@ def test_bad_inputs_give_one_line_errors(gru_model, char_model, tmp_path):
     cases = [
         (("translate", "train", "--src", EN, "--tgt", short), "has 2,000 lines but"),
         (("translate", "eval", gru_model, "--src", VEN, "--ref", short), "has 200 lines but"),
-        (("translate", "predict", char_model), "not a 'translation' model"),
+        (("translate", "predict", char_model), "a model for 'nlpkit lm', not for 'nlpkit translate'"),
         (("translate", "train", "--src", EN), "give both the source and the target"),
         (("translate", "train", "--src", EN, "--tgt", FR, "--encoder", "rnn"), "gru, lstm or transformer"),
         (

@@ -255,6 +255,10 @@ class NERTask(Task):
 
         o = EvalOptions.create(options)
         paths = as_paths(data)
+        if o.predictions:  # refused before the tagging, not after
+            from nlpkit.outputs import check_output
+
+            check_output(o.predictions, paths or [], name="predictions", make_folder=False)
         if paths is not None:
             sentences = read_sentences(paths, o.input_format, o.token_column, o.tag_column, o.encoding_errors)
         else:
@@ -309,8 +313,9 @@ def _write_predictions(path: str, tokens, gold, predicted, scheme: str) -> None:
     for words, g, p in zip(tokens, gold, predicted, strict=True):
         g_out, p_out = convert(g, "bioes", scheme)[0], convert(p, "bioes", scheme)[0]
         lines += [f"{t}\t{a}\t{b}" for t, a, b in zip(words, g_out, p_out, strict=True)] + [""]
+    from nlpkit.modelfile import write_atomically
+
     try:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write("\n".join(lines) + "\n")
+        write_atomically(path, ("\n".join(lines) + "\n").encode("utf-8"))
     except OSError as exc:
         raise NlpkitError(f"{path}: cannot write predictions ({exc.strerror})") from None

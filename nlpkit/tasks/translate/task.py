@@ -273,6 +273,11 @@ class TranslationTask(Task):
         from nlpkit.metrics import translation_scores
 
         o = EvalOptions.create(options)
+        if o.hypotheses:  # refused before the translating, not after
+            from nlpkit.outputs import check_output
+
+            sources = list(data) if isinstance(data, tuple) and all(isinstance(d, str) for d in data) else []
+            check_output(o.hypotheses, sources, name="hypotheses", make_folder=False)
         src, ref = evaluation_pairs(data, o.encoding_errors)
         search = {k: v for k, v in o.pick(SearchOptions).items() if k not in EvalOptions.HIDDEN}
         t0 = time.perf_counter()
@@ -280,9 +285,10 @@ class TranslationTask(Task):
         seconds = time.perf_counter() - t0
         hyps = [f["translation"] for f in found]
         if o.hypotheses:
+            from nlpkit.modelfile import write_atomically
+
             try:
-                with open(o.hypotheses, "w", encoding="utf-8") as f:
-                    f.writelines(h + "\n" for h in hyps)
+                write_atomically(o.hypotheses, "".join(h + "\n" for h in hyps).encode("utf-8"))
             except OSError as exc:
                 raise NlpkitError(f"{o.hypotheses}: cannot write ({exc.strerror})") from None
         cut = sum(f["truncated"] for f in found)

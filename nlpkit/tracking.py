@@ -1,0 +1,273 @@
+"""What a training run reports while it runs, beyond the progress bar a terminal shows: plain or
+JSON lines on stderr for batch jobs (`nohup ... > log`), TensorBoard scalars and an MLflow run.
+
+The Trainer hands every record to one RunLog, which passes it to each sink. Records are plain
+dicts with stable keys (docs/training-logs.md):
+
+    event         "start" | "progress" | "eval" | "end"
+    step, epoch   optimizer steps so far, and epochs (fractional)
+    elapsed       seconds of the run (evaluation included; a resumed run counts its earlier part)
+    tokens_per_s  training throughput of this process since it started (evaluation excluded)
+    train_loss    mean training loss of the last 50 steps
+    lr            the learning rate of the last step
+    eta           seconds left by the run's budget (steps, epochs or time), None when unknown
+    valid_*       the validation metrics ("eval" records)
+    best          {"metric", "value", "step"} of the kept model so far ("eval" records)
+
+A tracker that fails mid-run (a server gone, a full disk) is a warning and is dropped: the run
+and its model file never depend on it. Kept free of torch at import.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+from nlpkit.errors import NlpkitError, option
+
+
+class RunLog:
+    """The sinks of one run; `due(now)` says when the next progress record is wanted."""
+
+    def __init__(self, sinks: list, every: float):
+        self.sinks, self.every = list(sinks), every
+        self._last = time.monotonic()
+
+    def due(self) -> bool:
+        return bool(self.sinks) and self.every > 0 and time.monotonic() - self._last >= self.every
+
+    def emit(self, record: dict) -> None:
+        if record["event"] in ("progress", "eval"):
+            self._last = time.monotonic()
+        for sink in list(self.sinks):
+            try:
+                sink.write(record)
+            except Exception as exc:  # a tracker's own failure, whatever its class: never the run's
+                from nlpkit.console import warn
+
+                warn(f"{sink.name}: stopped recording this run ({_first_line(exc)})")
+                self.sinks.remove(sink)
+
+    def close(self, model_path: str | None = None) -> None:
+        for sink in self.sinks:
+            try:
+                sink.close(model_path)
+            except Exception as exc:
+                from nlpkit.console import warn
+
+                warn(f"{sink.name}: could not finish recording this run ({_first_line(exc)})")
+
+
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:200]
+
+
+def clean(record: dict) -> dict:
+    """The record with non-finite numbers as None (JSON has no NaN) and floats rounded."""
+    out = {}
+    for key, value in record.items():
+        if isinstance(value, float):
+            value = round(value, 6) if math.isfinite(value) else None
+        out[key] = value
+    return out
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "?"
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s"
+
+
+class Lines:
+    """One line per record on stderr: readable text, or one JSON object a line (`log_format json`)."""
+
+    name = "log"
+
+    def __init__(self, fmt: str):
+        self.fmt = fmt
+
+    def write(self, record: dict) -> None:
+        import sys
+
+        if self.fmt == "json":
+            line = json.dumps(clean(record), ensure_ascii=False)
+        else:
+            line = self.text(record)
+        if line:
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
+
+    @staticmethod
+    def text(r: dict) -> str:
+        if r["event"] == "start":  # the start-up line says it already
+            return ""
+        if r["event"] == "end":
+            return f"end: {r.get('steps', 0):,} steps in {duration(r.get('elapsed'))}, model file {r.get('model')}"
+        parts = [f"step {r['step']:,}", f"epoch {r['epoch']:.2f}", duration(r["elapsed"])]
+        parts.append(f"{r['tokens_per_s']:,.0f} tok/s")
+        if r.get("train_loss") is not None and math.isfinite(r["train_loss"]):
+            parts.append(f"loss {r['train_loss']:.4f}")
+        if r["event"] == "progress":
+            parts.append(f"lr {r['lr']:.3g}")
+        parts += [f"{k} {v:.4g}" for k, v in r.items() if k.startswith("valid_") and isinstance(v, int | float)]
+        best = r.get("best")
+        if best:
+            parts.append(f"best {best['metric']} {best['value']:.4g} (step {best['step']:,})")
+        parts.append(f"eta {duration(r.get('eta'))}")
+        return ("eval: " if r["event"] == "eval" else "") + "  ".join(parts)
+
+    def close(self, model_path: str | None) -> None:
+        pass
+
+
+class TensorBoard:
+    """Scalars per logging interval (train/*) and per evaluation (valid/*), the recipe as text,
+    through torch.utils.tensorboard (needs the tensorboard package: nlpkit[tensorboard])."""
+
+    name = "tensorboard"
+
+    def __init__(self, folder: str, recipe: dict):
+        from nlpkit.options import to_toml
+
+        self.writer = tensorboard_writer(folder)
+        self.writer.add_text("recipe", "```\n" + to_toml(recipe) + "```", 0)
+
+    def write(self, record: dict) -> None:
+        step = record.get("step", 0)
+        if record["event"] == "progress":
+            for key in ("train_loss", "lr", "tokens_per_s"):
+                if isinstance(record.get(key), int | float) and math.isfinite(record[key]):
+                    self.writer.add_scalar(f"train/{key}", record[key], step)
+        elif record["event"] == "eval":
+            for key, value in record.items():
+                if (key.startswith("valid_") or key == "train_loss") and isinstance(value, int | float):
+                    if math.isfinite(value):
+                        self.writer.add_scalar(f"{'valid' if key.startswith('valid_') else 'train'}/{key}", value, step)
+        self.writer.flush()
+
+    def close(self, model_path: str | None) -> None:
+        self.writer.close()
+
+
+def tensorboard_writer(folder: str):
+    """A SummaryWriter on `folder`, or a one-line error before training starts."""
+    try:
+        import tensorboard  # noqa: F401 - torch.utils.tensorboard needs it
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise NlpkitError(f"{option('tensorboard')} needs tensorboard: pip install 'nlpkit[tensorboard]'") from None
+    from pathlib import Path
+
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise NlpkitError(f"{option('tensorboard')}: {folder} exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".nlpkit-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise NlpkitError(f"{option('tensorboard')}: cannot write to {folder} ({exc.strerror})") from None
+    return SummaryWriter(log_dir=str(path))
+
+
+class MLflow:
+    """An MLflow run: the recipe as params, metrics per logging interval and evaluation, the
+    model file as an artifact; to $MLFLOW_TRACKING_URI, else a local ./mlruns folder."""
+
+    name = "mlflow"
+
+    def __init__(self, recipe: dict, run_name: str):
+        try:
+            import mlflow
+        except ImportError:
+            raise NlpkitError(f"{option('mlflow')} needs mlflow: pip install 'nlpkit[mlflow]'") from None
+        self.mlflow = mlflow
+        tracking_uri(mlflow)
+        try:
+            # inside a run the caller started (a notebook), this one nests under it
+            self.run = mlflow.start_run(run_name=run_name, nested=mlflow.active_run() is not None)
+            mlflow.log_params({k: json.dumps(v) if isinstance(v, list) else v for k, v in recipe.items()})
+        except Exception as exc:  # an unreachable server, a bad URI: before any training
+            raise NlpkitError(f"{option('mlflow')}: cannot start an MLflow run ({_first_line(exc)})") from None
+
+    def write(self, record: dict) -> None:
+        keys = ("train_loss", "lr", "tokens_per_s") if record["event"] == "progress" else ()
+        if record["event"] == "eval":
+            keys = tuple(k for k in record if k.startswith("valid_")) + ("train_loss",)
+        metrics = {k: float(record[k]) for k in keys if isinstance(record.get(k), int | float)}
+        metrics = {k: v for k, v in metrics.items() if math.isfinite(v)}
+        if metrics:
+            self.mlflow.log_metrics(metrics, step=record.get("step", 0))
+
+    def close(self, model_path: str | None) -> None:
+        try:
+            if model_path:
+                self.mlflow.log_artifact(model_path)
+        finally:
+            self.mlflow.end_run()
+
+
+def tracking_uri(mlflow) -> str:
+    """$MLFLOW_TRACKING_URI, else a ./mlruns folder. Recent MLflow refuses its file store unless
+    told otherwise; a folder of runs is what a user without a server asked for, so it is allowed
+    (the database stores need the full mlflow package: MLFLOW_TRACKING_URI=sqlite:///mlflow.db)."""
+    import os
+    from pathlib import Path
+
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or Path("mlruns").resolve().as_uri()
+    if uri.startswith("file:") or "://" not in uri:
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+    mlflow.set_tracking_uri(uri)
+    return uri
+
+
+def run_log(options, recipe: dict, quiet: bool, terminal: bool, main: bool) -> RunLog | None:
+    """The RunLog of a training run: lines on stderr when it is not a terminal (or in JSON),
+    and the trackers the options name; None when nothing would be recorded. Only rank 0 (main)
+    writes. Trackers that cannot start are one-line errors here, before any training."""
+    if not main:
+        return None
+    from nlpkit.options import parse_duration
+
+    try:
+        every = parse_duration(options.log_every) if options.log_every.strip() not in ("", "0") else 0.0
+    except ValueError as exc:
+        raise NlpkitError(f"{option('log_every')}: {exc}") from None
+    sinks: list = []
+    if not quiet and (options.log_format == "json" or not terminal):
+        sinks.append(Lines(options.log_format))
+    if options.tensorboard:
+        sinks.append(TensorBoard(options.tensorboard, recipe))
+    if options.mlflow:
+        from pathlib import Path
+
+        sinks.append(MLflow(recipe, Path(options.out).stem))
+    return RunLog(sinks, every) if sinks else None
+
+
+def follow(chunks, every: float, quiet: bool = False, what: str = "lines"):
+    """The chunks of a long predict or eval run, passed through; when stderr is not a terminal,
+    a line every `every` seconds says how many records went through and how fast (a batch job's
+    log shows the run while it runs). A terminal, quiet or every=0 adds nothing."""
+    from nlpkit.console import console, info
+
+    if quiet or every <= 0 or console().is_terminal:
+        yield from chunks
+        return
+    start = last = time.monotonic()
+    done = 0
+    for chunk in chunks:
+        yield chunk
+        done += len(chunk)
+        now = time.monotonic()
+        if now - last >= every:
+            last = now
+            info(f"{done:,} {what} done, {done / max(now - start, 1e-9):,.0f} {what}/s, {duration(now - start)}")
+    if last != start:  # said something before: say where it ended
+        elapsed = time.monotonic() - start
+        info(f"{done:,} {what} done in {duration(elapsed)} ({done / max(elapsed, 1e-9):,.0f} {what}/s)")
