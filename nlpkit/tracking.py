@@ -34,6 +34,11 @@ class RunLog:
         self.sinks, self.every = list(sinks), every
         self._last = time.monotonic()
 
+    @property
+    def lines(self) -> bool:
+        """Whether records go to stderr as lines (then no progress bar is drawn beside them)."""
+        return any(isinstance(sink, Lines) for sink in self.sinks)
+
     def due(self) -> bool:
         return bool(self.sinks) and self.every > 0 and time.monotonic() - self._last >= self.every
 

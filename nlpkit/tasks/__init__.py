@@ -1,10 +1,11 @@
 """The tasks, and the one registry that maps their names to their classes.
 
-Each task has a model module (the nn.Module, its loss, batching and training adapter:
-language_model.py, classifier.py, tagger.py, seq2seq.py + translation.py) and a task module (its
-options, data reading, model building and the loaded-model API: lm.py, sentiment.py, ner.py,
-translate.py) implementing nlpkit.tasks.contract.Task. Adding a task means a task module, a thin CLI
-module and a line here.
+Each task is a package (lm/, sentiment/, ner/, translate/) holding its options (options.py,
+torch-free: the CLI builds its flags from them), its task class (task.py, implementing
+nlpkit.tasks.contract.Task) and its model modules (model.py and what the task needs beside).
+What tasks share sits here: the contract, the training lifecycle, model-file glue (files.py) and
+the language models other tasks start from (transfer.py). Adding a task means a package, a thin
+CLI module and a line here.
 """
 
 from __future__ import annotations

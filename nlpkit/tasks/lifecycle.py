@@ -96,7 +96,7 @@ def _train(task_cls, options, world, recipe=None):
             "batch_size": options.batch,  # the data position is counted in batches
         },
         task_name=task_cls.file_task,
-        quiet=quiet or options.log_format == "json",  # JSON lines replace the bar
+        quiet=quiet or (log is not None and log.lines),  # the log's lines replace the bar
         console=console(),
         world=world,
         log=log,

@@ -1,1 +1,1 @@
-"""ner"""
+"""Named-entity tagging: options.py (torch-free), task.py (NERTask), model.py (the tagger), config.py."""
