@@ -276,3 +276,27 @@ def follow(chunks, every: float, quiet: bool = False, what: str = "lines"):
     if last != start:  # said something before: say where it ended
         elapsed = time.monotonic() - start
         info(f"{done:,} {what} done in {duration(elapsed)} ({done / max(elapsed, 1e-9):,.0f} {what}/s)")
+
+
+def progress_bar(console):
+    """The bar a training run draws on a terminal (rich): step, loss, metric, lr, tokens/s, ETA."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[info]}"),
+        console=console,
+        transient=False,
+        refresh_per_second=4,
+    )
+
+
+def show_progress(step: int, loss: float, metric: str, last: dict, lr: float, tokens_per_s: float) -> str:
+    """The text beside the bar: step, loss, the last validation metric, lr, tokens/s."""
+    shown = f" {metric} {last[metric]:.4g}" if metric in last else ""
+    return f"step {step}  loss {loss:.4f}{shown}  lr {lr:.3g}  {tokens_per_s:,.0f} tok/s"

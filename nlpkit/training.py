@@ -30,11 +30,12 @@ from pathlib import Path
 
 import torch
 
-from nlpkit import modelfile
+from nlpkit import modelfile, optimizers
 from nlpkit.device import autocast
 from nlpkit.errors import NlpkitError, option
-from nlpkit.options import parse_duration  # noqa: F401 - callers import it from here too
+from nlpkit.options import parse_duration  # noqa: F401 (re-exported)
 from nlpkit.schedule import Schedule
+from nlpkit.tracking import progress_bar, show_progress
 
 
 @dataclass
@@ -96,48 +97,6 @@ class TrainResult:
         return asdict(self)
 
 
-def build_optimizer(model, config: TrainConfig, scaled_groups: list | None = None):
-    """AdamW or SGD over the model's parameters. `scaled_groups` [(params, lr_scale), ...]
-    gives parts of the model their own share of the learning rate (layer-wise rates)."""
-    scaled_groups = scaled_groups or [(list(model.parameters()), 1.0)]
-    groups = []
-    for params, scale in scaled_groups:
-        # No weight decay on biases and norms.
-        # pretrained word vectors are not pulled toward zero either (nlpkit.vectors.pretrained)
-        decay = [p for p in params if p.requires_grad and p.dim() >= 2 and not getattr(p, "pretrained", False)]
-        no_decay = [p for p in params if p.requires_grad and (p.dim() < 2 or getattr(p, "pretrained", False))]
-        for members, weight_decay in ((decay, config.weight_decay), (no_decay, 0.0)):
-            if members:
-                groups.append({"params": members, "weight_decay": weight_decay, "lr_scale": scale})
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum)
-    return torch.optim.AdamW(groups, lr=config.lr, betas=(0.9, 0.99))
-
-
-def _optimizer_to_file(optimizer) -> tuple[dict, dict]:
-    state = optimizer.state_dict()
-    tensors, scalars = {}, {}
-    for pid, entry in state["state"].items():
-        for key, value in entry.items():
-            if torch.is_tensor(value):
-                tensors[f"optim.{pid}.{key}"] = value
-            else:
-                scalars[f"{pid}.{key}"] = value
-    return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
-
-
-def _optimizer_from_file(optimizer, tensors: dict, meta: dict) -> None:
-    state: dict[int, dict] = {}
-    for name, value in tensors.items():
-        if name.startswith("optim."):
-            _, pid, key = name.split(".", 2)
-            state.setdefault(int(pid), {})[key] = value
-    for name, value in meta["scalars"].items():
-        pid, key = name.split(".", 1)
-        state.setdefault(int(pid), {})[key] = value
-    optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
-
-
 class Trainer:
     def __init__(
         self,
@@ -172,7 +131,7 @@ class Trainer:
         self._tokens_run, self._lr = 0, 0.0
         self.model = task.model
         scaled_groups = task.param_groups() if hasattr(task, "param_groups") else None
-        self.optimizer = build_optimizer(self.model, config, scaled_groups)
+        self.optimizer = optimizers.build_optimizer(self.model, config, scaled_groups)
         self._before_step = getattr(task, "before_step", None)
         self.schedule = Schedule(config.schedule, warmup=config.warmup, min_ratio=config.min_lr_ratio)
         self.step = 0
@@ -306,7 +265,7 @@ class Trainer:
             tensors.update({f"best.{k}": v for k, v in self.best_state.items()})
         for i, weights in enumerate(self.recent):
             tensors.update({f"recent.{i}.{k}": v for k, v in weights.items()})
-        opt_tensors, opt_meta = _optimizer_to_file(self.optimizer)
+        opt_tensors, opt_meta = optimizers.to_file(self.optimizer)
         tensors.update(opt_tensors)
         tensors["rng.torch"] = torch.get_rng_state()
         carry = getattr(self.task, "carry_state", None)
@@ -356,7 +315,7 @@ class Trainer:
         self.recent = (
             [recent[i] for i in sorted(recent)][-self.config.average_last :] if self.config.average_last else []
         )
-        _optimizer_from_file(self.optimizer, tensors, state["optimizer"])
+        optimizers.from_file(self.optimizer, tensors, state["optimizer"])
         torch.set_rng_state(tensors["rng.torch"])
         restore_carry = getattr(self.task, "restore_carry", None)
         if restore_carry is not None:  # the carried state saved is rank 0's own
@@ -399,7 +358,7 @@ class Trainer:
         self._start = time.perf_counter()
         progress = None
         if not self.quiet:
-            progress = _make_progress(self.console)
+            progress = progress_bar(self.console)
             progress.start()
             bar = progress.add_task("train", total=1000, info="")
         config = self.config
@@ -443,7 +402,10 @@ class Trainer:
                             stop = "early stopping"
                             break
                     if progress is not None and (self.step % 5 == 0 or self.step == 1):
-                        self._update_progress(progress, bar, losses, lr, tokens_run / max(self._train_time(), 1e-9))
+                        last = self.result.history[-1] if self.result.history else {}
+                        tps = tokens_run / max(self._train_time(), 1e-9)
+                        shown = show_progress(self.step, _mean_tail(losses), self.task.metric, last, lr, tps)
+                        progress.update(bar, completed=min(1000, 1000 * self._progress(self._elapsed())), info=shown)
                 else:
                     self.epoch += 1
                     self.step_in_epoch = 0
@@ -544,31 +506,7 @@ class Trainer:
             exhausted = evals_since_best >= self.config.patience
         return bool(self.world.main_value(exhausted, self.device))
 
-    def _update_progress(self, progress, bar, losses, lr, tps) -> None:
-        last = self.result.history[-1] if self.result.history else {}
-        metric = self.task.metric
-        shown = f" {metric} {last[metric]:.4g}" if metric in last else ""
-        info = f"step {self.step}  loss {_mean_tail(losses):.4f}{shown}  lr {lr:.3g}  {tps:,.0f} tok/s"
-        progress.update(bar, completed=min(1000, 1000 * self._progress(self._elapsed())), info=info)
-
 
 def _mean_tail(losses: list, n: int = 50) -> float:
     tail = losses[-n:]
     return round(sum(tail) / len(tail), 5) if tail else float("nan")
-
-
-def _make_progress(console):
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[info]}"),
-        console=console,
-        transient=False,
-        refresh_per_second=4,
-    )

@@ -83,3 +83,35 @@ def test_long_predict_runs_say_how_far_they_are(sentiment_model, capsys):
     text = "a fine inn\n" * 3000
     proc = cli("sentiment", "predict", sentiment_model[0], "--log-every", "0.001s", "--chunk-size", "500", input=text)
     assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 3000 and "records done" in proc.stderr
+
+
+def test_a_tracker_that_fails_mid_run_is_a_warning_not_a_lost_run(capsys):
+    from nlpkit.tracking import RunLog
+
+    class Broken:
+        name = "tensorboard"
+
+        def write(self, record):
+            raise OSError("No space left on device")
+
+        def close(self, model_path):
+            raise AssertionError("a dropped tracker is not closed")
+
+    seen = []
+
+    class Kept:
+        name = "log"
+
+        def write(self, record):
+            seen.append(record["event"])
+
+        def close(self, model_path):
+            seen.append(f"closed {model_path}")
+
+    log = RunLog([Broken(), Kept()], every=1.0)
+    for event in ("progress", "eval"):
+        log.emit({"event": event, "step": 1})
+    log.close("m.nlpk")
+    assert seen == ["progress", "eval", "closed m.nlpk"]
+    err = capsys.readouterr().err
+    assert err.count("tensorboard: stopped recording this run (No space left on device)") == 1

@@ -107,7 +107,7 @@ def initialise(embedding: torch.nn.Embedding, tokenizer: VocabTokenizer, vectors
 
 
 def mark_pretrained(embedding: torch.nn.Embedding) -> None:
-    """Exempt the embedding from weight decay (nlpkit.training.build_optimizer): decay would pull
+    """Exempt the embedding from weight decay (nlpkit.optimizers.build_optimizer): decay would pull
     the vectors of words seldom seen in training toward zero."""
     embedding.weight.pretrained = True
 
