@@ -182,6 +182,16 @@ def parse_duration(text: str) -> float:
     return total
 
 
+def every_seconds(text: str, name: str = "log_every") -> float:
+    """The seconds of a logging interval option ('60s', '5m'; '0' or '' = never)."""
+    if str(text).strip() in ("", "0"):
+        return 0.0
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise NlpkitError(f"{option(name)}: {exc}") from None
+
+
 def comma_numbers(text: str, name: str, kind: type = int, least: float = 1) -> list:
     """The numbers of a comma list option ('5,10,20'), each at least `least`, or a ValueError
     naming the option."""
@@ -335,12 +345,9 @@ class InputOptions(ReadOptions):
             from nlpkit.data.shards import parse
 
             parse(self.shard)
-        try:
-            every = parse_duration(self.log_every) if self.log_every.strip() not in ("", "0") else 0.0
-        except ValueError as exc:
-            raise NlpkitError(f"{option('log_every')}: {exc}") from None
         quiet = bool(getattr(self, "quiet", False))  # a command's set has RunOptions' quiet too
-        return follow(chunks(self.records(reader), size, first=self.FIRST_CHUNK), every, quiet, "records")
+        stream = chunks(self.records(reader), size, first=self.FIRST_CHUNK)
+        return follow(stream, every_seconds(self.log_every), quiet, "records")
 
 
 @dataclass

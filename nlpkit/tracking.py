@@ -237,12 +237,9 @@ def run_log(options, recipe: dict, quiet: bool, terminal: bool, main: bool) -> R
     writes. Trackers that cannot start are one-line errors here, before any training."""
     if not main:
         return None
-    from nlpkit.options import parse_duration
+    from nlpkit.options import every_seconds
 
-    try:
-        every = parse_duration(options.log_every) if options.log_every.strip() not in ("", "0") else 0.0
-    except ValueError as exc:
-        raise NlpkitError(f"{option('log_every')}: {exc}") from None
+    every = every_seconds(options.log_every)
     sinks: list = []
     if not quiet and (options.log_format == "json" or not terminal):
         sinks.append(Lines(options.log_format))

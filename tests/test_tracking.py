@@ -115,3 +115,12 @@ def test_a_tracker_that_fails_mid_run_is_a_warning_not_a_lost_run(capsys):
     assert seen == ["progress", "eval", "closed m.nlpk"]
     err = capsys.readouterr().err
     assert err.count("tensorboard: stopped recording this run (No space left on device)") == 1
+
+
+def test_long_eval_runs_say_how_far_they_are_too(sentiment_model, translate_model, capsys):
+    records = [("a fine inn", "pos"), ("rude staff", "neg")] * 5000
+    scores = sentiment_model[1].evaluate(records, log_every="0.000001s")
+    assert scores["count"] == 10000 and "examples done" in capsys.readouterr().err
+    pairs = [("a dog runs", "un chien court")] * 3
+    translate_model[1].evaluate(pairs, log_every="0", beam=1)
+    assert "sentences done" not in capsys.readouterr().err  # 0: no progress lines

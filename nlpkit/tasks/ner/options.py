@@ -6,7 +6,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nlpkit.options import BatchOptions, ModelOptions, Options, ReadOptions, backward_lm_option, opt, reuse, same
+from nlpkit.options import (
+    BatchOptions,
+    InputOptions,
+    ModelOptions,
+    Options,
+    ReadOptions,
+    backward_lm_option,
+    opt,
+    reuse,
+    same,
+)
 
 
 @dataclass
@@ -94,3 +104,4 @@ class EvalOptions(ReadOptions):
     predictions: str | None = opt(
         None, "Also write token, gold and predicted tag columns (CoNLL) to this file.", metavar="FILE"
     )
+    log_every: str = reuse(InputOptions, "log_every")

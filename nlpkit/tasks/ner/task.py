@@ -251,7 +251,9 @@ class NERTask(Task):
         (how the files are read, as for training; `predictions` also writes token, gold and
         predicted tag columns (CoNLL) to that file)."""
         from nlpkit.data.conll import Sentences
+        from nlpkit.options import every_seconds
         from nlpkit.tasks.ner import model as tg
+        from nlpkit.tracking import follow
 
         o = EvalOptions.create(options)
         paths = as_paths(data)
@@ -281,8 +283,9 @@ class NERTask(Task):
             warn(
                 f"test data has entity type(s) the model never saw in training: {', '.join(unseen)} (scored as misses)"
             )
-        encoded = [self.encode(s) for s in sentences.tokens]
-        predicted = [[self.tags[k] for k in path] for path, _ in self._predictor()(encoded, with_probs=False)]
+        encoded, predicted = [self.encode(s) for s in sentences.tokens], []
+        for part in follow(chunks(encoded, 2048), every_seconds(o.log_every), what="sentences"):
+            predicted += [[self.tags[k] for k in path] for path, _ in self._predictor()(part, with_probs=False)]
         scores = tg.entity_scores(gold, predicted)
         scores.update({"scheme": test_scheme, "sentences": len(sentences), "unseen_types": unseen})
         if o.predictions:

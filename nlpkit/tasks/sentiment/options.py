@@ -8,7 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nlpkit.data.labeled import FORMATS as INPUT_FORMATS
-from nlpkit.options import BatchOptions, ModelOptions, Options, ReadOptions, backward_lm_option, opt, reuse, same
+from nlpkit.options import (
+    BatchOptions,
+    InputOptions,
+    ModelOptions,
+    Options,
+    ReadOptions,
+    backward_lm_option,
+    opt,
+    reuse,
+    same,
+)
 
 
 @dataclass
@@ -95,3 +105,4 @@ class EvalOptions(ReadOptions):
     text_column: str = reuse(SentimentOptions, "text_column")
     label_column: str = reuse(SentimentOptions, "label_column")
     skip_bad: bool = reuse(SentimentOptions, "skip_bad")
+    log_every: str = reuse(InputOptions, "log_every")

@@ -243,12 +243,17 @@ class SentimentTask(Task):
         those of nlpkit.tasks.sentiment.options.EvalOptions (how the files are read, as for training)."""
         from nlpkit.data.labeled import Labeled
         from nlpkit.device import autocast
+        from nlpkit.options import every_seconds
         from nlpkit.tasks.sentiment.model import classification_scores, predict_proba
+        from nlpkit.tracking import follow
 
         o = EvalOptions.create(options)
         paths = as_paths(data)
         if paths is not None:
-            examples = read_examples(paths, **o.pick(EvalOptions), what="test data")
+            read = dict(input_format=o.input_format, text_column=o.text_column, label_column=o.label_column)
+            examples = read_examples(
+                paths, **read, skip_bad=o.skip_bad, encoding_errors=o.encoding_errors, what="test data"
+            )
         else:
             examples = Labeled()
             for n, record in enumerate(records(data), start=1):
@@ -259,8 +264,10 @@ class SentimentTask(Task):
                 raise NlpkitError("no labeled examples to evaluate")
         gold = label_ids(examples, self.labels)
         encoded, _ = encode_all(self.tokenizer, examples.texts, self.model.config.max_len)
-        with autocast(self.device):
-            predicted = predict_proba(self.model, encoded).argmax(-1).tolist()
+        predicted = []
+        for part in follow(chunks(encoded, 4096), every_seconds(o.log_every), what="examples"):
+            with autocast(self.device):
+                predicted += predict_proba(self.model, part).argmax(-1).tolist()
         scores = classification_scores(gold, predicted, len(self.labels))
         scores["labels"] = self.labels
         scores["per_class"] = dict(zip(self.labels, scores["per_class"], strict=True))

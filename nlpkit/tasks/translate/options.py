@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from nlpkit.encoders.config import RECURRENT_KINDS
 from nlpkit.errors import option
 from nlpkit.metrics import TOKENIZERS
-from nlpkit.options import BatchOptions, ModelOptions, Options, ReadOptions, opt, reuse, same
+from nlpkit.options import BatchOptions, InputOptions, ModelOptions, Options, ReadOptions, opt, reuse, same
 
 
 @dataclass
@@ -117,3 +117,4 @@ class EvalOptions(SearchOptions, ReadOptions):
         None, "Also a BLEU with this sacreBLEU tokenizer (none: text tokenized already).",
         choices=TOKENIZERS,
     )  # fmt: skip
+    log_every: str = reuse(InputOptions, "log_every")

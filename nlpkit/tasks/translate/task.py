@@ -271,6 +271,8 @@ class TranslationTask(Task):
         the translations, one a line, to that file; `lowercase` / `tokenize` add a variant BLEU
         with its own signature (nlpkit.metrics)."""
         from nlpkit.metrics import translation_scores
+        from nlpkit.options import every_seconds
+        from nlpkit.tracking import follow
 
         o = EvalOptions.create(options)
         if o.hypotheses:  # refused before the translating, not after
@@ -281,7 +283,8 @@ class TranslationTask(Task):
         src, ref = evaluation_pairs(data, o.encoding_errors)
         search = {k: v for k, v in o.pick(SearchOptions).items() if k not in EvalOptions.HIDDEN}
         t0 = time.perf_counter()
-        found = list(self.predict(src, **search, chunk_size=len(src) or 1))
+        parts = follow(chunks(src, 1024), every_seconds(o.log_every), what="sentences")  # progress off a terminal
+        found = [r for part in parts for r in self.predict(part, **search, chunk_size=len(part))]
         seconds = time.perf_counter() - t0
         hyps = [f["translation"] for f in found]
         if o.hypotheses:
