@@ -38,8 +38,7 @@ def load(path, device: str = "auto", threads: int | None = None, task: str | Non
     given = {"device": device, "quantize": quantize, **({"threads": threads} if threads is not None else {})}
     checked = LoadOptions.create(given)
     device, quantize = checked.device, checked.quantize
-    if task is not None:
-        tasks.get(task)  # an unknown task name is refused before the file is read
+    expected = tasks.get(task) if task is not None else None  # an unknown name fails before any reading
     if str(path).endswith(".onnx"):  # a graph written by `nlpkit export`, run by onnxruntime
         from nlpkit.export.runtime import load_onnx
 
@@ -48,11 +47,11 @@ def load(path, device: str = "auto", threads: int | None = None, task: str | Non
         cpu_threads.apply(threads)
     from nlpkit.quantize import wanted
 
-    if task is not None:  # a model of another task is named the way the commands name it
+    if expected is not None:  # a model of another task is named the way the commands name it (header only)
         found = read_header(path).get("task")
-        if found != tasks.get(task).file_task:
+        if found != expected.file_task:
             group = tasks.FILE_TASKS.get(found, found)
-            raise NlpkitError(f"{path}: a model for 'nlpkit {group}', not for 'nlpkit {tasks.get(task).name}'")
+            raise NlpkitError(f"{path}: a model for 'nlpkit {group}', not for 'nlpkit {expected.name}'")
     saved = read(path)
     where = resolve_device(device)
     int8 = wanted(quantize, where, bool(saved.meta.get("quantized")))
@@ -75,7 +74,7 @@ def train(task: str, recipe: str | None = None, **options):
         raw = read_recipe(recipe)
         cls.Options.create(raw, where=recipe)  # a bad key is named with the recipe's path
         values = {str(k).replace("-", "_"): v for k, v in raw.items()}  # so that keywords override them
-    return run(cls, cls.Options.create({**values, **options}), recipe=str(recipe) if recipe is not None else None)
+    return run(cls, cls.Options.create({**values, **options}), str(recipe) if recipe is not None else None)
 
 
 def ensemble(models, out=None, device: str = "auto"):

@@ -362,7 +362,7 @@ class Trainer:
             progress.start()
             bar = progress.add_task("train", total=1000, info="")
         config = self.config
-        tokens_run, losses = 0, []
+        self._tokens_run, losses = 0, []  # for tokens/s
         self._eval_time = 0.0
         stop = ""
         try:
@@ -391,8 +391,7 @@ class Trainer:
                     self.step += 1
                     self.step_in_epoch += 1
                     losses.append(loss)
-                    tokens_run += n_tokens
-                    self._tokens_run = tokens_run
+                    self._tokens_run += n_tokens
                     self.result.tokens += n_tokens
                     if self.log is not None and self.log.due():
                         self.log.emit(self.record("progress", _mean_tail(losses)))
@@ -403,7 +402,7 @@ class Trainer:
                             break
                     if progress is not None and (self.step % 5 == 0 or self.step == 1):
                         last = self.result.history[-1] if self.result.history else {}
-                        tps = tokens_run / max(self._train_time(), 1e-9)
+                        tps = self._tokens_run / max(self._train_time(), 1e-9)
                         shown = show_progress(self.step, _mean_tail(losses), self.task.metric, last, lr, tps)
                         progress.update(bar, completed=min(1000, 1000 * self._progress(self._elapsed())), info=shown)
                 else:
@@ -428,7 +427,7 @@ class Trainer:
         self.result.train_loss = _mean_tail(losses)
         self.result.seconds = round(self._elapsed(), 2)
         train_time = self._train_time()
-        run_tps = tokens_run / train_time if train_time else 0.0
+        run_tps = self._tokens_run / train_time if train_time else 0.0
         self.result.tokens_per_s = round(run_tps, 1)
         self.result.clipped_share = round(self._clipped / max(1, self.step), 4)
         self.result.mean_grad_norm = round(self._norm_sum / max(1, self.step), 4)

@@ -21,20 +21,20 @@ def checkpoint_path(out: str) -> Path:
     return Path(out + ".ckpt")
 
 
-def train(task_cls, options, recipe: str | None = None):
+def train(task_cls, options, recipe_file: str | None = None):
     """Train a model of `task_cls` with `options` (its Options), write it to options.out and
-    return it (a Task, with .result holding the run's TrainResult). `recipe`: the recipe file the
+    return it (a Task, with .result holding the run's TrainResult). `recipe_file`: the recipe the
     options came from, which no output of the run may overwrite."""
     from nlpkit import distributed
 
     world = distributed.join(options.device)
     try:
-        return _train(task_cls, options, world, recipe)
+        return _train(task_cls, options, world, recipe_file)
     finally:
         world.close()
 
 
-def _train(task_cls, options, world, recipe=None):
+def _train(task_cls, options, world, recipe_file=None):
     import torch
 
     from nlpkit import threads
@@ -43,7 +43,7 @@ def _train(task_cls, options, world, recipe=None):
     from nlpkit.training import Trainer
 
     config = checked(options.train_config)
-    check_out(options, recipe)
+    check_out(options, recipe_file)
     if world.main:
         remove_orphans(options.out)
     # processes started side by side by torchrun would each see every core free: split them
@@ -156,13 +156,13 @@ def _train(task_cls, options, world, recipe=None):
     return task
 
 
-def check_out(options, recipe: str | None = None) -> None:
+def check_out(options, recipe_file: str | None = None) -> None:
     """Refuse, before any training, a model file, checkpoint or metrics file path that cannot or
     must not be written (nlpkit.outputs.check_output): this run's input files, its recipe and
     its other outputs included."""
     from nlpkit.outputs import check_output
 
-    inputs = [*options.train, *(options.valid or []), recipe]
+    inputs = [*options.train, *(options.valid or []), recipe_file]
     inputs += [getattr(options, name, None) for name in ("src", "tgt", "valid_src", "valid_tgt", "init_from")]
     inputs += [getattr(options, name, None) for name in ("init_from_backward", "embeddings", "dataset")]
     outputs = [options.out, str(checkpoint_path(options.out)), options.metrics_out]

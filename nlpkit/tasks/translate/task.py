@@ -5,6 +5,7 @@ nlpkit.tasks.translate.model and nlpkit.tasks.translate.search (`nlpkit translat
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -278,7 +279,9 @@ class TranslationTask(Task):
         if o.hypotheses:  # refused before the translating, not after
             from nlpkit.outputs import check_output
 
-            sources = list(data) if isinstance(data, tuple) and all(isinstance(d, str) for d in data) else []
+            sources = (
+                list(data) if isinstance(data, tuple) and all(isinstance(d, str | os.PathLike) for d in data) else []
+            )
             check_output(o.hypotheses, sources, name="hypotheses", make_folder=False)
         src, ref = evaluation_pairs(data, o.encoding_errors)
         search = {k: v for k, v in o.pick(SearchOptions).items() if k not in EvalOptions.HIDDEN}
