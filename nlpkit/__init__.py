@@ -25,7 +25,9 @@ def load(path, device: str = "auto", threads: int | None = None, task: str | Non
     `task` (lm | sentiment | ner | translate), a model of another task is refused. `quantize`:
     int8 runs the linear and recurrent layers in int8 on the CPU (an error elsewhere), auto does
     so for a file written by `nlpkit quantize` when on the CPU, none runs float32. A .onnx file
-    written by `nlpkit export` (sentiment, ner, translate) runs in onnxruntime on the CPU."""
+    written by `nlpkit export` (sentiment, ner, translate) runs in onnxruntime on the CPU; a
+    directory written by `nlpkit export --format ctranslate2` (Transformer translation models and
+    language models) runs in CTranslate2, where `quantize` int8 / none picks its compute type."""
     from nlpkit import tasks
     from nlpkit import threads as cpu_threads
     from nlpkit.device import resolve_device
@@ -39,6 +41,10 @@ def load(path, device: str = "auto", threads: int | None = None, task: str | Non
     checked = LoadOptions.create(given)
     device, quantize = checked.device, checked.quantize
     expected = tasks.get(task) if task is not None else None  # an unknown name fails before any reading
+    if os.path.isdir(path):  # a directory written by `nlpkit export --format ctranslate2`
+        from nlpkit.export.ct2_runtime import load_ct2
+
+        return load_ct2(path, task=task, device=device, quantize=quantize, threads=threads)
     if str(path).endswith(".onnx"):  # a graph written by `nlpkit export`, run by onnxruntime
         from nlpkit.export.runtime import load_onnx
 

@@ -25,11 +25,30 @@ def apply_repetition_penalty(logits: torch.Tensor, history: torch.Tensor, penalt
 
 
 def banned_ngram_tokens(row: list[int], n: int) -> list[int]:
-    """Tokens that would complete an n-gram already present in `row`."""
+    """Tokens that would complete an n-gram already present in `row` (one row, for reading and
+    testing; the sampler uses ban_repeated_ngrams on the whole batch)."""
     if n <= 0 or len(row) < n:
         return []
     prefix = tuple(row[len(row) - n + 1 :]) if n > 1 else ()
     return [row[i + n - 1] for i in range(len(row) - n + 1) if tuple(row[i : i + n - 1]) == prefix]
+
+
+def ban_repeated_ngrams(logits: torch.Tensor, history: torch.Tensor, n: int) -> torch.Tensor:
+    """-inf for every token that would complete an n-gram already in its row's history, on the
+    whole batch at once; a row whose every token would repeat one keeps its logits (the rule
+    yields for that step rather than leave nothing to choose)."""
+    if n <= 0 or history.size(1) < n:
+        return logits
+    grams = history.unfold(1, n, 1)  # [B, windows, n]
+    if n > 1:
+        match = (grams[:, :, :-1] == history[:, None, history.size(1) - n + 1 :]).all(-1)
+    else:
+        match = torch.ones(grams.shape[:2], dtype=torch.bool, device=history.device)
+    banned = torch.zeros(logits.shape, dtype=torch.uint8, device=logits.device)
+    banned.scatter_reduce_(1, grams[:, :, -1], match.to(torch.uint8), reduce="amax")
+    out = logits.masked_fill(banned.bool(), float("-inf"))
+    keep = ~torch.isfinite(out).any(-1, keepdim=True)
+    return torch.where(keep, logits, out)
 
 
 def filter_top_k_top_p(logits: torch.Tensor, top_k: int, top_p: float) -> torch.Tensor:
@@ -38,9 +57,9 @@ def filter_top_k_top_p(logits: torch.Tensor, top_k: int, top_p: float) -> torch.
         logits = logits.masked_fill(logits < kth, float("-inf"))
     if top_p < 1.0:
         sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
-        cumulative = torch.softmax(sorted_logits, dim=-1).cumsum(-1)
+        probs = torch.softmax(sorted_logits, dim=-1)
         # Drop a token when the mass before it already reaches top_p (the first always stays).
-        drop_sorted = (cumulative - torch.softmax(sorted_logits, dim=-1)) >= top_p
+        drop_sorted = (probs.cumsum(-1) - probs) >= top_p
         drop_sorted[:, 0] = False
         drop = drop_sorted.scatter(1, order, drop_sorted)
         logits = logits.masked_fill(drop, float("-inf"))
@@ -50,17 +69,9 @@ def filter_top_k_top_p(logits: torch.Tensor, top_k: int, top_p: float) -> torch.
 def choose_next(
     logits: torch.Tensor, history: torch.Tensor, config, generator: torch.Generator | None = None
 ) -> torch.Tensor:
-    """logits [B, V] (float), history [B, T] -> next token ids [B]."""
+    """logits [B, V] (float), history [B, T] -> next token ids [B]; no Python loop over rows."""
     logits = apply_repetition_penalty(logits.float(), history, config.repetition_penalty)
-    if config.no_repeat_ngram:
-        for row, tokens in enumerate(history.tolist()):
-            banned = banned_ngram_tokens(tokens, config.no_repeat_ngram)
-            if not banned:
-                continue
-            allowed = torch.isfinite(logits[row])
-            allowed[banned] = False
-            if allowed.any():  # when every token would repeat an n-gram, the rule yields for this step
-                logits[row, banned] = float("-inf")
+    logits = ban_repeated_ngrams(logits, history, config.no_repeat_ngram)
     if config.temperature == 0:
         return logits.argmax(-1)
     logits = filter_top_k_top_p(logits / config.temperature, config.top_k, config.top_p)
@@ -71,7 +82,7 @@ def choose_next(
 StepFn = Callable[[torch.Tensor, object], tuple[torch.Tensor, object]]
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def sample(
     step: StepFn,
     state,
@@ -88,26 +99,47 @@ def sample(
     `logits` are the model's predictions after the last history token; `suppress` lists token
     ids that are never chosen (padding, sequence start). Returns the new tokens
     of each row (a finished row stops growing; the batch runs until every row is finished).
+
+    The loop is lean: the history lives in one buffer allocated up front, the suppressed tokens
+    are one mask made once, and tokens come back to the host only where something needs them
+    there (a stop rule, a token stream); otherwise once, at the end.
     """
-    batch = history.size(0)
+    batch, known = history.shape
+    steps = config.max_new_tokens
+    buffer = torch.empty(batch, known + steps, dtype=history.dtype, device=history.device)
+    buffer[:, :known] = history
+    ban = None
+    if suppress:
+        ban = torch.zeros(logits.size(-1), dtype=torch.bool, device=logits.device)
+        ban[torch.tensor(suppress, device=logits.device)] = True
+    needs_history = config.repetition_penalty != 1.0 or config.no_repeat_ngram > 0
     new: list[list[int]] = [[] for _ in range(batch)]
+    ends = [steps] * batch  # where each row's new tokens end (a finished row, earlier)
     done = [False] * batch
-    for _ in range(config.max_new_tokens):
-        if suppress:
-            logits = logits.float().index_fill(1, torch.tensor(suppress, device=logits.device), float("-inf"))
-        token = choose_next(logits, history, config, generator)
-        history = torch.cat([history, token[:, None]], dim=1)
+    made = 0
+    for t in range(steps):
+        if ban is not None:
+            logits = logits.float().masked_fill(ban, float("-inf"))
+        seen = buffer[:, : known + t] if needs_history else buffer[:, :0]
+        token = choose_next(logits, seen, config, generator)
+        buffer[:, known + t] = token
+        made = t + 1
         if on_token is not None:
             on_token(token)
-        for row, t in enumerate(token.tolist()):
-            if not done[row]:
-                new[row].append(t)
-                if finished is not None and finished(row, new[row]):
-                    done[row] = True
-        if all(done):
-            break
-        logits, state = step(token[:, None], state)
-    return new
+        if finished is not None:
+            for row, tok in enumerate(token.tolist()):
+                if not done[row]:
+                    new[row].append(tok)
+                    if finished(row, new[row]):
+                        done[row], ends[row] = True, t + 1
+            if all(done):
+                break
+        if t + 1 < steps:
+            logits, state = step(token[:, None], state)
+    if finished is not None:
+        return new
+    rows = buffer[:, known : known + made].tolist()
+    return [row[: ends[r]] for r, row in enumerate(rows)]
 
 
 # ----- search (translation) ----------------------------------------------------------------------
@@ -135,10 +167,13 @@ def coverage_penalty(coverage: torch.Tensor, mask: torch.Tensor, beta: float) ->
 
 
 def _banned(logp: torch.Tensor, banned: list[int]) -> torch.Tensor:
-    return logp.index_fill(1, torch.tensor(banned, device=logp.device), float("-inf"))
+    """Log-probabilities over the tokens the search may choose: the banned ones taken out and the
+    rest renormalised (as CTranslate2 does, so that its scores and these agree)."""
+    logp = logp.index_fill(1, torch.tensor(banned, device=logp.device), float("-inf"))
+    return logp - logp.logsumexp(-1, keepdim=True)
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def greedy_search(model, memory, max_lens: list[int], eos: int, bos: int, banned: list[int], need_weights=False):
     """One hypothesis per row: the most probable token at every step, until `eos` or the row's
     maximum length (counting the end token)."""
@@ -152,7 +187,7 @@ def greedy_search(model, memory, max_lens: list[int], eos: int, bos: int, banned
     done = [False] * n
     for t in range(max(max_lens)):
         logp, weights, state = model.step(tokens, state, memory, need_weights)
-        logp = _banned(logp, banned)
+        logp = _banned(logp, banned if t else [*banned, eos])  # an empty translation is never chosen
         best, tokens = logp.max(-1)
         for row, (tok, lp) in enumerate(zip(tokens.tolist(), best.tolist(), strict=True)):
             if done[row]:
@@ -169,7 +204,7 @@ def greedy_search(model, memory, max_lens: list[int], eos: int, bos: int, banned
     return [[Hypothesis(out[r], logprob[r], logprob[r], torch.stack(attn[r]) if attn[r] else None)] for r in range(n)]
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def beam_search(
     model,
     memory,
@@ -203,7 +238,7 @@ def beam_search(
     alive = list(range(b))  # sentence alive[p] owns batch rows p*k .. p*k+k-1
     for t in range(max(max_lens)):
         logp, weights, state = model.step(tokens, state, memory, need_weights or bool(beta))
-        logp = _banned(logp, banned)
+        logp = _banned(logp, banned if t else [*banned, eos])  # an empty translation is never chosen
         vocab = logp.size(-1)
         if weights is not None and need_weights:
             attention = weights[:, None] if attention is None else torch.cat([attention, weights[:, None]], 1)

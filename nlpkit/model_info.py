@@ -6,16 +6,24 @@ untrusted file's metadata is only ever shown as text.
 
 from __future__ import annotations
 
+import os
+
 from nlpkit.errors import NlpkitError
 
 
 def header(path: str, *, brief: bool = False) -> dict:
-    """The metadata of a model file (.nlpk) or of an exported graph (.onnx: the model file it
-    carries). With `brief`, a long word vocabulary shows its first 20 entries."""
+    """The metadata of a model file (.nlpk), of an exported graph (.onnx) or of a CTranslate2
+    export (a directory): for the exports, that of the model file they carry. With `brief`, a long word vocabulary shows its first 20 entries."""
     from nlpkit.modelfile import read_header
 
     path = str(path)
-    if path.endswith(".onnx"):
+    if os.path.isdir(path):  # a CTranslate2 export: the model file it carries says what it holds
+        from nlpkit.export.ct2 import MODEL_FILE
+
+        if not os.path.isfile(os.path.join(path, MODEL_FILE)):
+            raise NlpkitError(f"{path}: a directory, but not a model exported by `nlpkit export --format ctranslate2`")
+        meta = read_header(os.path.join(path, MODEL_FILE))
+    elif path.endswith(".onnx"):
         from nlpkit.export.runtime import graph_info
 
         meta = graph_info(path)

@@ -264,7 +264,7 @@ class LoadOptions(RunOptions):
     quantize: str = opt(
         "auto",
         "int8: linear and recurrent layers in int8 on the CPU (an error elsewhere) | auto: int8 for a file "
-        "written by `nlpkit quantize` on the CPU, else float32 | none: float32.",
+        "written by `nlpkit quantize` (or exported with --int8) on the CPU, else float32 | none: float32.",
         choices=("auto", "none", "int8"),
     )
 
@@ -284,7 +284,8 @@ class ModelArgument(Options):
 
     model: str = opt(
         "",
-        "A model file (.nlpk) of this task; sentiment, ner and translate also run a graph from nlpkit export (.onnx).",
+        "A model file (.nlpk) of this task; sentiment, ner and translate also run a graph from nlpkit export "
+        "(.onnx), translate and generate a CTranslate2 directory (export --format ctranslate2).",
         argument=1,
         metavar="MODEL",
     )

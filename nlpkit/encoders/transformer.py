@@ -66,10 +66,26 @@ def _pick_rows(buffer: torch.Tensor, index: torch.Tensor, filled: int) -> torch.
     return out
 
 
+_TABLES: dict[tuple[int, str], torch.Tensor] = {}  # (width, device): positions computed so far
+
+
 def sinusoidal_positions(length: int, dim: int, offset: int = 0, device=None) -> torch.Tensor:
-    position = torch.arange(offset, offset + length, device=device, dtype=torch.float32)[:, None]
+    """Rows offset .. offset+length-1 of the sinusoid table (read-only: a view of a table kept
+    per width and device, grown in blocks, so a decoding step costs a slice, not six kernels)."""
+    key = (dim, str(torch.device(device) if device is not None else torch.device("cpu")))
+    table = _TABLES.get(key)
+    end = offset + length
+    if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
+        return _sinusoids(offset, end, dim, device)  # a graph computes them from its own sizes
+    if table is None or table.size(0) < end:
+        table = _TABLES[key] = _sinusoids(0, -(-end // 256) * 256, dim, device)
+    return table[offset:end]
+
+
+def _sinusoids(begin: int, end: int, dim: int, device) -> torch.Tensor:
+    position = torch.arange(begin, end, device=device, dtype=torch.float32)[:, None]
     freq = torch.exp(torch.arange(0, dim, 2, device=device, dtype=torch.float32) * (-math.log(10000.0) / dim))
-    table = torch.zeros(length, dim, device=device)
+    table = torch.zeros(end - begin, dim, device=device)
     table[:, 0::2] = torch.sin(position * freq)
     table[:, 1::2] = torch.cos(position * freq[: dim // 2])
     return table

@@ -261,8 +261,9 @@ def check(graph: ClassifierGraph, data: bytes) -> tuple[float, float]:
     return difference, scale
 
 
-def _modelfile_without_graph(task, kept: tuple[str, ...], int8: bool = False) -> str:
-    """The task's model file, less the weights the graph holds, as base64 text."""
+def modelfile_without_weights(task, kept: tuple[str, ...], extra: dict) -> bytes:
+    """The task's model file less the model weights other than those named in `kept` (tokenizer,
+    labels, config and metadata stay), with `extra` added to its metadata."""
     from nlpkit.modelfile import to_bytes
 
     model_file = task.to_file({k: v for k, v in task.meta.items() if k != "quantized"})
@@ -271,9 +272,15 @@ def _modelfile_without_graph(task, kept: tuple[str, ...], int8: bool = False) ->
         for name, t in model_file.tensors.items()
         if not name.startswith("model.") or name[len("model.") :].startswith(kept)
     }
+    model_file.meta = {**model_file.meta, **extra}
+    return to_bytes(model_file)
+
+
+def _modelfile_without_graph(task, kept: tuple[str, ...], int8: bool = False) -> str:
+    """The task's model file, less the weights the graph holds, as base64 text."""
     weights = "in the graph, int8 (onnxruntime dynamic quantization)" if int8 else "in the graph"
-    model_file.meta = {**model_file.meta, "onnx": {"opset": OPSET, "weights": weights}}
-    return base64.b64encode(to_bytes(model_file)).decode("ascii")
+    data = modelfile_without_weights(task, kept, {"onnx": {"opset": OPSET, "weights": weights}})
+    return base64.b64encode(data).decode("ascii")
 
 
 def _set_metadata(proto, values: dict) -> None:

@@ -303,7 +303,7 @@ def prompt_ids(model: LanguageModel, tokenizer, prompt: str) -> tuple[list[int],
 PROMPT_PIECE = 4096  # prompt tokens a recurrent model reads at a time
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def generate(
     model: LanguageModel,
     tokenizer,
@@ -327,14 +327,16 @@ def generate(
     ids, _ = prompt_ids(model, tokenizer, prompt)
     limit = model.config.context
     history = torch.tensor([ids], device=device).repeat(num_samples, 1)
-    # The Transformer reads trail[start:]; when that would pass its context, start jumps so the
-    # last half context remains. Cached and uncached runs follow the same windows, so they
-    # produce the same tokens.
-    trail = {"tokens": history, "start": 0}
+    # The Transformer reads the tokens from `start` on; when that would pass its context, start
+    # jumps so the last half context remains. Cached and uncached runs follow the same windows,
+    # so they produce the same tokens. The tokens are kept as pieces, joined only when a window
+    # is read again (not one concatenation a step).
+    trail = {"pieces": [history], "length": history.size(1), "start": 0}
 
     def read_window():
-        tokens = trail["tokens"][:, trail["start"] :]
-        return model(tokens, initial_cache(model.encoder) if use_cache else None)
+        tokens = torch.cat(trail["pieces"], dim=1)
+        trail["pieces"] = [tokens]
+        return model(tokens[:, trail["start"] :], initial_cache(model.encoder) if use_cache else None)
 
     if use_cache:
         if model.is_recurrent:  # a long prompt is read in pieces, carrying the state: flat memory
@@ -350,11 +352,11 @@ def generate(
         logits = logits[:, -1]
 
     def step(token, state):
-        trail["tokens"] = torch.cat([trail["tokens"], token], dim=1)
-        length = trail["tokens"].size(1)
-        rebuild = not model.is_recurrent and length - trail["start"] > limit
+        trail["pieces"].append(token)
+        trail["length"] += 1
+        rebuild = not model.is_recurrent and trail["length"] - trail["start"] > limit
         if rebuild:
-            trail["start"] = length - limit // 2
+            trail["start"] = trail["length"] - limit // 2
         if not use_cache or rebuild:
             out, state = read_window()
             return out[:, -1], state

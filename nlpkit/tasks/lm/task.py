@@ -192,6 +192,7 @@ class LanguageModelTask(Task):
         from nlpkit.tasks.lm.model import score_lines
 
         o = ScoreOptions.create(options)
+        self._torch_only("scoring")
         for chunk in chunks(texts(items), o.chunk_size):
             for loglik, n in score_lines(self.model, self.tokenizer, chunk, o.batch_tokens):
                 yield {"loglik": loglik, "tokens": n, "ppl": math.exp(min(-loglik / n, 700))}
@@ -205,7 +206,7 @@ class LanguageModelTask(Task):
         from nlpkit.tasks.lm.model import evaluate
 
         o = EvalOptions.create(options)
-
+        self._torch_only("evaluation")
         given_texts = isinstance(data, list | tuple) and all(isinstance(d, str) for d in data)
         paths = None if given_texts else as_paths(data)
         if paths is None and not given_texts:
@@ -243,9 +244,12 @@ class LanguageModelTask(Task):
             raise NlpkitError(
                 "a backward language model predicts what comes before a text; generate with a forward one"
             )
+        seeded_here = generator is None and o.seed is not None
         if generator is None:
             generator = torch.Generator(device=self.device)
             generator.manual_seed(o.seed if o.seed is not None else torch.seed())
+        if getattr(self.model, "runtime", None) == "ctranslate2":  # an export (nlpkit.export.ct2_runtime)
+            return self.model.generate(self.tokenizer, prompt, o, generator, on_token, reseed=seeded_here)
         return generate(
             self.model,
             self.tokenizer,
@@ -257,6 +261,10 @@ class LanguageModelTask(Task):
             generator=generator,
             on_token=on_token,
         )
+
+    def _torch_only(self, what: str) -> None:
+        if getattr(self.model, "runtime", None) == "ctranslate2":
+            raise NlpkitError(f"{self.model.where}: a CTranslate2 export generates; {what} runs on the .nlpk file")
 
     def prompt_cut(self, prompt: str) -> tuple[int, int]:
         """(tokens read, tokens cut from the left) of a prompt; a Transformer reads at most its

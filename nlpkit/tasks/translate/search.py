@@ -45,6 +45,12 @@ def translate(model: Seq2Seq, toks: Tokenizers, lines: list[str], search: Search
             ids, cut = encode_source(toks.src, line, search.max_src_len)
             results[i] = Translation([], ids, cut)
             todo.append(i)
+    if getattr(model, "runtime", None) == "ctranslate2":  # an export: CTranslate2 batches and searches
+        max_lens = [int(search.max_length_ratio * len(results[i].source_ids)) + 5 for i in todo]
+        found = model.search([results[i].source_ids for i in todo], max_lens, search)
+        for i, hyps in zip(todo, found, strict=True):
+            results[i].hypotheses = hyps
+        return results
     lengths = [len(results[i].source_ids) for i in todo]
     for group in token_budget_groups(lengths, search.batch_size * 32, max_batch=search.batch_size):
         rows = [todo[g] for g in group]
