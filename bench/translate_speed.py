@@ -1,12 +1,15 @@
-"""Translation speed and quality of one trained Multi30k model in its four runtime forms, in the
-same run: the .nlpk file in float32 and with `--quantize int8`, and the two graphs of `nlpkit
-export --format onnx` without and with `--int8` (onnxruntime, beam search in torch).
+"""Translation speed and quality of trained Multi30k models in their runtime forms, side by side in
+one run: the Transformer as PyTorch float32 and int8 (`--quantize int8`), as CTranslate2 float32
+and int8 (`nlpkit export --format ctranslate2 [--int8]`), and the same PyTorch code at an
+earlier commit (`--before`, from a git worktree: the decode loop before the lean one); the GRU +
+attention translator before and after.
 
-For each: sacreBLEU of `translate eval` (cased, detokenized) on test_2016_flickr, the model
-file's size, and the speed of the whole `translate predict` command (start-up and loading
-included) over the 1,000 test sentences, beam 5; forms alternated for `--rounds` rounds, medians.
+For each form: sacreBLEU (cased, detokenized) of its translations of test_2016_flickr, beam 5;
+the sentences per second of `predict` over those 1,000 sentences with loading timed apart; the
+model's size on disk. Each measurement is a fresh process; forms alternate within each round;
+medians over the rounds.
 
-    python bench/translate_speed.py --model bench/work/multi30k-fr-en-transformer-b2048-avg4.nlpk --pair fr-en
+    python bench/translate_speed.py --transformer bench/work/T.nlpk --gru bench/work/G.nlpk --before 1418381
 """
 
 import argparse
@@ -15,105 +18,123 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-from common import SHARED, machine, need, write
+from common import ROOT, SHARED, WORK, machine, need, write
 
 
-def wall(cmd: list[str]) -> float:
+def measure(path: str, quantize: str, src: str, beam: int, alpha: float, out: str) -> dict:
+    """In a worker process: load, warm up on 20 sentences, translate the file, write the lines."""
+    import nlpkit
+
+    lines = Path(src).read_text(encoding="utf-8").splitlines()
     t0 = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - t0
+    model = nlpkit.load(path, device="cpu", threads=2, quantize=quantize)
+    load_s = time.perf_counter() - t0
+    list(model.predict(lines[:20], beam=beam, length_penalty=alpha))
+    t0 = time.perf_counter()
+    found = [r["translation"] for r in model.predict(lines, beam=beam, length_penalty=alpha)]
+    seconds = time.perf_counter() - t0
+    Path(out).write_text("".join(f + "\n" for f in found), encoding="utf-8")
+    return {"load_s": load_s, "seconds": seconds, "sentences": len(lines), "nlpkit": nlpkit.__file__}
+
+
+def size_mb(path: Path) -> float:
+    files = [p for p in path.iterdir()] if path.is_dir() else [path]
+    return sum(f.stat().st_size for f in files) / 1e6
 
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("--model", type=Path, required=True, help="a trained .nlpk translation model")
-    p.add_argument("--pair", default="fr-en", help="source-target of the model, from de, en, fr")
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--transformer", type=Path, help="a trained Transformer translation model (.nlpk)")
+    p.add_argument("--gru", type=Path, help="a trained GRU + attention translation model (.nlpk)")
+    p.add_argument("--pair", default="fr-en", help="source-target of the models, from de, en, fr")
+    p.add_argument("--before", default="", help="an earlier commit to time beside this checkout")
+    p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--beam", type=int, default=5)
     p.add_argument("--length-penalty", type=float, default=0.6)
+    p.add_argument("--measure", nargs=6, help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.measure:
+        path, quantize, src, beam, alpha, out = args.measure
+        print(json.dumps(measure(path, quantize, src, int(beam), float(alpha), out)))
+        return
+    import sacrebleu
+
+    from nlpkit.export.ct2 import export_file
+
     src_lang, tgt_lang = args.pair.split("-")
     d = need(SHARED / "multi30k")
     src, ref = need(d / f"test_2016_flickr.{src_lang}"), d / f"test_2016_flickr.{tgt_lang}"
-    model = need(args.model)
-    onnx, onnx8 = model.with_suffix(".onnx"), model.with_name(model.stem + "-int8.onnx")
-    int8_file = model.with_name(model.stem + "-int8.nlpk")
-    exported = {}
-    for out, flags in ((onnx, []), (onnx8, ["--int8"])):
-        proc = subprocess.run(
-            ["nlpkit", "export", str(model), "--out", str(out), *flags], capture_output=True, text=True, check=True
-        )
-        exported[out.name] = proc.stderr.strip()
-    subprocess.run(["nlpkit", "quantize", str(model), str(int8_file), "--quiet"], check=True)
-    forms = {
-        "PyTorch float32 (.nlpk)": (model, "none", model),
-        "PyTorch int8 (--quantize int8)": (model, "int8", int8_file),
-        "ONNX float32": (onnx, "auto", onnx),
-        "ONNX int8 (export --int8)": (onnx8, "auto", onnx8),
-    }
-    search = ["--beam", str(args.beam), "--length-penalty", str(args.length_penalty), "--device", "cpu"]
-    bleu = {}
-    for name, (path, mode, _) in forms.items():
-        out = subprocess.run(
-            ["nlpkit", "translate", "eval", str(path), "--src", str(src), "--ref", str(ref), "--format", "json",
-             "--quantize", mode, "--quiet", *search],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        bleu[name] = json.loads(out.stdout)["bleu"]
-    sentences = sum(1 for _ in src.open(encoding="utf-8"))
-    seconds = {name: [] for name in forms}
+    references = ref.read_text(encoding="utf-8").splitlines()
+    before = None
+    if args.before:
+        before = tempfile.mkdtemp(prefix="nlpkit-before-")
+        subprocess.run(["git", "worktree", "add", "--detach", before, args.before], check=True, cwd=ROOT)
+    forms = []
+    if args.transformer:
+        t = need(args.transformer)
+        if before:
+            forms.append(("transformer", f"PyTorch float32 ({args.before})", t, "none", before))
+        forms.append(("transformer", "PyTorch float32", t, "none", None))
+        forms.append(("transformer", "PyTorch int8", t, "int8", None))
+        for int8 in (False, True):
+            target = WORK / f"{t.stem}-ct2{'-int8' if int8 else ''}"
+            export_file(t, target, int8=int8)
+            forms.append(("transformer", f"CTranslate2 {'int8' if int8 else 'float32'}", target, "auto", None))
+    if args.gru:
+        g = need(args.gru)
+        if before:
+            forms.append(("gru", f"PyTorch float32 ({args.before})", g, "none", before))
+        forms.append(("gru", "PyTorch float32", g, "none", None))
     load_before = os.getloadavg()
-    for _ in range(args.rounds):
-        for name, (path, mode, _) in forms.items():
-            cmd = ["nlpkit", "translate", "predict", str(path), str(src), "--quantize", mode, *search]
-            seconds[name].append(wall(cmd))
+    runs: dict[tuple, list[dict]] = {}
+    bleu: dict[tuple, float] = {}
+    for r in range(args.rounds):
+        for model, name, path, quantize, root in forms:
+            out = WORK / f"translate-speed-{model}-{len(runs)}.txt"
+            env = {**os.environ, **({"PYTHONPATH": root} if root else {})}
+            cmd = [sys.executable, __file__, "--measure", str(path), quantize, str(src), str(args.beam),
+                   str(args.length_penalty), str(out)]  # fmt: skip
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=root or ROOT)
+            if proc.returncode != 0:
+                raise SystemExit(f"{model} {name} failed:\n{proc.stderr[-2000:]}")
+            result = json.loads(proc.stdout.strip().splitlines()[-1])
+            runs.setdefault((model, name), []).append(result)
+            hyps = out.read_text(encoding="utf-8").splitlines()
+            bleu[(model, name)] = sacrebleu.corpus_bleu(hyps, [references]).score
+            print(f"round {r + 1}: {model} {name}: {result['sentences'] / result['seconds']:.1f} sentences/s, "
+                  f"BLEU {bleu[(model, name)]:.2f}", flush=True)  # fmt: skip
     load_after = os.getloadavg()
-    speed = {name: round(sentences / statistics.median(times), 1) for name, times in seconds.items()}
-    size = {name: f.stat().st_size for name, (_, _, f) in forms.items()}
-    record = {
-        "benchmark": "translate-speed",
-        "machine": machine(),
-        "model": str(model),
-        "pair": args.pair,
-        "sentences": sentences,
-        "rounds": args.rounds,
-        "search": search,
-        "load_before": load_before,
-        "load_after": load_after,
-        "bleu": bleu,
-        "bytes": size,
-        "seconds": seconds,
-        "sentences_per_s": speed,
-        "export_messages": exported,
-    }
-    m = record["machine"]
-    base = "PyTorch float32 (.nlpk)"
-    rows = [
-        f"| {name} | {size[name] / 1e6:.1f} | {bleu[name]:.2f} ({bleu[name] - bleu[base]:+.2f}) | "
-        f"{speed[name]:,} ({speed[name] / speed[base]:.2f}x) |"
-        for name in forms
-    ]
-    lines = [
-        f"# Translation speed by runtime, Multi30k {args.pair} test_2016_flickr",
-        "",
-        f"Machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['date']}. "
-        f"Command: `python bench/translate_speed.py {' '.join(sys.argv[1:])}`; medians of {args.rounds} alternating "
-        f"rounds over {sentences:,} sentences, beam {args.beam}, length penalty {args.length_penalty}. "
-        f"Load average before {load_before[0]:.2f}, after {load_after[0]:.2f}.",
-        "",
-        "| form | file MB | test BLEU (vs float32) | whole `translate predict`, sentences/s (vs float32) |",
-        "|---|---:|---:|---:|",
-        *rows,
-        "",
-        f"Model: `{model.name}`. PyTorch int8 is the float file run with `--quantize int8` (dynamic int8 linear "
-        "layers); its size is that of the file `nlpkit quantize` writes. ONNX: `nlpkit export --format onnx "
-        "[--int8]`, the encoder and one decoder step as graphs in onnxruntime, beam search in torch. BLEU: sacreBLEU "
-        "cased, detokenized (`translate eval`). Whole command: process start to exit, start-up and loading included.",
-    ]
-    write(f"translate-speed-{args.pair}", record, "\n".join(lines))
+    if before:
+        subprocess.run(["git", "worktree", "remove", "--force", before], cwd=ROOT)
+    rows, results = [], []
+    base = {}
+    for (model, name), found in runs.items():
+        speed = statistics.median(f["sentences"] / f["seconds"] for f in found)
+        load = statistics.median(f["load_s"] for f in found)
+        path = next(f[2] for f in forms if f[0] == model and f[1] == name)
+        base.setdefault(model, speed)
+        results.append({"model": model, "form": name, "sentences_per_s": round(speed, 2), "load_s": round(load, 3),
+                        "bleu": round(bleu[(model, name)], 2), "size_mb": round(size_mb(Path(path)), 2), "rounds": found})  # fmt: skip
+        rows.append(f"| {model} | {name} | {bleu[(model, name)]:.2f} | {speed:.1f} | {speed / base[model]:.2f}x | "
+                    f"{load:.2f} | {size_mb(Path(path)):.1f} |")  # fmt: skip
+    m = machine()
+    command = " ".join(sys.argv[1:])
+    md = f"""# Translation speed by runtime form (Multi30k {args.pair} test_2016_flickr, beam {args.beam})
+
+Measured {m["date"]} on {m["cpu"]}, {m["cores"]} cores, torch {m["torch"]}, 2 threads. Command:
+`python bench/translate_speed.py {command}`. Load average before {load_before[0]:.2f}, after
+{load_after[0]:.2f}; nothing else ran. Speed: `predict` over the 1,000 sentences after loading and a
+20-sentence warm-up, median of {args.rounds} rounds (fresh processes, forms alternating); the ratio is
+against the first form of the same model. BLEU: sacreBLEU, cased, detokenized.
+
+| model | form | BLEU | sentences/s | vs first | load s | size MB |
+|---|---|---:|---:|---:|---:|---:|
+""" + "\n".join(rows)
+    write("translate-speed", {"benchmark": "translate-speed", "machine": m, "command": command, "results": results}, md)
 
 
 if __name__ == "__main__":

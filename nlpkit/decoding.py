@@ -169,8 +169,10 @@ def coverage_penalty(coverage: torch.Tensor, mask: torch.Tensor, beta: float) ->
 def _banned(logp: torch.Tensor, banned: list[int]) -> torch.Tensor:
     """Log-probabilities over the tokens the search may choose: the banned ones taken out and the
     rest renormalised (as CTranslate2 does, so that its scores and these agree)."""
-    logp = logp.index_fill(1, torch.tensor(banned, device=logp.device), float("-inf"))
-    return logp - logp.logsumexp(-1, keepdim=True)
+    index = torch.tensor(banned, device=logp.device)
+    # log(1 - p(banned)) from the few banned columns, not a second pass over the vocabulary
+    kept = torch.log1p(-logp.index_select(1, index).exp().sum(-1, keepdim=True).clamp(max=1 - 1e-6))
+    return logp.index_fill(1, index, float("-inf")) - kept
 
 
 @torch.inference_mode()

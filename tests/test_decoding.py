@@ -89,3 +89,37 @@ def test_sample_stops_rows_independently_and_suppresses_tokens():
 def test_bad_sampling_options(bad):
     with pytest.raises(NlpkitError, match=next(iter(bad))):
         SamplingOptions.create(bad)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_the_batched_ngram_ban_is_the_rule_row_by_row(n):
+    """ban_repeated_ngrams (the whole batch at once, no loop over rows) bans exactly what
+    banned_ngram_tokens finds in each row, and leaves a row alone where that would ban everything."""
+    from nlpkit.decoding import ban_repeated_ngrams
+
+    g = torch.Generator().manual_seed(n)
+    for length in (0, 1, n, 9, 30):
+        history = torch.randint(0, 5, (6, length), generator=g)
+        logits = torch.randn(6, 5, generator=g)
+        out = ban_repeated_ngrams(logits, history, n)
+        for row in range(6):
+            banned = set(banned_ngram_tokens(history[row].tolist(), n))
+            if len(banned) == 5:
+                assert torch.equal(out[row], logits[row])
+            else:
+                assert {i for i in range(5) if out[row, i] == float("-inf")} == banned
+
+
+def test_sample_steps_once_per_token_it_still_needs_and_keeps_the_history_in_order():
+    vocab, calls = 7, []
+
+    def step(token, state):
+        calls.append(token[:, 0].tolist())
+        return torch.nn.functional.one_hot((token[:, 0] + 2) % vocab, vocab).float() * 10, state
+
+    first = torch.nn.functional.one_hot(torch.tensor([1, 3]), vocab).float() * 10
+    history = torch.tensor([[5, 6], [6, 5]])
+    config = SamplingOptions(max_new_tokens=4, temperature=0, repetition_penalty=1.2)
+    new = sample(step, None, first, history, config)
+    assert new == [[1, 3, 5, 0], [3, 5, 0, 2]]
+    assert len(calls) == 3  # no step after the last token: its logits would be thrown away

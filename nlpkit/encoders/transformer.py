@@ -23,6 +23,7 @@ class KVCache:
     """
 
     BLOCK = 256
+    STEP_ROOM = 16  # the positions a reordered (beam search) cache has room for before it grows
 
     def __init__(self, layers: int):
         self.buffers: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * layers
@@ -61,8 +62,11 @@ class KVCache:
 
 
 def _pick_rows(buffer: torch.Tensor, index: torch.Tensor, filled: int) -> torch.Tensor:
-    out = buffer.new_empty(index.numel(), *buffer.shape[1:])
-    out[:, :, :filled] = buffer[:, :, :filled].index_select(0, index)
+    """The rows `index` of the filled part, in a buffer with room for a few more steps: a new
+    buffer as large as the old one would be fresh memory to fault in on every beam step."""
+    room = -(-(filled + 1) // KVCache.STEP_ROOM) * KVCache.STEP_ROOM
+    out = buffer.new_empty(index.numel(), buffer.size(1), max(room, filled), buffer.size(3))
+    torch.index_select(buffer[:, :, :filled], 0, index, out=out[:, :, :filled])
     return out
 
 

@@ -248,7 +248,7 @@ def check_target(out: str | Path, model_path: str | Path) -> None:
     require()
 
 
-def export_dir(model_path: str | Path, out: str | Path = "", int8: bool = False) -> tuple[Path, dict]:
+def export_file(model_path: str | Path, out: str | Path = "", int8: bool = False) -> tuple[Path, dict]:
     """Export the model file at `model_path` (`nlpkit export --format ctranslate2`): the
     directory's path (default: the model's name less .nlpk, plus -ct2) and what export_ct2 wrote."""
     import nlpkit
@@ -261,3 +261,10 @@ def export_dir(model_path: str | Path, out: str | Path = "", int8: bool = False)
     model = nlpkit.load(model_path, device="cpu", threads=0, quantize="none")
     refuse_unsupported(model)
     return target, export_ct2(model, target, int8=int8)
+
+
+def summary(target: Path, wrote: dict) -> str:
+    """What `nlpkit export` says of a directory it wrote."""
+    size = sum(f.stat().st_size for f in target.iterdir())
+    kind = "int8" if wrote["int8"] else "float32"
+    return f"{target}: {size / 1e6:,.2f} MB CTranslate2 model ({kind}; {', '.join(wrote['files'])})"

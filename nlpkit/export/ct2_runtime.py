@@ -251,6 +251,7 @@ def load_ct2(path, task: str | None = None, device: str = "auto", quantize: str 
     _check_sizes(folder, where, name, config)
     check_weights(folder / "model.bin", where)
     where_device = resolve_device(device)
+
     def engine():
         return _engine(folder, where, name, where_device.type, _compute_type(quantize, about), threads)
 
@@ -288,9 +289,7 @@ def _check_sizes(folder: Path, where: str, name: str, config) -> None:
         raise NlpkitError(f"{where}: config.json is unreadable ({exc})") from None
     if not isinstance(ct2, dict) or ct2.get("eos_token") != str(EOS_ID) or ct2.get("bos_token") != str(BOS_ID):
         raise NlpkitError(f"{where}: config.json is not the one nlpkit writes (its special tokens differ)")
-    sizes = (
-        {"source": config.src_vocab, "target": config.tgt_vocab} if name == "translate" else {"": config.vocab_size}
-    )
+    sizes = {"source": config.src_vocab, "target": config.tgt_vocab} if name == "translate" else {"": config.vocab_size}
     for side, size in sizes.items():
         candidates = [f"{side}_vocabulary.json", "shared_vocabulary.json"] if side else ["vocabulary.json"]
         found = next((folder / c for c in candidates if (folder / c).is_file()), None)
@@ -365,9 +364,7 @@ def _engine(folder: Path, where: str, name: str, device: str, compute_type: str,
 
     cls = ctranslate2.Translator if name == "translate" else ctranslate2.Generator
     try:
-        return cls(
-            str(folder), device=device, compute_type=compute_type, intra_threads=count(threads), inter_threads=1
-        )
+        return cls(str(folder), device=device, compute_type=compute_type, intra_threads=count(threads), inter_threads=1)
     except Exception as exc:  # CTranslate2 raises RuntimeError, IndexError, ValueError ... for a bad file
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         raise NlpkitError(f"{where}: CTranslate2 cannot read the model ({first})") from None

@@ -161,6 +161,15 @@ def export_file(model_path: str | Path, out: str | Path = "", int8: bool = False
     return target, export_onnx(model, target, int8=int8)
 
 
+def summary(target: Path, checked: dict) -> str:
+    """What `nlpkit export` says of a graph it wrote."""
+    agreement = f"agrees with PyTorch within {checked['max_difference']:.1g}"
+    if "int8_difference" in checked:
+        agreement = f"int8; the float graph {agreement}, the int8 one within {checked['int8_difference']:.2g}"
+    graph = f"{', '.join(checked['inputs'])} -> {', '.join(checked['outputs'])}"
+    return f"{target}: {target.stat().st_size / 1e6:,.2f} MB ONNX graph ({graph}), {agreement}"
+
+
 def _checked(graph, data: bytes, int8: bool, result: dict) -> bytes:
     """The graph's bytes once checked against PyTorch (and quantized and checked again, with
     int8); the differences found go into `result`."""

@@ -171,8 +171,11 @@ class Task(ABC):
 
         if self.quantized:
             raise NlpkitError("a model quantized for inference cannot be saved: save the float model (quantize='none')")
-        if not hasattr(self.model, "state_dict"):  # an exported graph run by onnxruntime (nlpkit.export)
-            raise NlpkitError("an exported ONNX graph cannot be written as a model file: use the .nlpk it came from")
+        if not hasattr(self.model, "state_dict"):  # an export run by onnxruntime or CTranslate2 (nlpkit.export)
+            raise NlpkitError(
+                "an exported model (ONNX graph or CTranslate2 directory) cannot be written as a model file: "
+                "use the .nlpk it came from"
+            )
         if int8 and "quantized" in self.meta:  # quantizing again would round its rounded weights once more
             raise NlpkitError("this model was read from an int8 file (nlpkit quantize): its weights are int8 already")
         model_file = self.to_file({k: v for k, v in self.meta.items() if k != "quantized"})

@@ -11,7 +11,8 @@ import pytest
 import nlpkit
 from nlpkit.errors import NlpkitError
 
-from ..conftest import ROOT, nlpkit as run
+from ..conftest import ROOT
+from ..conftest import nlpkit as run
 
 pytestmark = pytest.mark.extras  # CI runs these again with the extras blocked (.ci/run)
 
@@ -31,9 +32,9 @@ def translator(tmp_path_factory):
         encoder="transformer", layers=2, hidden=32, embed=24, heads=4, ff_size=48, tokenizer="bpe:300",
         batch_tokens=512, **TINY,
     )  # fmt: skip
-    from nlpkit.export.ct2 import export_dir
+    from nlpkit.export.ct2 import export_file
 
-    target, _ = export_dir(out, folder / "t-ct2")
+    target, _ = export_file(out, folder / "t-ct2")
     return out, target
 
 
@@ -47,9 +48,9 @@ def language_model(tmp_path_factory):
         "lm", train=ROOT / "data" / "sample.txt", out=out, encoder="transformer", layers=2, hidden=32, embed=16,
         heads=2, context=24, positions="learned", tie_weights=True, batch_size=8, **TINY,
     )  # fmt: skip
-    from nlpkit.export.ct2 import export_dir
+    from nlpkit.export.ct2 import export_file
 
-    target, _ = export_dir(out, folder / "lm-ct2")
+    target, _ = export_file(out, folder / "lm-ct2")
     return out, target
 
 
@@ -78,19 +79,25 @@ def test_alignments_and_unknown_replacement_agree(translator):
 
 
 def test_int8_export_translates_close_to_float(translator, tmp_path):
-    from nlpkit.export.ct2 import export_dir
+    from nlpkit.export.ct2 import export_file
 
-    target, wrote = export_dir(translator[0], tmp_path / "int8", int8=True)
+    target, wrote = export_file(translator[0], tmp_path / "int8", int8=True)
     assert wrote["int8"] and (target / "model.bin").stat().st_size < (translator[1] / "model.bin").stat().st_size
     float_model, int8_model = nlpkit.load(translator[1]), nlpkit.load(target)
     found = list(int8_model.predict(SOURCES))
     assert len(found) == len(SOURCES)
     # the float model's translations scored by both engines: int8 moves log-probabilities a little
-    pairs = [(s, r["translation"]) for s, r in zip(SOURCES, float_model.predict(SOURCES)) if s and r["translation"]]
+    pairs = [
+        (s, r["translation"])
+        for s, r in zip(SOURCES, float_model.predict(SOURCES), strict=True)
+        if s and r["translation"]
+    ]
     src = [[str(i) for i in float_model.tokenizer.src.encode(s)] + ["3"] for s, _ in pairs]
     tgt = [[str(i) for i in float_model.tokenizer.tgt.encode(t)] for _, t in pairs]
     per_token = []
-    for a, b in zip(float_model.model.engine.score_batch(src, tgt), int8_model.model.engine.score_batch(src, tgt)):
+    for a, b in zip(
+        float_model.model.engine.score_batch(src, tgt), int8_model.model.engine.score_batch(src, tgt), strict=True
+    ):
         per_token += [abs(x - y) for x, y in zip(a.log_probs, b.log_probs, strict=True)]
     assert sum(per_token) / len(per_token) < 0.05
 
@@ -127,11 +134,11 @@ def test_options_ctranslate2_would_honour_otherwise_are_refused(translator, lang
 
 def test_what_ctranslate2_cannot_run_is_refused_in_one_line(tmp_path, lm_model, sentiment_model):
     pytest.importorskip("ctranslate2")
-    from nlpkit.export.ct2 import export_dir
+    from nlpkit.export.ct2 import export_file
 
     for path, what in ((lm_model[0], "lstm"), (sentiment_model[0], "sentiment")):
         with pytest.raises(NlpkitError, match=f"CTranslate2 runs Transformer.*{what}"):
-            export_dir(path, tmp_path / "out")
+            export_file(path, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 
@@ -176,19 +183,19 @@ def test_damaged_incomplete_foreign_or_newer_directories_are_refused(translator,
 
 
 def test_export_targets_that_are_not_ours_are_refused(translator, tmp_path):
-    from nlpkit.export.ct2 import export_dir
+    from nlpkit.export.ct2 import export_file
 
     (tmp_path / "file").write_text("x")
     (tmp_path / "theirs").mkdir()
     (tmp_path / "theirs" / "notes.txt").write_text("keep me")
     with pytest.raises(NlpkitError, match="not a directory"):
-        export_dir(translator[0], tmp_path / "file")
+        export_file(translator[0], tmp_path / "file")
     with pytest.raises(NlpkitError, match="not an nlpkit CTranslate2 export"):
-        export_dir(translator[0], tmp_path / "theirs")
+        export_file(translator[0], tmp_path / "theirs")
     assert (tmp_path / "theirs" / "notes.txt").read_text() == "keep me"
     with pytest.raises(NlpkitError, match="already exported"):
-        export_dir(translator[1], tmp_path / "again")
-    again, _ = export_dir(translator[0], translator[1])  # an earlier export is replaced whole
+        export_file(translator[1], tmp_path / "again")
+    again, _ = export_file(translator[0], translator[1])  # an earlier export is replaced whole
     assert sorted(p.name for p in again.iterdir()) == sorted(p.name for p in translator[1].iterdir())
 
 
@@ -204,15 +211,18 @@ def test_the_commands_run_an_export_like_the_nlpk(translator, language_model, tm
     src, ref = tmp_path / "src.txt", tmp_path / "ref.txt"
     src.write_text("\n".join(SOURCES[:10]) + "\n")
     ref.write_text("\n".join((ROOT / "data" / "translate.valid.fr").read_text().splitlines()[:10]) + "\n")
-    scores = json.loads(run("translate", "eval", out, "--src", src, "--ref", ref, "--format", "json", check=True).stdout)
+    scores = json.loads(
+        run("translate", "eval", out, "--src", src, "--ref", ref, "--format", "json", check=True).stdout
+    )
     assert "bleu" in scores
     lm, lm_dir = language_model
     for path in (lm, lm_dir):
         proc = run("generate", path, "--prompt", "The ", "-t", "0", "-n", "40", check=True)
         assert proc.stdout.startswith("The ")
-    assert run("generate", lm_dir, "-p", "The ", "-t", "0", "-n", "40").stdout == run(
-        "generate", lm, "-p", "The ", "-t", "0", "-n", "40"
-    ).stdout
+    assert (
+        run("generate", lm_dir, "-p", "The ", "-t", "0", "-n", "40").stdout
+        == run("generate", lm, "-p", "The ", "-t", "0", "-n", "40").stdout
+    )
     info = json.loads(run("info", out, "--format", "json", check=True).stdout)
     assert info["ctranslate2"]["export_version"] == 1 and info["task"] == "translation"
 
@@ -235,10 +245,10 @@ def test_without_ctranslate2_export_names_the_extra(monkeypatch, tmp_path, trans
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ctranslate2" else real(name, *a))
-    from nlpkit.export.ct2 import export_dir
+    from nlpkit.export.ct2 import export_file
 
     with pytest.raises(NlpkitError, match=r"nlpkit\[ct2\]"):
-        export_dir(translate_model[0], tmp_path / "x")
+        export_file(translate_model[0], tmp_path / "x")
     assert not (tmp_path / "x").exists()
 
 

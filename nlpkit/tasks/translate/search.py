@@ -23,6 +23,11 @@ def encode_source(tok, text: str, max_len: int) -> tuple[list[int], bool]:
     return ids[: max_len - 1] + [EOS_ID], cut
 
 
+def longest_output(search: SearchOptions, source_tokens: int) -> int:
+    """The most tokens a translation may have (its end token included)."""
+    return int(search.max_length_ratio * source_tokens) + 5
+
+
 # ----- translating -------------------------------------------------------------------------------
 
 
@@ -46,7 +51,7 @@ def translate(model: Seq2Seq, toks: Tokenizers, lines: list[str], search: Search
             results[i] = Translation([], ids, cut)
             todo.append(i)
     if getattr(model, "runtime", None) == "ctranslate2":  # an export: CTranslate2 batches and searches
-        max_lens = [int(search.max_length_ratio * len(results[i].source_ids)) + 5 for i in todo]
+        max_lens = [longest_output(search, len(results[i].source_ids)) for i in todo]
         found = model.search([results[i].source_ids for i in todo], max_lens, search)
         for i, hyps in zip(todo, found, strict=True):
             results[i].hypotheses = hyps
@@ -56,7 +61,7 @@ def translate(model: Seq2Seq, toks: Tokenizers, lines: list[str], search: Search
         rows = [todo[g] for g in group]
         src, src_lengths = pad([results[r].source_ids for r in rows])
         memory = model.encode(src.to(device), src_lengths)
-        max_lens = [int(search.max_length_ratio * len(results[r].source_ids)) + 5 for r in rows]
+        max_lens = [longest_output(search, len(results[r].source_ids)) for r in rows]
         banned = [PAD_ID, BOS_ID]
         if search.beam == 1:
             found = greedy_search(model, memory, max_lens, EOS_ID, BOS_ID, banned, search.alignments)
