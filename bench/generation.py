@@ -161,7 +161,9 @@ Measured {m["date"]} on {m["cpu"]}, {m["cores"]} cores, torch {m["torch"]}, 2 th
 `python bench/generation.py --rounds {args.rounds}{f" --before {args.before}" if args.before else ""}`.
 Load average before {load_before[0]:.2f}, after {load_after[0]:.2f}; nothing else ran.
 Each figure is the median of {args.rounds} rounds, each a fresh process (forms alternating);
-loading is timed apart from decoding.
+loading is timed apart from decoding. The JSON file has every round: on this machine a process
+is either fast or about 2x slower at the recurrent batch-16 step (seen with both commits, the
+same inputs), so look at the rounds, not only the medians.
 
 | model | form | batch | new tokens/s (all rows) | load s |
 |---|---|---:|---:|---:|

@@ -75,7 +75,7 @@ def main() -> None:
         subprocess.run(["git", "worktree", "add", "--detach", before, args.before], check=True, cwd=ROOT)
     forms = []
     if args.transformer:
-        t = need(args.transformer)
+        t = need(args.transformer).resolve()  # workers of an earlier commit run from its worktree
         if before:
             forms.append(("transformer", f"PyTorch float32 ({args.before})", t, "none", before))
         forms.append(("transformer", "PyTorch float32", t, "none", None))
@@ -85,7 +85,7 @@ def main() -> None:
             export_file(t, target, int8=int8)
             forms.append(("transformer", f"CTranslate2 {'int8' if int8 else 'float32'}", target, "auto", None))
     if args.gru:
-        g = need(args.gru)
+        g = need(args.gru).resolve()
         if before:
             forms.append(("gru", f"PyTorch float32 ({args.before})", g, "none", before))
         forms.append(("gru", "PyTorch float32", g, "none", None))

@@ -162,6 +162,23 @@ class Generator(Runner):
                 start = length - limit // 2
         return [_cut(tokenizer.decode(tokens), o.stop) for tokens in new]
 
+    def nll(self, sequences: list[list[int]]) -> list[float]:
+        """Negative log-likelihood of tokens 1.. of each sequence given what precedes it, read in
+        the windows nlpkit's Transformer scoring reads (nlpkit.tasks.lm.model.window_plan)."""
+        from nlpkit.tasks.lm.model import window_plan
+
+        pieces, owners, skips = [], [], []
+        for i, seq in enumerate(sequences):
+            for begin, end, skip in window_plan(len(seq), self.config.context):
+                pieces.append([str(t) for t in seq[begin : end + 1]])
+                owners.append(i)
+                skips.append(skip)
+        totals = [0.0] * len(sequences)
+        results = self._run(self.engine.score_batch, pieces, max_batch_size=64) if pieces else []
+        for i, skip, result in zip(owners, skips, results, strict=True):
+            totals[i] -= sum(result.log_probs[skip:])
+        return totals
+
     def _seed(self, generator, reseed: bool) -> None:
         import ctranslate2
         import torch

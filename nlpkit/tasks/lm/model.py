@@ -145,17 +145,25 @@ def stream_nll(model: LanguageModel, data: torch.Tensor, window: int) -> torch.T
             logits, state = model(x, state)
             total += F.cross_entropy(logits.float().transpose(1, 2), y, reduction="none").sum(1)
         return total
-    last = data.size(1) - 1
-    stride = max(1, window // 2)
+    for begin, end, skip in window_plan(data.size(1), window):
+        logits, _ = model(data[:, begin:end])
+        nll = F.cross_entropy(logits.float().transpose(1, 2), data[:, begin + 1 : end + 1], reduction="none")
+        total += nll[:, skip:].sum(1)
+    return total
+
+
+def window_plan(length: int, window: int):
+    """How a Transformer scores tokens 1 .. length-1 of a sequence: (begin, end, skip) triples,
+    each reading tokens[begin:end] to score tokens begin+1 .. end, of which the first `skip` were
+    scored already. Windows overlap by half, so every token is scored once, with at least half a
+    context before it (the first ones with what there is)."""
+    last, stride = length - 1, max(1, window // 2)
     begin, scored = 0, 0
     while scored < last:
         end = min(begin + window, last)
-        logits, _ = model(data[:, begin:end])
-        nll = F.cross_entropy(logits.float().transpose(1, 2), data[:, begin + 1 : end + 1], reduction="none")
-        total += nll[:, scored - begin :].sum(1)
+        yield begin, end, scored - begin
         scored = end
         begin = max(0, end + stride - window)
-    return total
 
 
 def evaluate(model: LanguageModel, ids: torch.Tensor, batch_size: int = 10) -> dict:

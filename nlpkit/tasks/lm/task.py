@@ -192,9 +192,9 @@ class LanguageModelTask(Task):
         from nlpkit.tasks.lm.model import score_lines
 
         o = ScoreOptions.create(options)
-        self._torch_only("scoring")
+        score = score_lines if not self._exported() else _exported_scores
         for chunk in chunks(texts(items), o.chunk_size):
-            for loglik, n in score_lines(self.model, self.tokenizer, chunk, o.batch_tokens):
+            for loglik, n in score(self.model, self.tokenizer, chunk, o.batch_tokens):
                 yield {"loglik": loglik, "tokens": n, "ppl": math.exp(min(-loglik / n, 700))}
 
     def evaluate(self, data, **options) -> dict:
@@ -206,7 +206,6 @@ class LanguageModelTask(Task):
         from nlpkit.tasks.lm.model import evaluate
 
         o = EvalOptions.create(options)
-        self._torch_only("evaluation")
         given_texts = isinstance(data, list | tuple) and all(isinstance(d, str) for d in data)
         paths = None if given_texts else as_paths(data)
         if paths is None and not given_texts:
@@ -221,7 +220,7 @@ class LanguageModelTask(Task):
         ids = token_stream(self.tokenizer, lines)
         if ids.numel() < 2:
             raise NlpkitError(f"{what}: no text to evaluate")
-        result = evaluate(self.model, ids, o.batch_size)
+        result = evaluate(self.model, ids, o.batch_size) if not self._exported() else _exported_eval(self.model, ids, o)
         out = {"loss": round(result["loss"], 5), "perplexity": round(result["ppl"], 3), "tokens": result["tokens"]}
         if self.tokenizer.kind == "char":
             out["bits_per_char"] = round(result["loss"] / LN2, 5)
@@ -262,9 +261,8 @@ class LanguageModelTask(Task):
             on_token=on_token,
         )
 
-    def _torch_only(self, what: str) -> None:
-        if getattr(self.model, "runtime", None) == "ctranslate2":
-            raise NlpkitError(f"{self.model.where}: a CTranslate2 export generates; {what} runs on the .nlpk file")
+    def _exported(self) -> bool:
+        return getattr(self.model, "runtime", None) == "ctranslate2"
 
     def prompt_cut(self, prompt: str) -> tuple[int, int]:
         """(tokens read, tokens cut from the left) of a prompt; a Transformer reads at most its
@@ -278,6 +276,22 @@ class LanguageModelTask(Task):
 
         ids, cut = prompt_ids(self.model, self.tokenizer, prompt)
         return len(ids) - 1, cut
+
+
+def _exported_scores(model, tokenizer, lines: list[str], batch_tokens: int) -> list[tuple[float, int]]:
+    """score_lines for a CTranslate2 export: each line after a line end, its own end included."""
+    sequences = [[tokenizer.eos_id, *tokenizer.encode(line), tokenizer.eos_id] for line in lines]
+    return [(-nll, len(seq) - 1) for nll, seq in zip(model.nll(sequences), sequences, strict=True)]
+
+
+def _exported_eval(model, ids, o) -> dict:
+    """nlpkit.tasks.lm.model.evaluate for a CTranslate2 export: the same streams and windows."""
+    from nlpkit.data.streams import batchify
+
+    batch_size = max(1, min(o.batch_size, ids.numel() // 2))
+    data = batchify(ids, batch_size)
+    loss = sum(model.nll(data.tolist())) / (batch_size * (data.size(1) - 1))
+    return {"loss": loss, "ppl": math.exp(min(loss, 50)), "tokens": batch_size * (data.size(1) - 1)}
 
 
 def load_lm(path: str) -> LanguageModelTask:
