@@ -66,7 +66,8 @@ def _pick_rows(buffer: torch.Tensor, index: torch.Tensor, filled: int) -> torch.
     buffer as large as the old one would be fresh memory to fault in on every beam step."""
     room = -(-(filled + 1) // KVCache.STEP_ROOM) * KVCache.STEP_ROOM
     out = buffer.new_empty(index.numel(), buffer.size(1), max(room, filled), buffer.size(3))
-    torch.index_select(buffer[:, :, :filled], 0, index, out=out[:, :, :filled])
+    with torch.no_grad():  # a cache carries no graph (decoding runs without one)
+        torch.index_select(buffer[:, :, :filled], 0, index, out=out[:, :, :filled])
     return out
 
 
