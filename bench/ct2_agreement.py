@@ -5,7 +5,6 @@ over a test set, identical lines, the largest score difference, BLEU of each.
 """
 
 import argparse
-import json
 import tempfile
 from pathlib import Path
 
@@ -41,8 +40,20 @@ def main() -> None:
                 )
                 bleu = [sacrebleu.corpus_bleu([r["translation"] for r in x], [refs]).score for x in (want, have)]
                 form = f"CTranslate2 {'int8' if int8 else 'float32'}"
-                records.append({"form": form, "beam": beam, "identical": same, "lines": len(lines), "max_score_difference": gap, "bleu_pytorch": bleu[0], "bleu_ct2": bleu[1]})
-                rows.append(f"| {form} | {beam} | {same:,} / {len(lines):,} | {gap:.2g} | {bleu[0]:.2f} | {bleu[1]:.2f} |")
+                records.append(
+                    {
+                        "form": form,
+                        "beam": beam,
+                        "identical": same,
+                        "lines": len(lines),
+                        "max_score_difference": gap,
+                        "bleu_pytorch": bleu[0],
+                        "bleu_ct2": bleu[1],
+                    }
+                )
+                rows.append(
+                    f"| {form} | {beam} | {same:,} / {len(lines):,} | {gap:.2g} | {bleu[0]:.2f} | {bleu[1]:.2f} |"
+                )
                 print(rows[-1], flush=True)
     m = machine()
     md = f"""# CTranslate2 export against its .nlpk on real data
