@@ -267,3 +267,21 @@ def test_without_ctranslate2_an_export_names_the_extra(monkeypatch, translator):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ctranslate2" else real(name, *a))
     with pytest.raises(NlpkitError, match=r"nlpkit\[ct2\]"):
         nlpkit.load(translator[1])
+
+
+def test_separate_vocabularies_scaled_embeddings_and_learned_positions_export_exactly(tmp_path):
+    pytest.importorskip("ctranslate2")
+    from nlpkit.export.ct2 import export_file
+
+    out = tmp_path / "sep.nlpk"
+    nlpkit.train(
+        "translate", src=ROOT / "data" / "translate.train.en", tgt=ROOT / "data" / "translate.train.fr", out=out,
+        encoder="transformer", layers=1, hidden=16, heads=2, ff_size=32, tokenizer="word", vocab="separate",
+        scale_embeddings=True, positions="learned", batch_tokens=512, **TINY,
+    )  # fmt: skip
+    target, wrote = export_file(out, tmp_path / "sep-ct2")
+    assert {"source_vocabulary.json", "target_vocabulary.json"} <= set(wrote["files"])
+    torch_model, ct2_model = nlpkit.load(out), nlpkit.load(target)
+    for beam in (1, 3):
+        want = [r["translation"] for r in torch_model.predict(SOURCES, beam=beam)]
+        assert [r["translation"] for r in ct2_model.predict(SOURCES, beam=beam)] == want
