@@ -59,8 +59,8 @@ class Translator(Runner):
                 f"{option('coverage_penalty')}: CTranslate2 computes its coverage penalty its own way; "
                 "use the .nlpk file for GNMT's"
             )
-        longest = max(max_lens, default=0)
-        if longest > self.positions or max((len(s) for s in sources), default=0) > self.positions:
+        longest = max([*max_lens, *(len(s) for s in sources)], default=0)
+        if longest > self.positions:
             raise NlpkitError(
                 f"{option('max_src_len')} / {option('max_length_ratio')}: sentences reach {longest} positions; "
                 f"the exported model has {self.positions}"
@@ -126,6 +126,8 @@ class Generator(Runner):
 
         ids, _ = prompt_ids(self, tokenizer, prompt)
         limit = self.config.context
+        if not o.use_cache:
+            raise NlpkitError("--no-cache (use_cache=False): CTranslate2 always keeps its cache; it is for the .nlpk")
         for name, off, why in (
             ("repetition_penalty", 1.0, "penalises repeated tokens by another rule"),
             ("no_repeat_ngram", 0, "looks for repeated n-grams in other tokens"),

@@ -136,6 +136,8 @@ def test_options_ctranslate2_would_honour_otherwise_are_refused(translator, lang
         list(translate.predict(["a dog"], beam=3, coverage_penalty=0.2))
     with pytest.raises(NlpkitError, match="repetition_penalty"):
         lm.generate("The", repetition_penalty=1.3, max_new_tokens=5)
+    with pytest.raises(NlpkitError, match="use_cache"):
+        lm.generate("The", use_cache=False, max_new_tokens=5)
     with pytest.raises(NlpkitError, match="no_repeat_ngram"):
         lm.generate("The", no_repeat_ngram=2, max_new_tokens=10)
 
