@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from nlpkit.errors import NlpkitError
+from nlpkit.text.tokenizers import EOS_ID as EOS
 
 MODEL_FILE = "nlpkit.nlpk"  # the model file less its weights, inside the directory
 EXPORT_VERSION = 1  # what this nlpkit writes; a directory with a larger one is refused
@@ -248,6 +249,46 @@ def check_target(out: str | Path, model_path: str | Path) -> None:
     require()
 
 
+TOLERANCE = 1e-3  # largest log-probability difference allowed between a float32 export and PyTorch
+
+
+def check_export(task, target: Path) -> float:
+    """The largest difference between the log-probabilities CTranslate2 and PyTorch give the same
+    random token sequences (of several lengths, in one batch): CTranslate2's score_batch against
+    the model's own forward pass."""
+    import ctranslate2
+
+    g = torch.Generator().manual_seed(0)
+    model, low = task.model, 4  # ids below 4 are padding and the special symbols
+    text = lambda ids: [str(i) for i in ids]  # noqa: E731
+    if task.name == "translate":
+        from nlpkit.data.batching import pad
+        from nlpkit.text.tokenizers import BOS_ID
+
+        cfg = model.config
+        sources = [torch.randint(low, cfg.src_vocab, (n,), generator=g).tolist() + [EOS] for n in (3, 9, 14)]
+        targets = [torch.randint(low, cfg.tgt_vocab, (n,), generator=g).tolist() for n in (5, 2, 11)]
+        found = ctranslate2.Translator(str(target), device="cpu").score_batch(
+            [text(s) for s in sources], [text(t) for t in targets]
+        )
+        src, lengths = pad(sources)
+        tgt_in, _ = pad([[BOS_ID, *t] for t in targets])
+        with torch.no_grad():
+            logp = torch.log_softmax(model(src, lengths, tgt_in).float(), -1)
+        wanted = [[float(logp[b, i, x]) for i, x in enumerate([*t, EOS])] for b, t in enumerate(targets)]
+    else:
+        rows = [torch.randint(low, model.config.vocab_size, (n,), generator=g).tolist() for n in (4, 12)]
+        rows.append(torch.randint(low, model.config.vocab_size, (model.config.context + 1,), generator=g).tolist())
+        found = ctranslate2.Generator(str(target), device="cpu").score_batch([text(r) for r in rows])
+        wanted = []
+        for r in rows:
+            with torch.no_grad():
+                logits, _ = model(torch.tensor([r[:-1]]))
+            logp = torch.log_softmax(logits[0].float(), -1)
+            wanted.append([float(logp[i, x]) for i, x in enumerate(r[1:])])
+    return max(abs(a - b) for f, w in zip(found, wanted, strict=True) for a, b in zip(f.log_probs, w, strict=True))
+
+
 def export_file(model_path: str | Path, out: str | Path = "", int8: bool = False) -> tuple[Path, dict]:
     """Export the model file at `model_path` (`nlpkit export --format ctranslate2`): the
     directory's path (default: the model's name less .nlpk, plus -ct2) and what export_ct2 wrote."""
@@ -260,11 +301,17 @@ def export_file(model_path: str | Path, out: str | Path = "", int8: bool = False
     check_target(target, source)
     model = nlpkit.load(model_path, device="cpu", threads=0, quantize="none")
     refuse_unsupported(model)
-    return target, export_ct2(model, target, int8=int8)
+    wrote = export_ct2(model, target, int8=int8)
+    difference = check_export(model, target)
+    if not int8 and not difference <= TOLERANCE:
+        shutil.rmtree(target, ignore_errors=True)
+        raise NlpkitError(f"{target}: CTranslate2 and PyTorch disagree by {difference:.2g}; nothing was kept")
+    return target, {**wrote, "difference": difference}
 
 
 def summary(target: Path, wrote: dict) -> str:
     """What `nlpkit export` says of a directory it wrote."""
     size = sum(f.stat().st_size for f in target.iterdir())
     kind = "int8" if wrote["int8"] else "float32"
-    return f"{target}: {size / 1e6:,.2f} MB CTranslate2 model ({kind}; {', '.join(wrote['files'])})"
+    agreement = f"log-probabilities within {wrote['difference']:.2g} of PyTorch's"
+    return f"{target}: {size / 1e6:,.2f} MB CTranslate2 model ({kind}; {agreement})"

@@ -283,7 +283,17 @@ def test_separate_vocabularies_scaled_embeddings_and_learned_positions_export_ex
     )  # fmt: skip
     target, wrote = export_file(out, tmp_path / "sep-ct2")
     assert {"source_vocabulary.json", "target_vocabulary.json"} <= set(wrote["files"])
+    assert wrote["difference"] < 1e-4  # checked on export: random sequences through both runtimes
     torch_model, ct2_model = nlpkit.load(out), nlpkit.load(target)
     for beam in (1, 3):
         want = [r["translation"] for r in torch_model.predict(SOURCES, beam=beam)]
         assert [r["translation"] for r in ct2_model.predict(SOURCES, beam=beam)] == want
+
+
+def test_an_export_that_disagrees_with_pytorch_is_not_kept(translator, tmp_path, monkeypatch):
+    from nlpkit.export import ct2
+
+    monkeypatch.setattr(ct2, "check_export", lambda task, target: 0.5)
+    with pytest.raises(NlpkitError, match="disagree by 0.5; nothing was kept"):
+        ct2.export_file(translator[0], tmp_path / "bad")
+    assert not (tmp_path / "bad").exists()
