@@ -13,7 +13,8 @@ from nlpkit.errors import NlpkitError
 
 def header(path: str, *, brief: bool = False) -> dict:
     """The metadata of a model file (.nlpk), of an exported graph (.onnx) or of a CTranslate2
-    export (a directory): for the exports, that of the model file they carry. With `brief`, a long word vocabulary shows its first 20 entries."""
+    export (a directory): for the exports, that of the model file they carry. With `brief`, a
+    long word vocabulary shows its first 20 entries."""
     from nlpkit.modelfile import read_header
 
     path = str(path)

@@ -77,11 +77,11 @@ _TABLES: dict[tuple[int, str], torch.Tensor] = {}  # (width, device): positions 
 def sinusoidal_positions(length: int, dim: int, offset: int = 0, device=None) -> torch.Tensor:
     """Rows offset .. offset+length-1 of the sinusoid table (read-only: a view of a table kept
     per width and device, grown in blocks, so a decoding step costs a slice, not six kernels)."""
+    end = offset + length
+    if torch.jit.is_tracing():  # an ONNX export: the graph computes them from its own sizes
+        return _sinusoids(offset, end, dim, device)
     key = (dim, str(torch.device(device) if device is not None else torch.device("cpu")))
     table = _TABLES.get(key)
-    end = offset + length
-    if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
-        return _sinusoids(offset, end, dim, device)  # a graph computes them from its own sizes
     if table is None or table.size(0) < end:
         table = _TABLES[key] = _sinusoids(0, -(-end // 256) * 256, dim, device)
     return table[offset:end]

@@ -14,6 +14,7 @@ Vocabulary entries are token ids written as text ("0", "1", ...): nlpkit's token
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import tempfile
@@ -141,8 +142,7 @@ def translation_spec(model):
     decoder.projection.weight, decoder.projection.bias = _np(weight), _np(bias)
 
     spec = transformer_spec.TransformerSpec(encoder, decoder)
-    tokens = [str(i) for i in range(cfg.src_vocab)]
-    spec.register_source_vocabulary(tokens)
+    spec.register_source_vocabulary([str(i) for i in range(cfg.src_vocab)])
     spec.register_target_vocabulary([str(i) for i in range(cfg.tgt_vocab)])
     return spec
 
@@ -188,7 +188,7 @@ def export_ct2(task, out: str | Path, int8: bool = False) -> dict:
 
     require()
     refuse_unsupported(task)
-    model = task.model.cpu().float().eval()
+    model = copy.deepcopy(task.model).cpu().float().eval()  # the caller's model stays where it is
     with torch.no_grad():
         spec = translation_spec(model) if task.name == "translate" else language_model_spec(model)
     _set_config(spec, task)
@@ -300,7 +300,6 @@ def export_file(model_path: str | Path, out: str | Path = "", int8: bool = False
         raise NlpkitError(f"{model_path}: already exported; export the .nlpk file it came from")
     check_target(target, source)
     model = nlpkit.load(model_path, device="cpu", threads=0, quantize="none")
-    refuse_unsupported(model)
     wrote = export_ct2(model, target, int8=int8)
     difference = check_export(model, target)
     if not int8 and not difference <= TOLERANCE:

@@ -247,7 +247,7 @@ class LanguageModelTask(Task):
         if generator is None:
             generator = torch.Generator(device=self.device)
             generator.manual_seed(o.seed if o.seed is not None else torch.seed())
-        if getattr(self.model, "runtime", None) == "ctranslate2":  # an export (nlpkit.export.ct2_runtime)
+        if self._exported():
             return self.model.generate(self.tokenizer, prompt, o, generator, on_token, reseed=seeded_here)
         return generate(
             self.model,
@@ -262,6 +262,7 @@ class LanguageModelTask(Task):
         )
 
     def _exported(self) -> bool:
+        """Whether this model is a CTranslate2 export (nlpkit.export.ct2_runtime runs it)."""
         return getattr(self.model, "runtime", None) == "ctranslate2"
 
     def prompt_cut(self, prompt: str) -> tuple[int, int]:
