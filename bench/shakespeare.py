@@ -8,7 +8,7 @@ as in nanoGPT's shakespeare_char.
 import argparse
 import json
 
-from common import SHARED, WORK, machine, need, recipe, run, write
+from common import ROOT, SHARED, WORK, machine, need, recipe, run, write
 
 RECIPES = {"lstm": recipe("shakespeare-lstm"), "transformer": recipe("shakespeare-transformer")}
 
@@ -24,11 +24,31 @@ def split() -> tuple:
     return train, valid
 
 
+def peers(budget: str) -> dict:
+    """nanoGPT's published CPU command (2,000 iterations), and the same model for the budget."""
+    import subprocess
+    import sys
+
+    from nlpkit.options import parse_duration
+
+    script, text = str(ROOT / "bench" / "peers" / "nanogpt_char.py"), str(SHARED / "tinyshakespeare" / "input.txt")
+    found = {}
+    for name, extra in (
+        ("published (2,000 iterations)", []),
+        (f"{budget} budget", ["--budget", str(parse_duration(budget))]),
+    ):
+        cmd = [sys.executable, script, text, *extra]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        found[name] = {**json.loads(out.splitlines()[-1]), "command": " ".join(cmd[1:]).replace(str(ROOT) + "/", "")}
+    return found
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--budget", default="10m")
     p.add_argument("--only", choices=list(RECIPES))
     p.add_argument("--tag", default="", help="suffix for the result files")
+    p.add_argument("--peer", action="store_true", help="also run nanoGPT's CPU recipe (bench/peers/nanogpt_char.py)")
     args = p.parse_args()
     train, valid = split()
     rows, record = [], {"benchmark": f"shakespeare-char-{args.budget}", "machine": machine(), "runs": {}}
@@ -72,13 +92,20 @@ def main() -> None:
             f"| {name} | {m['valid']['valid_loss']:.4f} | {t['steps']:,} | {t['epochs']} | {t['tokens_per_s']:,.0f} | "
             f"{t['seconds']:.0f} |"
         )
+    peer_md = ""
+    if args.peer:
+        record["peer"] = peers(args.budget)
+        peer_md = "\n\n## Peer: nanoGPT's CPU recipe, same machine, same run\n\n" + "\n".join(
+            f"- {name}: `{r['command']}`: **valid {r['valid_loss']:.4f}** nats/char, {r['iters']:,} iterations in "
+            f"{r['train_seconds']:.0f} s, {r['tokens_per_s']:,.0f} tokens/s\n```\n{r['sample'].strip()}\n```"
+            for name, r in record["peer"].items()
+        )
     md = (
         f"""# Tiny Shakespeare, character level, {args.budget} budget per model
 
 Measured {record["machine"]["date"]} on {record["machine"]["cpu"]}, {record["machine"]["cores"]} cores, torch {record["machine"]["torch"]}.
-Command: `python bench/shakespeare.py --budget {args.budget}`; train = first 90% of input.txt, validation = last 10%.
-Target: validation loss <= 1.60 nats/char. For reference (issue 2): nanoGPT's CPU recipe measured here
-1.886 after 2,000 iterations (75 s); its GPU recipe reports 1.47.
+Command: `python bench/shakespeare.py --budget {args.budget}{" --peer" if args.peer else ""}`; train = first 90% of input.txt,
+validation = last 10%. Target (issue 26): validation loss <= 1.55 nats/char in 10 minutes (aim 1.50).
 
 | encoder | best valid loss (nats/char) | steps | epochs | train tokens/s | seconds |
 |---|---:|---:|---:|---:|---:|
@@ -88,6 +115,7 @@ Target: validation loss <= 1.60 nats/char. For reference (issue 2): nanoGPT's CP
         + "\n".join(f"- {n}: `{r['command']}`" for n, r in record["runs"].items())
         + "\n\nSamples (`--prompt ROMEO: -n 200 --temperature 0.8 --seed 1`):\n\n"
         + "\n".join(f"{n}:\n```\n{r['sample'].strip()}\n```" for n, r in record["runs"].items())
+        + peer_md
     )
     write(f"shakespeare-char-{args.tag}" if args.tag else "shakespeare-char", record, md)
 

@@ -38,8 +38,8 @@ RUN_OPTIONS = (
 
 
 def opt(default, help: str, *, panel: str = "", flags: tuple[str, ...] = (), **meta):
-    """A declared option. meta: min, max, choices, metavar, argument (positional in the CLI),
-    show_default."""
+    """A declared option. meta: min, max, below (an exclusive bound), choices, metavar, argument
+    (positional in the CLI), show_default."""
     kwargs = {"default_factory": default} if callable(default) else {"default": default}
     return field(metadata={"help": help, "panel": panel, "flags": flags, **meta}, **kwargs)
 
@@ -104,6 +104,8 @@ def _coerce(name: str, value, annotation, meta: dict):
         raise NlpkitError(f"{option(name)}: {value} is below the smallest allowed value, {meta['min']}")
     if meta.get("max") is not None and value > meta["max"]:
         raise NlpkitError(f"{option(name)}: {value} is above the largest allowed value, {meta['max']}")
+    if meta.get("below") is not None and value >= meta["below"]:
+        raise NlpkitError(f"{option(name)}: {value} must lie below {meta['below']}")
     return value
 
 
@@ -412,6 +414,15 @@ class TrainOptions(Options):
     )
     eval_every: int = opt(0, "Validate every N steps (0 = every epoch).", panel="Training", min=0)
     patience: int = opt(0, "Stop after N validations without improvement (0 = never).", panel="Training", min=0)
+    asgd: int = opt(
+        0,
+        "Averaged SGD (NT-ASGD): once a validation is worse than the best of those more than N validations "
+        "before it, average the weights of every later step; the average is validated and saved (0 = off; "
+        "needs `optimizer` sgd).",
+        panel="Training",
+        min=0,
+        metavar="N",
+    )
     seed: int = opt(
         0, "Random seed; CPU runs without `time_budget` repeat exactly.", panel="Training", min=0, max=2**32 - 1
     )
@@ -491,6 +502,7 @@ class TrainOptions(Options):
             accumulate=self.accumulate,
             average_last=self.average_last,
             patience=self.patience,
+            asgd=self.asgd,
             seed=self.seed,
         )
 

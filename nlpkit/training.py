@@ -30,7 +30,8 @@ from pathlib import Path
 
 import torch
 
-from nlpkit import modelfile, optimizers
+from nlpkit import checkpoints, modelfile, optimizers
+from nlpkit.averaging import AveragedSGD, mean_weights
 from nlpkit.device import autocast
 from nlpkit.errors import NlpkitError, option
 from nlpkit.options import parse_duration  # noqa: F401 (re-exported)
@@ -55,6 +56,7 @@ class TrainConfig:
     accumulate: int = 1  # batches whose gradients add up to one optimizer step
     average_last: int = 0  # keep the average of the weights at the last N validations (0: the best)
     patience: int = 0  # evaluations without improvement before stopping; 0: never stop early
+    asgd: int = 0  # NT-ASGD's non-monotone window in validations (nlpkit.averaging); 0: off
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -68,6 +70,8 @@ class TrainConfig:
             raise ValueError(f"{option('accumulate')} must be 1 or more")
         if self.average_last < 0:
             raise ValueError(f"{option('average_last')} must be 0 (off) or more")
+        if self.asgd and self.optimizer != "sgd":
+            raise ValueError(f"{option('asgd')} averages the iterates of SGD: it needs {option('optimizer')} sgd")
 
     @property
     def epoch_limit(self) -> int:
@@ -133,6 +137,8 @@ class Trainer:
         scaled_groups = task.param_groups() if hasattr(task, "param_groups") else None
         self.optimizer = optimizers.build_optimizer(self.model, config, scaled_groups)
         self._before_step = getattr(task, "before_step", None)
+        self._lr_scale = getattr(task, "lr_scale", None)
+        self.asgd = AveragedSGD(self.model, config.asgd, task.higher_is_better) if config.asgd else None
         self.schedule = Schedule(config.schedule, warmup=config.warmup, min_ratio=config.min_lr_ratio)
         self.step = 0
         self.epoch = 0
@@ -184,8 +190,9 @@ class Trainer:
             p = max(p, elapsed / self.config.time_budget)
         return p
 
-    def _set_lr(self, elapsed: float) -> float:
+    def _set_lr(self, elapsed: float, group: list) -> float:
         factor = self.schedule.factor(self.step, self._progress(elapsed))
+        factor *= self._lr_scale(group) if self._lr_scale is not None else 1.0
         lr = self.config.lr * factor
         for group in self.optimizer.param_groups:
             group["lr"] = lr * group.get("lr_scale", 1.0)
@@ -203,7 +210,10 @@ class Trainer:
             return False
         t0 = time.perf_counter()
         try:
-            return self._evaluate_inner(train_loss, elapsed)
+            if self.asgd is None:
+                return self._evaluate_inner(train_loss, elapsed)
+            with self.asgd.swapped():  # once averaging has begun, the average is what is validated and kept
+                return self._evaluate_inner(train_loss, elapsed)
         finally:
             self._eval_time += time.perf_counter() - t0
 
@@ -258,77 +268,11 @@ class Trainer:
 
     # ----- checkpoints ------------------------------------------------------------------------
     def save_checkpoint(self) -> None:
-        if self.checkpoint is None or not self.world.main:
-            return
-        tensors = {f"model.{k}": v for k, v in self.model.state_dict().items()}
-        if self.best_state is not None:
-            tensors.update({f"best.{k}": v for k, v in self.best_state.items()})
-        for i, weights in enumerate(self.recent):
-            tensors.update({f"recent.{i}.{k}": v for k, v in weights.items()})
-        opt_tensors, opt_meta = optimizers.to_file(self.optimizer)
-        tensors.update(opt_tensors)
-        tensors["rng.torch"] = torch.get_rng_state()
-        carry = getattr(self.task, "carry_state", None)
-        if carry is not None:
-            tensors.update({f"carry.{k}": v for k, v in carry().items()})
-        trainer_state = {
-            "step": self.step,
-            "epoch": self.epoch,
-            "step_in_epoch": self.step_in_epoch,
-            "best_value": self.best_value,
-            "schedule": asdict(self.schedule),
-            "optimizer": opt_meta,
-            "result": self.result.to_dict(),
-            "elapsed": self.elapsed_before + self._run_elapsed(),
-            "clipped": self._clipped,
-            "norm_sum": self._norm_sum,
-            "train_config": asdict(self.config),
-            "world_size": self.world.size,
-        }
-        extra = self.checkpoint_meta.get("tensors", {})
-        meta = {k: v for k, v in self.checkpoint_meta.items() if k != "tensors"}
-        modelfile.save(
-            self.checkpoint,
-            modelfile.ModelFile(self.task_name, {**meta, "checkpoint": trainer_state}, {**tensors, **extra}),
-        )
+        checkpoints.write(self)
 
     def restore(self, saved: modelfile.ModelFile) -> None:
         """Continue from a checkpoint: weights, optimizer, schedule, RNG and data position."""
-        state = saved.meta.get("checkpoint")
-        if state is None:
-            raise NlpkitError("the checkpoint has no training state to resume from")
-        written_by = (state.get("world_size", 1), state.get("train_config", {}).get("accumulate", 1))
-        if written_by != (self.world.size, self.config.accumulate):
-            raise NlpkitError(
-                f"the checkpoint was written by {written_by[0]} process(es) accumulating {written_by[1]} batch(es) a step; "
-                f"resume it the same way (its data position counts those steps)"
-            )
-        tensors = saved.tensors
-        self.model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-        best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
-        self.best_state = best or None
-        recent: dict[int, dict] = {}
-        for name, value in tensors.items():
-            if name.startswith("recent."):
-                _, i, key = name.split(".", 2)
-                recent.setdefault(int(i), {})[key] = value
-        self.recent = (
-            [recent[i] for i in sorted(recent)][-self.config.average_last :] if self.config.average_last else []
-        )
-        optimizers.from_file(self.optimizer, tensors, state["optimizer"])
-        torch.set_rng_state(tensors["rng.torch"])
-        restore_carry = getattr(self.task, "restore_carry", None)
-        if restore_carry is not None:  # the carried state saved is rank 0's own
-            carry = {k[6:]: v for k, v in tensors.items() if k.startswith("carry.")} if self.world.main else {}
-            restore_carry(carry)
-        self.step, self.epoch, self.step_in_epoch = state["step"], state["epoch"], state["step_in_epoch"]
-        self.best_value = state["best_value"]
-        self.schedule = Schedule(**state["schedule"])
-        self.elapsed_before = state["elapsed"]
-        self._clipped, self._norm_sum = state["clipped"], state["norm_sum"]
-        self.result = TrainResult(**state["result"])
-        self.result.interrupted = False
-        self.result.stopped = ""
+        checkpoints.read(self, saved)
 
     def finished(self) -> str:
         """Why a run restored from a checkpoint would stop before its first step ("" if it
@@ -379,7 +323,7 @@ class Trainer:
                     if config.max_steps and self.step >= config.max_steps:
                         stop = f"{config.max_steps} steps"
                         break
-                    lr = self._lr = self._set_lr(elapsed)
+                    lr = self._lr = self._set_lr(elapsed, group)
                     if self._before_step is not None:
                         self._before_step(self._progress(elapsed))
                     loss, n_tokens = self._gradients(group)
@@ -388,6 +332,8 @@ class Trainer:
                     self._clipped += bool(config.clip and norm > config.clip)
                     self._norm_sum += norm if math.isfinite(norm) else 0.0
                     self.optimizer.step()
+                    if self.asgd is not None:
+                        self.asgd.update()
                     self.step += 1
                     self.step_in_epoch += 1
                     losses.append(loss)
@@ -447,12 +393,7 @@ class Trainer:
         n, wanted = len(self.recent), self.config.average_last
         if n < wanted:
             warn(f"{option('average_last')} {wanted}: the run made {n} validation(s); averaged those {n}")
-        last = self.recent[-1]
-        average = {
-            k: torch.stack([w[k].float() for w in self.recent]).mean(0).to(v.dtype) if v.is_floating_point() else v
-            for k, v in last.items()
-        }
-        self.model.load_state_dict(average)
+        self.model.load_state_dict(mean_weights(self.recent))
         self.model.eval()
         with torch.no_grad(), autocast(self.device):
             metrics = self.task.evaluate()
@@ -493,6 +434,10 @@ class Trainer:
 
     def _eval_and_checkpoint(self, losses: list, elapsed: float) -> None:
         self._evaluate(_mean_tail(losses), elapsed)
+        if self.asgd is not None and not self.asgd.active:  # rank 0 validated; all start together
+            metric = self.result.history[-1].get(self.task.metric) if self.world.main else None
+            if self.world.main_value(metric is not None and self.asgd.due(metric), self.device):
+                self.asgd.start()
         t0 = time.perf_counter()
         self.save_checkpoint()  # counted with evaluation: tokens/s measures training steps only
         self._eval_time += time.perf_counter() - t0

@@ -1,4 +1,4 @@
-"""`nlpkit diagnose gradients|memory|speed`: measure the recurrent trade-offs on this machine."""
+"""`nlpkit diagnose gradients|memory|speed|context`: measure the recurrent trade-offs on this machine."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import typer
 from nlpkit import threads
 from nlpkit.cli import common as c
 from nlpkit.cli.options import command
-from nlpkit.diagnostics.options import GradientOptions, MemoryOptions, SpeedOptions
+from nlpkit.diagnostics.options import ContextOptions, GradientOptions, MemoryOptions, SpeedOptions
 from nlpkit.diagnostics.summary import finite_or_none, gradient_table
 from nlpkit.options import comma_numbers
 from nlpkit.plots import line_plot
 
 app = typer.Typer(
-    help="Measure gradient flow through time, memory over distance and speed against length.",
+    help="Measure gradient flow through time, memory over distance, speed against length and a trained LM's use of context.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -37,14 +37,8 @@ def gradients(o: GradientOptions) -> None:
         device=resolve_device(o.device),
     )  # fmt: skip
     if o.plot:
-        line_plot(
-            o.plot,
-            {n: (list(range(len(r["norms"]))), r["norms"]) for n, r in results.items()},
-            xlabel="steps back from the loss",
-            ylabel="|dL/dx_t|",
-            title=f"gradient flow, length {length}",
-            log_y=True,
-        )
+        series = {n: (list(range(len(r["norms"]))), r["norms"]) for n, r in results.items()}
+        line_plot(o.plot, series, xlabel="steps back from the loss", ylabel="|dL/dx_t|", title=f"gradient flow, length {length}", log_y=True)  # fmt: skip
     if o.format == "json":
         print(json.dumps(finite_or_none({"length": length, "batch": batch, "text": text, "results": results})))
         return
@@ -67,14 +61,7 @@ def memory(o: MemoryOptions) -> None:
               for t in dict.fromkeys(r["task"] for r in found["results"]) for k in o.encoders}  # fmt: skip
     if o.plot:
         series = {f"{t} {k}": (dists, accuracy) for (t, k), accuracy in curves.items()}
-        line_plot(
-            o.plot,
-            series,
-            xlabel="distance (steps)",
-            ylabel="held-out accuracy",
-            title="memory over distance",
-            log_y=False,
-        )
+        line_plot(o.plot, series, xlabel="distance (steps)", ylabel="held-out accuracy", title="memory over distance", log_y=False)  # fmt: skip
     if o.format == "json":
         print(json.dumps(found))
         return
@@ -100,12 +87,8 @@ def speed(o: SpeedOptions) -> None:
     rate = {(k, key): [r[key] for r in found["results"] if r["encoder"] == k]
             for k in o.encoders for key in ("train_tokens_per_s", "infer_tokens_per_s")}  # fmt: skip
     if o.plot:
-        series = {
-            f"{k} {'train' if key.startswith('train') else 'inference'}": (lens, v) for (k, key), v in rate.items()
-        }
-        line_plot(
-            o.plot, series, xlabel="sequence length", ylabel="tokens/s", title=f"speed on {found['device']}", log_y=True
-        )
+        series = {f"{k} {'train' if key.startswith('train') else 'inference'}": (lens, v) for (k, key), v in rate.items()}  # fmt: skip
+        line_plot(o.plot, series, xlabel="sequence length", ylabel="tokens/s", title=f"speed on {found['device']}", log_y=True)  # fmt: skip
     if o.format == "json":
         print(json.dumps(found))
         return
@@ -113,3 +96,19 @@ def speed(o: SpeedOptions) -> None:
         rows = [[k] + [f"{v:,.0f}" for v in rate[k, key]] for k in o.encoders]
         title = f"{what} tokens/s on {found['device']} (batch {o.batch}, width {o.hidden}, {o.layers} layers)"
         c.table(title, ["encoder"] + [str(n) for n in lens], rows)
+
+
+@command(app, ContextOptions)
+def context(o: ContextOptions) -> None:
+    """Loss of trained language models at the same positions of a text when each may read only
+    its last k tokens: how much of the history a model uses."""
+    threads.apply(o.threads)
+    from nlpkit.diagnostics import context as cx
+
+    found = cx.sweep(o)
+    if o.plot:
+        line_plot(o.plot, cx.curves(found), xlabel="context k (tokens)", ylabel="loss (nats/token)", title="loss against context", log_y=False)  # fmt: skip
+    if o.format == "json":
+        print(json.dumps(found))
+        return
+    c.table(*cx.table(found))

@@ -1,4 +1,4 @@
-"""The options of `nlpkit diagnose gradients|memory|speed`, declared once (flags are generated
+"""The options of `nlpkit diagnose gradients|memory|speed|context`, declared once (flags are generated
 from these). Torch-free: the CLI builds its flags from these at start-up.
 """
 
@@ -77,6 +77,20 @@ class SpeedOptions(DiagnoseOptions):
     hidden: int = opt(256, "Encoder width.", min=4)
     layers: int = opt(2, "Encoder layers.", min=1)
     repeats: int = opt(3, "Timed repetitions (after one warm-up).", min=1)
+
+    def check(self) -> None:
+        super().check()
+        comma_numbers(self.lengths, "lengths")
+
+
+@dataclass
+class ContextOptions(DiagnoseOptions):
+    HIDDEN = ("encoder",)
+
+    model: list[str] = opt(list, "Language model files to measure.", argument=1, metavar="MODEL...", required=True)
+    text: str = opt("", "The text to read (a held-out text: validation or test).", required=True)
+    lengths: str = opt("1,2,5,10,20,50,100,200", "Comma list of context lengths k (tokens).")
+    positions: int = opt(1000, "Target positions the loss is averaged over.", min=1)
 
     def check(self) -> None:
         super().check()

@@ -23,12 +23,23 @@ class EncoderConfig:
     ff_size: int = 0  # 0 means 4 * hidden_size
     positions: str = "sinusoidal"  # sinusoidal | learned
     max_len: int = 1024  # longest sequence a Transformer with learned positions accepts
+    weight_drop: float = 0.0  # recurrent, training only: DropConnect on the hidden-to-hidden weights
+    layer_dropout: float = 0.0  # recurrent, training only: locked dropout between layers
 
     def __post_init__(self) -> None:
         if self.kind not in ENCODER_KINDS:
             raise ValueError(f"unknown encoder {self.kind!r}; choose one of {', '.join(ENCODER_KINDS)}")
         if self.layers < 1 or self.hidden_size < 1:
             raise ValueError("an encoder needs at least one layer and a positive hidden size")
+        for name in ("weight_drop", "layer_dropout"):
+            value = getattr(self, name)
+            if not 0.0 <= value < 1.0:
+                raise ValueError(f"{option(name)} must lie in [0, 1), got {value}")
+            if value and (self.kind == "transformer" or self.bidirectional):
+                raise ValueError(
+                    f"{option(name)} applies to unidirectional recurrent encoders (lstm, gru, rnn), "
+                    f"not to a {'bidirectional ' if self.bidirectional else ''}{self.kind}"
+                )
         if self.kind == "transformer":
             if self.bidirectional:
                 raise ValueError(f"{option('bidirectional')} applies to recurrent encoders only")

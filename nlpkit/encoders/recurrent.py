@@ -11,6 +11,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from nlpkit.encoders.config import EncoderConfig
+from nlpkit.encoders.regularised import run_layers
 from nlpkit.encoders.unpacked import exporting, run_unpacked
 
 _MODULES = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
@@ -60,6 +61,12 @@ class RecurrentEncoder(nn.Module):
         Returns outputs [batch, time, output_size] (zero at padded steps) and the final state,
         which can be passed back in to continue the sequences.
         """
+        config = self.config
+        if self.training and (config.weight_drop or config.layer_dropout):
+            if lengths is not None:
+                raise ValueError("weight drop and locked dropout between layers train on unpadded streams only")
+            dropout = config.dropout if config.layers > 1 else 0.0
+            return run_layers(self.rnn, x, state, config.weight_drop, config.layer_dropout, dropout)
         if lengths is None:
             if x.size(0) == 1 and x.size(1) <= 16 and not torch.is_grad_enabled():
                 return _without_onednn(self.rnn, x, state)

@@ -15,8 +15,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from nlpkit.data.batching import token_budget_groups
-from nlpkit.data.streams import batchify, window_count, windows
+from nlpkit.data.streams import batchify, variable_windows, window_count, windows
 from nlpkit.encoders import EncoderConfig, build_encoder
+from nlpkit.encoders.regularised import locked_dropout
 from nlpkit.encoders.state import detach_state
 from nlpkit.errors import NlpkitError, option
 from nlpkit.losses import linear_cross_entropy
@@ -34,6 +35,17 @@ class LMConfig:
     tie_weights: bool = False
     context: int = 128  # BPTT length (recurrent) or context window (Transformer)
     adaptive_cutoffs: list[int] = field(default_factory=list)  # empty: a full softmax
+    # Training-time regularisers (AWD-LSTM, Merity et al. 2018); all off by default. Locked
+    # dropout keeps one mask per sequence across time steps; embedding dropout drops whole words.
+    input_dropout: float = 0.0  # locked, on the embedded input
+    output_dropout: float = 0.0  # locked, on the encoder's output
+    embedding_dropout: float = 0.0  # rows of the embedding matrix (words), on the input side
+
+    def __post_init__(self) -> None:
+        for name in ("input_dropout", "output_dropout", "embedding_dropout"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not 0.0 <= value < 1.0:
+                raise ValueError(f"{option(name)} must lie in [0, 1), got {value!r}")
 
     def to_dict(self) -> dict:
         return {**asdict(self), "encoder": self.encoder.to_dict()}
@@ -76,10 +88,28 @@ class LanguageModel(nn.Module):
     def is_recurrent(self) -> bool:
         return self.config.encoder.is_recurrent
 
-    def features(self, tokens: torch.Tensor, state=None, lengths: torch.Tensor | None = None):
-        """tokens [batch, time] -> the decoder's input [batch, time, dim], new state."""
-        h, state = self.encoder(self.drop(self.embedding(tokens)), lengths, state)
-        h = self.drop(h)
+    def embed(self, tokens: torch.Tensor) -> torch.Tensor:
+        """The input embedding; in training, embedding dropout removes whole words (every
+        occurrence of a dropped word in the batch reads zeros), scaling the rest up."""
+        p = self.config.embedding_dropout
+        if not self.training or p == 0.0:
+            return self.embedding(tokens)
+        weight = self.embedding.weight
+        keep = weight.new_empty(weight.size(0), 1).bernoulli_(1.0 - p).div_(1.0 - p)
+        return F.embedding(tokens, weight * keep, padding_idx=self.embedding.padding_idx)
+
+    def features(self, tokens: torch.Tensor, state=None, lengths: torch.Tensor | None = None, activations=None):
+        """tokens [batch, time] -> the decoder's input [batch, time, dim], new state. A dict
+        given as `activations` receives the encoder's last-layer output before ("raw") and after
+        ("dropped") the output dropout, for activation regularisation."""
+        cfg, training = self.config, self.training
+        x = locked_dropout(self.drop(self.embed(tokens)), cfg.input_dropout, training)
+        h, state = self.encoder(x, lengths, state)
+        if activations is not None:
+            activations["raw"] = h
+        h = locked_dropout(self.drop(h), cfg.output_dropout, training)
+        if activations is not None:
+            activations["dropped"] = h
         if self.project is not None:
             h = self.project(h)
         return h, state
@@ -215,6 +245,15 @@ def score_lines(model: LanguageModel, tokenizer, lines: list[str], batch_tokens:
 # ----- training -----------------------------------------------------------------------------
 
 
+@dataclass
+class Regularisers:
+    """Training-loss and data regularisers of LMTraining (the model's own are in LMConfig)."""
+
+    ar: float = 0.0  # activation regularisation: ar * mean(output^2)
+    tar: float = 0.0  # temporal activation regularisation: tar * mean((h_t - h_{t-1})^2)
+    variable_bptt: bool = False  # recurrent: window lengths drawn around the context
+
+
 class LMTraining:
     """The language-model side of the training engine (see nlpkit.training)."""
 
@@ -229,10 +268,12 @@ class LMTraining:
         batch_size: int,
         device,
         seed: int = 0,
+        regularisers: Regularisers | None = None,
     ):
         self.model = model
         self.device = device
         self.seed = seed
+        self.regularisers = regularisers or Regularisers()
         self.context = model.config.context
         self.train_ids, self.batch_size = train_ids, batch_size
         self.data = batchify(train_ids, batch_size).to(device)
@@ -263,17 +304,37 @@ class LMTraining:
     def batches(self, epoch: int, start: int):
         if start == 0:
             self.state = None
-        for i, batch in enumerate(windows(self.data, self.context, self._offset(epoch))):
+        if self.regularisers.variable_bptt:
+            g = torch.Generator().manual_seed(self.seed * 1000 + epoch)
+            stream = variable_windows(self.data, self.context, g)
+        else:
+            stream = windows(self.data, self.context, self._offset(epoch))
+        for i, batch in enumerate(stream):
             if i >= start:
                 yield batch
 
+    def lr_scale(self, group: list) -> float:
+        """With variable BPTT a window's rate follows its length (AWD-LSTM), so a short window
+        does not weigh as much as a full one."""
+        if not self.regularisers.variable_bptt:
+            return 1.0
+        return sum(x.size(1) for x, _ in group) / (len(group) * self.context)
+
     def loss(self, batch):
         x, y = batch
+        reg = self.regularisers
         state = detach_state(self.state) if self.model.is_recurrent else None
-        h, state = self.model.features(x, state)
+        activations = {} if (reg.ar or reg.tar) else None
+        h, state = self.model.features(x, state, activations=activations)
         if self.model.is_recurrent:
             self.state = state
-        return self.model.loss(h.reshape(-1, h.size(-1)), y.reshape(-1)), y.numel()
+        loss = self.model.loss(h.reshape(-1, h.size(-1)), y.reshape(-1))
+        if reg.ar:  # activation regularisation: keep the (dropped) outputs small
+            loss = loss + reg.ar * activations["dropped"].pow(2).mean()
+        if reg.tar and x.size(1) > 1:  # temporal: keep them from jumping between steps
+            raw = activations["raw"]
+            loss = loss + reg.tar * (raw[:, 1:] - raw[:, :-1]).pow(2).mean()
+        return loss, y.numel()
 
     def evaluate(self) -> dict:
         if self.valid_ids is None:

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from nlpkit.errors import option
 from nlpkit.options import BatchOptions, ModelOptions, Options, ReadOptions, opt, reuse, same
 
+# every dropout rate of the regularisers: a probability in [0, 1), added to `dropout` (docs/language-models.md)
+_RATE = {"panel": "Regularisation", "min": 0.0, "below": 1.0}
+
 
 @dataclass
 class LMOptions(ModelOptions):
@@ -48,6 +51,34 @@ class LMOptions(ModelOptions):
         panel="Model",
         min=2,
         flags=("--context", "--bptt"),
+    )
+    variable_bptt: bool = opt(
+        False,
+        "Recurrent: draw each BPTT window's length around `context` (and half of it, 5% of the time), its "
+        "learning rate scaled to its length, so the cut points move (AWD-LSTM).",
+        panel="Regularisation",
+    )
+    input_dropout: float = opt(
+        0.0, "Locked dropout on the embedded input: one mask per sequence for all its steps.", **_RATE
+    )
+    layer_dropout: float = opt(0.0, "Recurrent: locked dropout between layers.", **_RATE)
+    output_dropout: float = opt(0.0, "Locked dropout on the encoder's output, before the output layer.", **_RATE)
+    embedding_dropout: float = opt(
+        0.0, "Drop whole words from the input embedding (every occurrence in the batch), scaling the rest.", **_RATE
+    )
+    weight_drop: float = opt(
+        0.0,
+        "Recurrent: DropConnect on the hidden-to-hidden weights, a new mask every window (torch's fused kernels).",
+        **_RATE,
+    )
+    ar: float = opt(
+        0.0, "Activation regularisation: add AR x mean(output^2) to the loss.", panel="Regularisation", min=0.0
+    )
+    tar: float = opt(
+        0.0,
+        "Temporal activation regularisation: add TAR x mean((h[t] - h[t-1])^2) of the last layer to the loss.",
+        panel="Regularisation",
+        min=0.0,
     )
 
 

@@ -81,6 +81,7 @@ class LanguageModelTask(Task):
             start = load_lm(options.init_from)
             if start.model.is_recurrent:  # the one size that may change: the BPTT length
                 start.model.config.context = options.context
+            regularise(start.model, options)
             kept = {k: start.meta[k] for k in ("embeddings",) if k in start.meta}
             start.meta = {**kept, "init_from": options.init_from}
             start.model.train()
@@ -108,6 +109,8 @@ class LanguageModelTask(Task):
             heads=options.heads,
             positions=options.positions,
             causal=True,
+            weight_drop=options.weight_drop,
+            layer_dropout=options.layer_dropout,
         )
         cfg = lm.LMConfig(
             vocab_size=tok.vocab_size,
@@ -117,6 +120,9 @@ class LanguageModelTask(Task):
             tie_weights=options.tie_weights,
             context=options.context,
             adaptive_cutoffs=parse_cutoffs(options.adaptive_softmax),
+            input_dropout=options.input_dropout,
+            output_dropout=options.output_dropout,
+            embedding_dropout=options.embedding_dropout,
         )
         task = cls(checked(lm.build_model, cfg), tok)
         if vectors is not None:
@@ -127,7 +133,7 @@ class LanguageModelTask(Task):
     def training(self, data: LMData, options: LMOptions):
         from nlpkit.console import warn
         from nlpkit.data.streams import token_stream
-        from nlpkit.tasks.lm.model import LMTraining
+        from nlpkit.tasks.lm.model import LMTraining, Regularisers
 
         train_ids = token_stream(self.tokenizer, data.lines)
         valid_ids = token_stream(self.tokenizer, data.valid_lines) if data.valid_lines is not None else None
@@ -143,7 +149,12 @@ class LanguageModelTask(Task):
         if options.batch_size > fits:
             warn(f"only {train_ids.numel():,} training tokens: batch size lowered from {options.batch_size} to {fits}")
             options.batch_size = fits
-        return LMTraining(self.model, train_ids, valid_ids, options.batch_size, self.device, options.seed)
+        if options.variable_bptt and not self.model.is_recurrent:
+            raise NlpkitError(
+                f"{option('variable_bptt')} applies to recurrent encoders (BPTT windows), not a Transformer"
+            )
+        regularisers = Regularisers(ar=options.ar, tar=options.tar, variable_bptt=options.variable_bptt)
+        return LMTraining(self.model, train_ids, valid_ids, options.batch_size, self.device, options.seed, regularisers)
 
     @property
     def direction(self) -> str:
@@ -293,6 +304,21 @@ def _exported_eval(model, ids, o) -> dict:
     data = batchify(ids, batch_size)
     loss = sum(model.nll(data.tolist())) / (batch_size * (data.size(1) - 1))
     return {"loss": loss, "ppl": math.exp(min(loss, 50)), "tokens": batch_size * (data.size(1) - 1)}
+
+
+def regularise(model, options: LMOptions) -> None:
+    """Give a language model read from a file (`init_from`) this run's regularisers: they act
+    in training only, so they may change where the sizes may not."""
+    from dataclasses import replace
+
+    config = model.config
+    config.encoder = checked(
+        replace, config.encoder, weight_drop=options.weight_drop, layer_dropout=options.layer_dropout
+    )
+    for name in ("input_dropout", "output_dropout", "embedding_dropout"):
+        setattr(config, name, getattr(options, name))
+    checked(config.__post_init__)
+    model.encoder.config = config.encoder
 
 
 def load_lm(path: str) -> LanguageModelTask:
