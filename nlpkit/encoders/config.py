@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 from nlpkit.errors import option
 
@@ -55,6 +55,11 @@ class EncoderConfig:
     @property
     def output_size(self) -> int:
         return self.hidden_size * (2 if self.bidirectional else 1)
+
+    def for_transfer(self) -> EncoderConfig:
+        """A language model's encoder as another task's: weight drop and locked dropout between
+        layers were the language model's training choices (and need unpadded streams)."""
+        return replace(self, weight_drop=0.0, layer_dropout=0.0)
 
     def to_dict(self) -> dict:
         return asdict(self)

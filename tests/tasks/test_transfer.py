@@ -106,3 +106,21 @@ def test_lm_goes_on_from_another_on_new_text(pair, tmp_path):
     assert adapted.direction == loaded.direction == "backward" and loaded.meta["init_from"].endswith("bwd.nlpk")
     assert loaded.tokenizer.symbols == bwd.tokenizer.symbols
     assert any(not (a == b).all() for a, b in zip(loaded.model.parameters(), bwd.model.parameters(), strict=True))
+
+
+def test_a_regularised_language_model_starts_a_classifier_and_a_tagger(tmp_path):
+    """Weight drop and locked layer dropout are the language model's own training choices: the
+    classifier and tagger it starts read padded batches, and train without them."""
+    regularised = dict(TINY, layers=2, weight_drop=0.3, layer_dropout=0.2, input_dropout=0.1, ar=1.0, tar=1.0)
+    lm = nlpkit.train("lm", train=SAMPLE, out=str(tmp_path / "lm.nlpk"), variable_bptt=True, **regularised)
+    assert lm.model.config.encoder.weight_drop == 0.3 and lm.meta["recipe"]["variable_bptt"] is True
+    clf = nlpkit.train(
+        "sentiment", train=[str(ROOT / "data" / "sentiment.train.tsv")], init_from=str(tmp_path / "lm.nlpk"),
+        out=str(tmp_path / "c.nlpk"), device="cpu", quiet=True, max_steps=3,
+    )  # fmt: skip
+    assert clf.model.config.encoder.weight_drop == 0.0
+    tagger = nlpkit.train(
+        "ner", train=[str(ROOT / "data" / "ner.train.conll")], init_from=str(tmp_path / "lm.nlpk"),
+        out=str(tmp_path / "t.nlpk"), device="cpu", quiet=True, max_steps=3,
+    )  # fmt: skip
+    assert tagger.model.config.encoder.layer_dropout == 0.0

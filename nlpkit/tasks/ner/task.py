@@ -103,7 +103,7 @@ class NERTask(Task):
                     f"{option('init_from')} {options.init_from}: a {vocab.kind} language model; "
                     "the tagger needs a word-level one"
                 )
-            enc = EncoderConfig.from_dict(lm_task.model.config.encoder.to_dict())
+            enc = EncoderConfig.from_dict(lm_task.model.config.encoder.to_dict()).for_transfer()
             embed, char_features = lm_task.model.config.embed_size, "none"
         else:
             words = (" ".join(w.lower() for w in sent) for sent in data.train.tokens)

@@ -104,7 +104,7 @@ class SentimentTask(Task):
                 )
             lm_task, backward_lm = load_lm_pair(options.init_from, options.init_from_backward)
             tok, lm_config = lm_task.tokenizer, lm_task.model.config
-            enc = EncoderConfig.from_dict(lm_config.encoder.to_dict())
+            enc = EncoderConfig.from_dict(lm_config.encoder.to_dict()).for_transfer()
             enc.dropout = options.dropout if enc.is_recurrent else enc.dropout
             embed_size = lm_config.embed_size
             if not enc.is_recurrent and enc.positions == "learned":
