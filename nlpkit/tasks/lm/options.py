@@ -59,16 +59,20 @@ class LMOptions(ModelOptions):
         panel="Regularisation",
     )
     input_dropout: float = opt(
-        0.0, "Locked dropout on the embedded input: one mask per sequence for all its steps.", **_RATE
+        0.0, "Locked dropout on the embedded input: one mask per sequence for all its steps. Rate in [0, 1).", **_RATE
     )
-    layer_dropout: float = opt(0.0, "Recurrent: locked dropout between layers.", **_RATE)
-    output_dropout: float = opt(0.0, "Locked dropout on the encoder's output, before the output layer.", **_RATE)
+    layer_dropout: float = opt(0.0, "Recurrent: locked dropout between layers. Rate in [0, 1).", **_RATE)
+    output_dropout: float = opt(
+        0.0, "Locked dropout on the encoder's output, before the output layer. Rate in [0, 1).", **_RATE
+    )
     embedding_dropout: float = opt(
-        0.0, "Drop whole words from the input embedding (every occurrence in the batch), scaling the rest.", **_RATE
+        0.0,
+        "Drop whole words from the input embedding (every occurrence in the batch), scaling the rest. Rate in [0, 1).",
+        **_RATE,
     )
     weight_drop: float = opt(
         0.0,
-        "Recurrent: DropConnect on the hidden-to-hidden weights, a new mask every window (torch's fused kernels).",
+        "Recurrent: DropConnect on the hidden-to-hidden weights, a new mask every window (torch's fused kernels). Rate in [0, 1).",
         **_RATE,
     )
     ar: float = opt(
