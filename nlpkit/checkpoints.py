@@ -8,7 +8,7 @@ from dataclasses import asdict
 import torch
 
 from nlpkit import modelfile, optimizers
-from nlpkit.errors import NlpkitError
+from nlpkit.errors import NlpkitError, option
 from nlpkit.schedule import Schedule
 
 
@@ -77,8 +77,17 @@ def read(trainer, saved: modelfile.ModelFile) -> None:
         [recent[i] for i in sorted(recent)][-trainer.config.average_last :] if trainer.config.average_last else []
     )
     optimizers.from_file(trainer.optimizer, tensors, state["optimizer"])
-    if trainer.asgd is not None and state.get("asgd"):
-        trainer.asgd.from_file(tensors, state["asgd"])
+    saved_asgd = state.get("asgd") or {}
+    if saved_asgd.get("active") and trainer.asgd is None:
+        raise NlpkitError(
+            f"the checkpoint has been averaging weights since a validation stalled ({option('asgd')}); "
+            f"resume with the same {option('asgd')} or its averaged weights would be dropped"
+        )
+    if trainer.asgd is not None and saved_asgd:
+        try:
+            trainer.asgd.from_file(tensors, saved_asgd)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise NlpkitError(f"the checkpoint's averaged weights cannot be read: {exc}") from None
     torch.set_rng_state(tensors["rng.torch"])
     restore_carry = getattr(trainer.task, "restore_carry", None)
     if restore_carry is not None:  # the carried state saved is rank 0's own

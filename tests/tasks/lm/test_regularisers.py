@@ -203,6 +203,22 @@ def test_asgd_validates_and_keeps_the_average_and_resume_continues_it(tmp_path):
         torch.testing.assert_close(a, b, atol=0, rtol=0)
 
 
+def test_resuming_an_averaging_run_without_asgd_is_refused(tmp_path):
+    from nlpkit.errors import NlpkitError
+
+    task, tok = make_training()
+    meta = lm.to_modelfile(task.model, tok, {}).meta
+    config = TrainConfig(optimizer="sgd", lr=1.0, schedule="constant", max_steps=12, eval_every=2, asgd=1)
+    trainer = Trainer(
+        task, config, CPU, quiet=True, checkpoint=tmp_path / "c.ckpt", checkpoint_meta=meta, task_name="lm"
+    )
+    trainer.asgd.start()  # as if a validation had stalled
+    trainer.save_checkpoint()
+    plain = Trainer(make_training()[0], TrainConfig(optimizer="sgd", lr=1.0, max_steps=12), CPU, quiet=True)
+    with pytest.raises(NlpkitError, match="resume with the same asgd"):
+        plain.restore(modelfile.load(tmp_path / "c.ckpt"))
+
+
 def test_asgd_needs_sgd():
     with pytest.raises(ValueError, match="asgd.*sgd"):
         TrainConfig(optimizer="adamw", asgd=5)
