@@ -104,8 +104,7 @@ def ptb(args) -> None:
     md = f"""# PTB word level: {args.recipe} for {args.budget} (issue 26)
 
 Measured {record["machine"]["date"]} on {record["machine"]["cpu"]}, {record["machine"]["cores"]} cores,
-torch {record["machine"]["torch"]}; load average before {before}, after {record["load_after"]}; nothing
-else of this session ran during the timed runs.
+torch {record["machine"]["torch"]}; load average before {before}, after {record["load_after"]}.
 Command: `python bench/lm_regularisers.py ptb --budget {args.budget} --recipe {args.recipe}` which runs
 `{ours["command"]}` then `nlpkit lm eval MODEL ptb.test.txt`.
 
