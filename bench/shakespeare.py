@@ -7,10 +7,13 @@ as in nanoGPT's shakespeare_char.
 
 import argparse
 import json
+import sys
 
 from common import ROOT, SHARED, WORK, machine, need, recipe, run, write
 
 RECIPES = {"lstm": recipe("shakespeare-lstm"), "transformer": recipe("shakespeare-transformer")}
+# run only when asked (--only): the peer's settings in nlpkit
+EXTRA = {"transformer-nanogpt": recipe("shakespeare-transformer-nanogpt")}
 
 
 def split() -> tuple:
@@ -46,14 +49,15 @@ def peers(budget: str) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--budget", default="10m")
-    p.add_argument("--only", choices=list(RECIPES))
+    p.add_argument("--only", choices=[*RECIPES, *EXTRA])
+    p.add_argument("--eval-every", default="500")
     p.add_argument("--tag", default="", help="suffix for the result files")
     p.add_argument("--peer", action="store_true", help="also run nanoGPT's CPU recipe (bench/peers/nanogpt_char.py)")
     args = p.parse_args()
     train, valid = split()
     rows, record = [], {"benchmark": f"shakespeare-char-{args.budget}", "machine": machine(), "runs": {}}
-    for name, flags in RECIPES.items():
-        if args.only and name != args.only:
+    for name, flags in {**RECIPES, **EXTRA}.items():
+        if (args.only and name != args.only) or (not args.only and name in EXTRA):
             continue
         model, metrics = WORK / f"shakespeare-{name}.nlpk", WORK / f"shakespeare-{name}.json"
         cmd = [
@@ -69,7 +73,7 @@ def main() -> None:
             "--time-budget",
             args.budget,
             "--eval-every",
-            "500",
+            args.eval_every,
             "--metrics-out",
             str(metrics),
             "--out",
@@ -104,7 +108,7 @@ def main() -> None:
         f"""# Tiny Shakespeare, character level, {args.budget} budget per model
 
 Measured {record["machine"]["date"]} on {record["machine"]["cpu"]}, {record["machine"]["cores"]} cores, torch {record["machine"]["torch"]}.
-Command: `python bench/shakespeare.py --budget {args.budget}{" --peer" if args.peer else ""}`; train = first 90% of input.txt,
+Command: `python bench/shakespeare.py {" ".join(sys.argv[1:])}`; train = first 90% of input.txt,
 validation = last 10%. Target (issue 26): validation loss <= 1.55 nats/char in 10 minutes (aim 1.50).
 
 | encoder | best valid loss (nats/char) | steps | epochs | train tokens/s | seconds |
