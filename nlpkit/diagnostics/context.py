@@ -39,6 +39,14 @@ def token_losses(model, ids: torch.Tensor) -> torch.Tensor:
     return out
 
 
+def last_step_nll(model, h: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """The loss of each row's last-step features [rows, dim]: the output layer runs on those rows
+    only, not on every step of every window."""
+    if model.adaptive is not None:
+        return -model.adaptive.log_prob(h).gather(1, targets[:, None])[:, 0]
+    return F.cross_entropy(model.decoder(h).float(), targets, reduction="none")
+
+
 def context_curve(model, ids: torch.Tensor, lengths: list[int], positions: int, batch_tokens: int = 16384) -> dict:
     """Mean loss (nats/token) at `positions` evenly spread target positions, each predicted from
     its last k tokens for every k in `lengths`, and from its whole history ("full")."""
@@ -56,10 +64,8 @@ def context_curve(model, ids: torch.Tensor, lengths: list[int], positions: int, 
             nll = torch.empty(len(targets))
             per_batch = max(1, batch_tokens // k)
             for i in range(0, len(targets), per_batch):
-                logits, _ = model(ids[starts[i : i + per_batch]])
-                nll[i : i + per_batch] = F.cross_entropy(
-                    logits[:, -1].float(), ids[targets[i : i + per_batch]], reduction="none"
-                )
+                h, _ = model.features(ids[starts[i : i + per_batch]])
+                nll[i : i + per_batch] = last_step_nll(model, h[:, -1], ids[targets[i : i + per_batch]])
             rows.append({"context": k, "loss": round(nll.mean().item(), 4)})
     loss = full.mean().item()
     return {"positions": len(targets), "full_loss": round(loss, 4), "full_ppl": round(math.exp(loss), 2), "rows": rows}

@@ -18,8 +18,9 @@ def test_token_losses_are_what_lm_eval_reads(kind):
     assert mean == pytest.approx(lm.evaluate(model, ids, batch_size=1)["loss"], rel=1e-5)
 
 
-def test_context_curve_reads_exactly_k_tokens_before_each_position():
-    model, tok = model_for("lstm", context=8)
+@pytest.mark.parametrize("adaptive", [False, True])
+def test_context_curve_reads_exactly_k_tokens_before_each_position(adaptive):
+    model, tok = model_for("lstm", context=8, adaptive_cutoffs=[8] if adaptive else [])
     ids = torch.randint(4, tok.vocab_size, (120,))
     found = context_curve(model, ids, [1, 3, 10], positions=5)
     assert [r["context"] for r in found["rows"]] == [1, 3, 10] and found["positions"] == 5
