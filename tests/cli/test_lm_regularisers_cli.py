@@ -5,6 +5,7 @@ import pytest
 
 from nlpkit import modelfile
 from tests.conftest import TINY, nlpkit
+from tests.conftest import nlpkit as nlpkit_cli
 
 REGULARISERS = [
     "--input-dropout", "0.2", "--layer-dropout", "0.1", "--output-dropout", "0.25", "--embedding-dropout", "0.05",
@@ -35,9 +36,6 @@ def test_a_regularised_model_trains_repeats_from_its_recipe_and_is_used_like_any
     "args,message",
     [
         (["--weight-drop", "1.0"], "--weight-drop: 1.0 must lie below 1.0"),
-        (["--input-dropout", "-0.1"], "--input-dropout: -0.1 is below the smallest allowed value"),
-        (["--ar", "-1"], "--ar: -1.0 is below the smallest allowed value"),
-        (["--tar", "-0.5"], "--tar: -0.5 is below the smallest allowed value"),
         (["--encoder", "transformer", "--heads", "2", "--weight-drop", "0.2"], "--weight-drop applies to unidirectional recurrent"),
         (["--encoder", "transformer", "--heads", "2", "--layer-dropout", "0.2"], "--layer-dropout applies to unidirectional recurrent"),
         (["--encoder", "transformer", "--heads", "2", "--variable-bptt"], "--variable-bptt applies to recurrent encoders"),
@@ -49,6 +47,21 @@ def test_bad_regulariser_values_are_one_line_errors(tmp_path, corpus, args, mess
     assert proc.returncode == 1, proc.stderr
     assert message in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "m.nlpk").exists()
+
+
+@pytest.mark.parametrize("flag,value", [("--input-dropout", "-0.1"), ("--ar", "-1"), ("--tar", "-0.5")])
+def test_negative_values_are_usage_errors_naming_the_option(tmp_path, corpus, flag, value):
+    """A value below an option's range is caught by the command line itself (exit 2, as every
+    out-of-range flag); through the API it is the one-line error of the option's declaration."""
+    import nlpkit
+    from nlpkit.errors import NlpkitError
+
+    proc = nlpkit_cli("lm", "train", corpus, "--out", tmp_path / "m.nlpk", flag, value)
+    assert proc.returncode == 2 and flag in proc.stderr and "Traceback" not in proc.stderr
+    name = flag[2:].replace("-", "_")
+    with pytest.raises(NlpkitError, match=f"{name}: {float(value)} is below the smallest allowed value"):
+        nlpkit.train("lm", train=[str(corpus)], out=str(tmp_path / "m.nlpk"), **{name: float(value)})
     assert not (tmp_path / "m.nlpk").exists()
 
 
