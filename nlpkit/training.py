@@ -190,9 +190,9 @@ class Trainer:
             p = max(p, elapsed / self.config.time_budget)
         return p
 
-    def _set_lr(self, elapsed: float, group: list) -> float:
+    def _set_lr(self, elapsed: float, batches: list) -> float:
         factor = self.schedule.factor(self.step, self._progress(elapsed))
-        factor *= self._lr_scale(group) if self._lr_scale is not None else 1.0
+        factor *= self._lr_scale(batches) if self._lr_scale is not None else 1.0
         lr = self.config.lr * factor
         for group in self.optimizer.param_groups:
             group["lr"] = lr * group.get("lr_scale", 1.0)
