@@ -35,8 +35,7 @@ def load(path, device: str = "auto", threads: int | None = None, task: str | Non
     from nlpkit.modelfile import read_header
     from nlpkit.options import LoadOptions
 
-    if not isinstance(path, str | os.PathLike):
-        raise NlpkitError(f"expected the path of a model file, got {path!r}")
+    path = _model_path(path)
     given = {"device": device, "quantize": quantize, **({"threads": threads} if threads is not None else {})}
     checked = LoadOptions.create(given)
     device, quantize = checked.device, checked.quantize
@@ -44,11 +43,11 @@ def load(path, device: str = "auto", threads: int | None = None, task: str | Non
     if os.path.isdir(path):  # a directory written by `nlpkit export --format ctranslate2`
         from nlpkit.export.ct2_runtime import load_ct2
 
-        return load_ct2(path, task=task, device=device, quantize=quantize, threads=threads)
+        return _from(path, load_ct2(path, task=task, device=device, quantize=quantize, threads=threads))
     if str(path).endswith(".onnx"):  # a graph written by `nlpkit export`, run by onnxruntime
         from nlpkit.export.runtime import load_onnx
 
-        return load_onnx(path, task=task, device=device, quantize=quantize, threads=threads)
+        return _from(path, load_onnx(path, task=task, device=device, quantize=quantize, threads=threads))
     if threads is not None:
         cpu_threads.apply(threads)
     from nlpkit.quantize import wanted
@@ -62,7 +61,12 @@ def load(path, device: str = "auto", threads: int | None = None, task: str | Non
     where = resolve_device(device)
     int8 = wanted(quantize, where, bool(saved.meta.get("quantized")))
     model = tasks.get(saved.task).from_file(saved, where)
-    return model.quantize() if int8 else model
+    return _from(path, model.quantize() if int8 else model)
+
+
+def _from(path, model):
+    model.source = os.fspath(path)
+    return model
 
 
 def train(task: str, recipe: str | None = None, **options):
@@ -92,15 +96,20 @@ def ensemble(models, out=None, device: str = "auto"):
     from pathlib import Path
 
     from nlpkit.device import resolve_device
-    from nlpkit.outputs import check_output
+    from nlpkit.options import LoadOptions
+    from nlpkit.outputs import Output, claim
     from nlpkit.tasks.sentiment.combine import combine
 
     if isinstance(models, str | Path) or not isinstance(models, Iterable):
         raise NlpkitError(f"expected a list of sentiment models (paths or loaded ones), got {models!r}")
+    device = LoadOptions.create({"device": device}).device  # a bad device fails before any member is read
     models = list(models)
     names = [str(m) if isinstance(m, str | Path) else f"model {n}" for n, m in enumerate(models, start=1)]
     if out is not None:  # a member or a folder is refused before any member is read
-        check_output(out, [m for m in models if isinstance(m, str | Path)])
+        if not isinstance(out, str | os.PathLike):
+            raise NlpkitError(f"out: expected the path of the model file to write, got {out!r}")
+        members = [m if isinstance(m, str | Path) else getattr(m, "source", "") for m in models]
+        claim(inputs=members, outputs=[Output("out", os.fspath(out), required=True)])
     loaded = [
         load(m, device="cpu", task="sentiment", quantize="none") if isinstance(m, str | Path) else m for m in models
     ]
@@ -119,9 +128,18 @@ def info(path) -> dict:
     info --format json` prints, with the whole vocabulary)."""
     from nlpkit.model_info import header
 
+    return header(_model_path(path))
+
+
+def _model_path(path) -> str:
+    """`path` as a str, refused in one line unless it is a usable path name."""
     if not isinstance(path, str | os.PathLike):
         raise NlpkitError(f"expected the path of a model file, got {path!r}")
-    return header(str(path))
+    text = os.fspath(path)
+    if not isinstance(text, str) or not text or "\0" in text or len(text) > 4096:
+        shown = repr(text[:60]) + ("..." if len(text) > 60 else "")
+        raise NlpkitError(f"{shown}: not a usable model file name ({len(text):,} characters)")
+    return text
 
 
 __all__ = ["NlpkitError", "__version__", "ensemble", "info", "load", "train"]

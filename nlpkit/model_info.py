@@ -75,28 +75,53 @@ def ensemble_summary(meta: dict) -> dict:
     return {**meta, "model": {"members": len(members)}, "ensemble": rows}
 
 
-def history(path: str) -> list[dict]:
-    """The evaluation history of a training run: from a model file (.nlpk or .onnx) or from the
-    JSON file `metrics_out` wrote; one dict per evaluation (step, epoch, seconds, train_loss and
-    the validation metrics)."""
+MAX_METRICS_BYTES = 64 << 20  # a metrics file (metrics_out) larger than this is not one
+
+
+def run_metrics(path: str) -> dict:
+    """The metrics a training run recorded: from a model file (.nlpk or .onnx) or from the JSON
+    file `metrics_out` wrote. Anything but a regular file is refused (a FIFO would hang)."""
     import json
     from pathlib import Path
 
     path = str(path)
-    if path.endswith(".json"):
-        try:
-            metrics = json.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise NlpkitError(f"{path}: no such metrics file") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise NlpkitError(f"{path}: not a metrics file written by metrics_out ({exc})") from None
-    else:
+    if not path.endswith(".json"):
         metrics = header(path).get("metrics", {})
-    train = metrics.get("train") if isinstance(metrics, dict) else None
+        return metrics if isinstance(metrics, dict) else {}
+    file = Path(path)
+    if not file.exists():
+        raise NlpkitError(f"{path}: no such metrics file")
+    if not file.is_file():
+        raise NlpkitError(f"{path}: not a regular file (a folder, a device or a FIFO)")
+    if file.stat().st_size > MAX_METRICS_BYTES:
+        raise NlpkitError(f"{path}: {file.stat().st_size:,} bytes, more than a metrics file holds")
+    try:
+        metrics = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise NlpkitError(f"{path}: not a metrics file written by metrics_out ({exc})") from None
+    except RecursionError:
+        raise NlpkitError(f"{path}: not a metrics file written by metrics_out (nested too deeply)") from None
+    return metrics if isinstance(metrics, dict) else {}
+
+
+def history(path: str, metrics: dict | None = None) -> list[dict]:
+    """The evaluation history of a training run (run_metrics, or `metrics` already read): one
+    dict per evaluation (step, epoch, seconds, train_loss and the validation metrics)."""
+    metrics = run_metrics(path) if metrics is None else metrics
+    train = metrics.get("train")
     found = train.get("history") if isinstance(train, dict) else None
     if not isinstance(found, list) or not found or not all(isinstance(h, dict) for h in found):
         raise NlpkitError(f"{path}: records no evaluation history (a file from before histories, or not a training's)")
     return found
+
+
+def selected_by(metrics: dict, found: list[dict]) -> str:
+    """The metric a run kept its model by: what it recorded, else (older files) the first
+    validation metric of its last evaluation, else the training loss."""
+    named = metrics.get("selected_by")
+    if isinstance(named, str) and named:
+        return named
+    return next((k for k in found[-1] if k.startswith("valid_")), "train_loss")
 
 
 def history_summary(found: list[dict]) -> dict:

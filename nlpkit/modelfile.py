@@ -7,14 +7,13 @@ code. Writes are atomic: a temporary file in the same folder, fsync, then rename
 from __future__ import annotations
 
 import json
-import os
 import platform
 import struct
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from nlpkit.errors import NlpkitError
+from nlpkit.outputs import write_atomically
 
 FORMAT = "nlpk"
 FORMAT_VERSION = 1  # what a float model file is written as
@@ -67,33 +66,6 @@ def save(path: str | Path, model: ModelFile) -> None:
     write_atomically(path, to_bytes(model))
 
 
-def write_atomically(path: str | Path, payload: bytes) -> None:
-    """A temporary file in the same folder, fsync, then rename: a reader sees the old file or the
-    whole new one, never a part. A path that exists as anything but a regular file (a folder, a
-    device, a FIFO) is refused: renaming over it would replace it."""
-    path = Path(path)
-    if path.exists() and not path.is_file():
-        raise NlpkitError(f"{path}: exists and is not a regular file (a folder, a device or a FIFO); give a file name")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fchmod(f.fileno(), 0o666 & ~_umask())  # mkstemp makes 0600; a model file honours the umask
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def read_header(path: str | Path) -> dict:
     """The JSON metadata alone (for `nlpkit info`), validated; no tensors are read."""
     path = Path(path)
@@ -101,6 +73,8 @@ def read_header(path: str | Path) -> dict:
         raise NlpkitError(f"{path}: no such model file")
     if path.is_dir():
         raise NlpkitError(f"{path}: is a directory, not a model file")
+    if not path.is_file():  # a FIFO would hang the reader, a device never end
+        raise NlpkitError(f"{path}: not a regular file (a device or a FIFO), not a model file")
     with path.open("rb") as f:
         raw = f.read(8)
         if len(raw) < 8:
@@ -177,7 +151,10 @@ def load(path: str | Path, task: str | None = None, arrays: bool = False) -> Mod
 
     meta = read_header(path)
     if task is not None and meta.get("task") != task:
-        raise NlpkitError(f"{path}: this is a {meta.get('task')!r} model, not a {task!r} model")
+        from nlpkit.tasks import FILE_TASKS  # named as the commands name them: 'nlpkit sentiment'
+
+        found, wanted = (FILE_TASKS.get(t, t) for t in (meta.get("task"), task))
+        raise NlpkitError(f"{path}: a model for 'nlpkit {found}', not for 'nlpkit {wanted}'")
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError) as exc:

@@ -39,7 +39,8 @@ RUN_OPTIONS = (
 
 def opt(default, help: str, *, panel: str = "", flags: tuple[str, ...] = (), **meta):
     """A declared option. meta: min, max, below (an exclusive bound), choices, metavar, argument
-    (positional in the CLI), show_default."""
+    (positional in the CLI), show_default, writes (what the run writes there: "file", "folder" or
+    "export", or a function of the option set giving one; nlpkit.outputs checks it)."""
     kwargs = {"default_factory": default} if callable(default) else {"default": default}
     return field(metadata={"help": help, "panel": panel, "flags": flags, **meta}, **kwargs)
 
@@ -207,13 +208,21 @@ def comma_numbers(text: str, name: str, kind: type = int, least: float = 1) -> l
     return values
 
 
+MAX_RECIPE_BYTES = 1 << 20
+
+
 def read_recipe(path: str) -> dict:
     """The options in a TOML recipe file: top-level keys, or one [train] table."""
     if not isinstance(path, str | Path) or not str(path).strip():
         raise NlpkitError(f"recipe: expected the path of a TOML file, got {path!r}")
+    if Path(path).exists() and not Path(path).is_file():  # a FIFO would hang, a device never end
+        raise NlpkitError(f"{path}: not a regular file (a folder, a device or a FIFO); a recipe is a TOML file")
     try:
         with open(path, "rb") as f:
-            data = tomllib.load(f)
+            raw = f.read(MAX_RECIPE_BYTES + 1)
+        if len(raw) > MAX_RECIPE_BYTES:
+            raise NlpkitError(f"{path}: larger than {MAX_RECIPE_BYTES >> 10} KiB; a recipe is a short TOML file")
+        data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise NlpkitError(f"{path}: not a UTF-8 text file (byte {exc.start}); a recipe is TOML text") from None
     except FileNotFoundError:
@@ -222,6 +231,8 @@ def read_recipe(path: str) -> dict:
         raise NlpkitError(f"{path}: cannot read the recipe ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
         raise NlpkitError(f"{path}: not a valid TOML recipe ({exc})") from None
+    except RecursionError:
+        raise NlpkitError(f"{path}: not a valid TOML recipe (nested too deeply)") from None
     if set(data) == {"train"} and isinstance(data["train"], dict):
         data = data["train"]
     return data
@@ -362,7 +373,7 @@ class TrainOptions(Options):
     train: list[str] = opt(
         list, "Training files ('-' for stdin); or use `dataset`.", argument=True, panel="Data", metavar="FILES"
     )
-    out: str = opt("model.nlpk", "Model file to write.", flags=("--out", "-o"))
+    out: str = opt("model.nlpk", "Model file to write.", flags=("--out", "-o"), writes="file")
     valid: list[str] | None = opt(None, "Validation file(s).", panel="Data")
     dataset: str | None = opt(
         None,
@@ -437,7 +448,9 @@ class TrainOptions(Options):
     resume: bool = opt(
         False, "Continue from OUT.ckpt: weights, optimizer, schedule, RNG and data position.", panel="Training"
     )
-    metrics_out: str | None = opt(None, "Also write the training metrics to this JSON file.", panel="Training")
+    metrics_out: str | None = opt(
+        None, "Also write the training metrics to this JSON file.", panel="Training", writes="file"
+    )
     quiet: bool = reuse(RunOptions, "quiet")
     log_every: str = opt(
         "60s",
@@ -457,6 +470,7 @@ class TrainOptions(Options):
         "(nlpkit[tensorboard]).",
         panel="Logging",
         metavar="DIR",
+        writes="folder",
     )
     mlflow: bool = opt(
         False,

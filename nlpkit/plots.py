@@ -19,17 +19,26 @@ def pyplot(option: str = "--plot"):
     return plt
 
 
+SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def check_suffix(path: str, option: str) -> None:
+    """Refuse, before anything is measured or drawn, a figure name whose format is not written."""
+    if Path(path).suffix.lower() not in SUFFIXES:
+        raise NlpkitError(f"{option}: {path}: a figure is written as {', '.join(SUFFIXES)}; name it so")
+
+
 def save(fig, path: str | Path) -> None:
-    """The figure written whole or not at all (nlpkit.modelfile.write_atomically), in the format
+    """The figure written whole or not at all (nlpkit.outputs.write_atomically), in the format
     its file name says (.png, .svg, .pdf)."""
     import io
 
-    from nlpkit.modelfile import write_atomically
+    from nlpkit.outputs import write_atomically
 
     plt = pyplot()
     buffer = io.BytesIO()
     try:
-        fig.savefig(buffer, dpi=120, format=Path(path).suffix[1:].lower() or "png")
+        fig.savefig(buffer, dpi=120, format=Path(path).suffix[1:].lower())
         write_atomically(path, buffer.getvalue())
     except ValueError as exc:  # a format matplotlib does not write
         raise NlpkitError(f"{path}: cannot write the plot ({exc})") from None
@@ -78,16 +87,17 @@ X_AXES = {"step": "step", "epoch": "epoch", "seconds": "seconds"}
 def training_curves(sources: list[str], metric: str, x: str, out: str) -> int:
     """One curve per model or metrics file: `metric` (valid_loss, train_loss, valid_bleu, ...) over
     `x` (step, epoch or seconds) from each run's evaluation history, on one chart written to
-    `out` (.png or .svg). Returns the number of points drawn."""
+    `out` (.png or .svg); an empty metric: the one the first run kept its model by. Returns
+    (the metric drawn, the number of points drawn). The caller has checked `out` (nlpkit.outputs)."""
     from pathlib import Path
 
-    from nlpkit.model_info import history
-    from nlpkit.outputs import check_output
+    from nlpkit.model_info import history, run_metrics, selected_by
 
-    check_output(out, sources, name="out")
     series = {}
     for source in sources:
-        found = history(source)
+        metrics = run_metrics(source)
+        found = history(source, metrics)
+        metric = metric or selected_by(metrics, found)  # by default, what the first run kept its model by
         points = [(h.get(x), h.get(metric)) for h in found]
         points = [(a, b) for a, b in points if isinstance(a, int | float) and isinstance(b, int | float)]
         if not points:
@@ -96,4 +106,4 @@ def training_curves(sources: list[str], metric: str, x: str, out: str) -> int:
         name = Path(source).name if sum(Path(s).name == Path(source).name for s in sources) == 1 else source
         series[name] = ([a for a, _ in points], [b for _, b in points])
     line_plot(out, series, xlabel=X_AXES[x], ylabel=metric, title=f"{metric} by {x}", log_y=False)
-    return sum(len(xs) for xs, _ in series.values())
+    return metric, sum(len(xs) for xs, _ in series.values())

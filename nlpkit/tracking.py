@@ -69,14 +69,16 @@ def _first_line(exc: Exception) -> str:
     return (lines[0] if lines else type(exc).__name__)[:200]
 
 
-def clean(record: dict) -> dict:
-    """The record with non-finite numbers as None (JSON has no NaN) and floats rounded."""
-    out = {}
-    for key, value in record.items():
-        if isinstance(value, float):
-            value = round(value, 6) if math.isfinite(value) else None
-        out[key] = value
-    return out
+def clean(value):
+    """The record with non-finite numbers as None (JSON has no NaN or Infinity) and floats
+    rounded, at every depth (the start record holds the recipe: `clip` may be inf)."""
+    if isinstance(value, float):
+        return round(value, 6) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: clean(v) for key, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    return value
 
 
 def duration(seconds: float | None) -> str:
@@ -99,7 +101,7 @@ class Lines:
         import sys
 
         if self.fmt == "json":
-            line = json.dumps(clean(record), ensure_ascii=False)
+            line = json.dumps(clean(record), ensure_ascii=False, allow_nan=False)
         else:
             line = self.text(record)
         if line:
@@ -139,6 +141,7 @@ class TensorBoard:
         from nlpkit.options import to_toml
 
         self.writer = tensorboard_writer(folder)
+        _quiet_writer_threads()
         self.writer.add_text("recipe", "```\n" + to_toml(recipe) + "```", 0)
 
     def write(self, record: dict) -> None:
@@ -156,6 +159,24 @@ class TensorBoard:
 
     def close(self, model_path: str | None) -> None:
         self.writer.close()
+
+
+def _quiet_writer_threads() -> None:
+    """TensorBoard writes from a thread of its own, which re-raises a failed write (a full disk)
+    after handing it to the writer; the writer's next call raises it here and the run warns once
+    (RunLog.emit). The thread's own traceback would only repeat it, so it is not printed."""
+    import threading
+
+    previous = threading.excepthook
+    if getattr(previous, "nlpkit_tensorboard", False):
+        return
+
+    def hook(args) -> None:
+        if type(args.thread).__name__ != "_AsyncWriterThread":
+            previous(args)
+
+    hook.nlpkit_tensorboard = True
+    threading.excepthook = hook
 
 
 def tensorboard_writer(folder: str):
@@ -227,6 +248,10 @@ def tracking_uri(mlflow) -> str:
     uri = os.environ.get("MLFLOW_TRACKING_URI") or Path("mlruns").resolve().as_uri()
     if uri.startswith("file:") or "://" not in uri:
         os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+    # MLflow's own defaults (120 s a request, 7 retries with backoff) leave an unreachable server
+    # unreported for minutes; a run fails within seconds instead, unless the user set them
+    for key, value in (("TIMEOUT", "10"), ("MAX_RETRIES", "2"), ("BACKOFF_FACTOR", "1")):
+        os.environ.setdefault(f"MLFLOW_HTTP_REQUEST_{key}", value)
     mlflow.set_tracking_uri(uri)
     return uri
 

@@ -228,15 +228,19 @@ def test_unknown_task_and_foreign_files(tmp_path):
         ("{tmp}", "exists and is not a regular file"),
         ("{train}", "is an input of this run"),
         ("/proc/nlpkit-model.nlpk", "cannot write to /proc"),
+        ("{tmp}/newdir/", "names a folder; give a file name"),
+        ("newdir/", "names a folder; give a file name"),
     ],
 )
-def test_a_bad_out_is_refused_before_training(tmp_path, out, message):
+def test_a_bad_out_is_refused_before_training(tmp_path, monkeypatch, out, message):
     train = tmp_path / "train.txt"
     train.write_text((DATA / "sample.txt").read_text())
     before = train.read_bytes()
+    monkeypatch.chdir(tmp_path)  # a relative name, or a checkpoint beside one, would land here
     with pytest.raises(nlpkit.NlpkitError, match=message):
         nlpkit.train("lm", train=train, out=out.format(tmp=tmp_path, train=train), max_steps=1, context=16, **TINY)
-    assert train.read_bytes() == before and not list(tmp_path.glob("*.ckpt"))
+    assert train.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["train.txt"]  # dot files too: no .ckpt, no newdir
 
 
 def test_resume_from_a_model_file_without_training_state(tmp_path, lm_model):

@@ -38,7 +38,7 @@ def test_training_curves_of_two_runs_on_one_chart(lm_model, sentiment_model, tmp
     from nlpkit.plots import training_curves
 
     out = tmp_path / "curves.svg"
-    assert training_curves([str(lm_model[0]), str(sentiment_model[0])], "train_loss", "step", str(out)) >= 2
+    assert training_curves([str(lm_model[0]), str(sentiment_model[0])], "train_loss", "step", str(out))[1] >= 2
     assert out.read_text(encoding="utf-8").lstrip().startswith("<?xml")
     with pytest.raises(nlpkit.NlpkitError, match="holds no valid_bleu .it holds train_loss, valid_loss"):
         training_curves([str(lm_model[0])], "valid_bleu", "step", str(tmp_path / "c.png"))

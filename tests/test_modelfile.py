@@ -73,7 +73,7 @@ def test_plain_safetensors_without_our_metadata_is_refused(tmp_path):
 
 def test_model_of_another_task_is_refused(tmp_path):
     path, _ = sample(tmp_path, task="ner")
-    with pytest.raises(NlpkitError, match="'ner' model, not a 'lm' model"):
+    with pytest.raises(NlpkitError, match="a model for 'nlpkit ner', not for 'nlpkit lm'"):
         modelfile.load(path, task="lm")
 
 

@@ -7,7 +7,7 @@ import stat
 import pytest
 
 import nlpkit
-from nlpkit.outputs import check_output
+from nlpkit.outputs import check_output, claim
 
 
 def test_check_output_refuses_what_must_not_be_written(tmp_path):
@@ -50,7 +50,10 @@ def test_eval_outputs_and_plots_are_checked_before_any_work(ner_model, translate
     src.write_text("a dog runs\n", encoding="utf-8")
     with pytest.raises(nlpkit.NlpkitError, match="hypotheses: .* is an input of this run"):
         translate_model[1].evaluate((str(src), str(src)), hypotheses=str(src))
-    with pytest.raises(nlpkit.NlpkitError, match="plot: .* not a regular file"):
+    with pytest.raises(nlpkit.NlpkitError, match="plot: .* a figure is written as .png, .svg, .pdf"):
         SpeedOptions.create({"plot": str(tmp_path)})
+    (tmp_path / "taken.png").mkdir()
+    with pytest.raises(nlpkit.NlpkitError, match="plot: .* not a regular file"):
+        claim(SpeedOptions.create({"plot": str(tmp_path / "taken.png")}))
     assert test.read_bytes() == (ROOT / "data" / "ner.valid.conll").read_bytes()
     assert src.read_text(encoding="utf-8") == "a dog runs\n"

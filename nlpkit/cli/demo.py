@@ -61,7 +61,7 @@ def sample_dir() -> Path:
 
 @dataclass
 class DemoCommand(Options):
-    out_dir: str = opt("runs/demo", "Where the demo writes its model files.")
+    out_dir: str = opt("runs/demo", "Where the demo writes its model files.", writes="folder")
     time_budget: str = opt("60s", "Training time for the language model.")
     device: str = reuse(RunOptions, "device")
     quiet: bool = reuse(RunOptions, "quiet")
@@ -75,12 +75,13 @@ def demo(o: DemoCommand) -> None:
     attention on data/translate.train.*, score it and translate two new sentences."""
     from typer._click.globals import get_current_context
 
+    from nlpkit.outputs import write_atomically
+
     nlpkit = get_current_context().find_root().command  # the demo runs the same commands a user types
 
     out, quiet = Path(o.out_dir), o.quiet
-    out.mkdir(parents=True, exist_ok=True)
-    for name, text in INPUTS.items():
-        (out / name).write_text(text, encoding="utf-8")
+    for name, text in INPUTS.items():  # the folder was checked and made (nlpkit.outputs.claim)
+        write_atomically(out / name, text.encode("utf-8"))
     fill = {k: shlex.quote(str(v)) for k, v in {"data": sample_dir(), "out": out, "budget": o.time_budget}.items()}
     fill |= {"common": f"--device {o.device}", "quiet": "--quiet" if quiet else ""}
     for number, (title, command) in enumerate(STEPS, start=1):

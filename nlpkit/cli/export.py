@@ -17,6 +17,7 @@ class ExportCommand(Options):
     out: str = opt(
         "", "Where to write: the .onnx graph (default MODEL with .onnx) or the CTranslate2 directory "
         "(default MODEL less .nlpk, plus -ct2).", flags=("--out", "-o"),
+        writes=lambda o: "export" if o.format == "ctranslate2" else "file",
     )  # fmt: skip
     int8: bool = opt(
         False, "Weights in int8: onnxruntime's dynamic quantization per channel, or CTranslate2's int8; about a "

@@ -42,7 +42,7 @@ def generate(o: GenerateCommand) -> None:
                 f"{model.model.config.context}: only its last {read} tokens are read"
             )
             warned = True
-        on_token = TextStream(model.tokenizer, text, sys.stdout) if stream else None
+        on_token = TextStream(model.tokenizer, text, sys.stdout, o.stop) if stream else None
         completions = model.generate(text, **o.pick(GenerateOptions), generator=generator, on_token=on_token)
         if stream:
             on_token.finish(completions[0])
@@ -56,23 +56,28 @@ def generate(o: GenerateCommand) -> None:
 
 class TextStream:
     """Writes one completion to a text stream token by token as it is generated (the
-    `on_token` of LanguageModelTask.generate); finish() writes what was held back."""
+    `on_token` of LanguageModelTask.generate); finish() writes what was held back. Nothing is
+    written before the first token (a refused option prints nothing), and the last characters
+    are held back while a stop string may still be forming there, so none of it is printed."""
 
-    def __init__(self, tokenizer, prompt: str, out):
-        self.tokenizer, self.out = tokenizer, out
+    def __init__(self, tokenizer, prompt: str, out, stop=()):
+        self.tokenizer, self.out, self.prompt = tokenizer, out, prompt
         self.tokens: list[int] = []
         self.shown = 0
-        self._write(prompt)
+        # a stop string of n characters may have begun in the last n - 1; a few more for
+        # tokenizers whose decoded tail changes as tokens follow
+        self.hold = max(8, max((len(s) for s in stop), default=0))
 
     def _write(self, text: str) -> None:
+        if self.prompt is not None:
+            text, self.prompt = self.prompt + text, None
         self.out.write(text)
         self.out.flush()
 
     def __call__(self, token) -> None:
         self.tokens.append(int(token[0]))
         text = self.tokenizer.decode(self.tokens)
-        # Hold back the last few characters: a stop string may still be forming there.
-        safe = max(self.shown, len(text) - 8)
+        safe = max(self.shown, len(text) - self.hold)
         self._write(text[self.shown : safe])
         self.shown = safe
 

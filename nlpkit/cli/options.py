@@ -102,9 +102,14 @@ def command(app: typer.Typer, options_cls, name: str | None = None):
 
     def decorate(run):
         def cli(**given) -> None:
-            run(options_cls.create({k: _plain(v) for k, v in given.items() if v is not None}))
+            from nlpkit.outputs import claim
+
+            options = options_cls.create({k: _plain(v) for k, v in given.items() if v is not None})
+            claim(options)  # every file the command writes, checked against what it reads before any work
+            run(options)
 
         arguments, flags = _parameters(options_cls)
+        cli.options_cls = options_cls  # what the command takes (tests walk every command's outputs by it)
         _install(app, name or run.__name__, cli, arguments + flags, run.__doc__)
         return run
 
@@ -138,6 +143,7 @@ def train_command(app: typer.Typer, task: str, options_cls, help: str) -> None:
         nlpkit.train(task, recipe=config, **explicit)  # the flags given override the recipe
 
     arguments, flags = _parameters(options_cls)
+    train.options_cls = options_cls
     context = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
     config = inspect.Parameter("config", inspect.Parameter.KEYWORD_ONLY, annotation=ConfigOpt, default=None)
     _install(app, "train", train, [context, *arguments, config, *flags], help)

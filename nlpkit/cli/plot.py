@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nlpkit.errors import option
 from nlpkit.options import Options, RunOptions, opt, reuse
 
 
@@ -13,10 +14,19 @@ class PlotCommand(Options):
         list, "Model files (.nlpk, .onnx) or metrics files (--metrics-out, .json).", argument=1, required=True,
         metavar="RUN...",
     )  # fmt: skip
-    metric: str = opt("valid_loss", "The history's metric: valid_loss, train_loss, valid_bleu, valid_accuracy, ...")
+    metric: str = opt(
+        "",
+        "The history's metric: valid_loss, train_loss, valid_bleu, valid_accuracy, ... (default: the one the "
+        "first run kept its model by).",
+    )
     x: str = opt("step", "step | epoch | seconds.", choices=("step", "epoch", "seconds"))
-    out: str = opt("curves.png", "The chart to write (.png, .svg or .pdf).", flags=("--out", "-o"))
+    out: str = opt("curves.png", "The chart to write (.png, .svg or .pdf).", flags=("--out", "-o"), writes="file")
     quiet: bool = reuse(RunOptions, "quiet")
+
+    def check(self) -> None:
+        from nlpkit.plots import check_suffix
+
+        check_suffix(self.out, option("out"))
 
 
 def plot(o: PlotCommand) -> None:
@@ -25,5 +35,5 @@ def plot(o: PlotCommand) -> None:
     from nlpkit.console import info
     from nlpkit.plots import training_curves
 
-    points = training_curves(o.runs, o.metric, o.x, o.out)
-    info(f"{o.out}: {o.metric} by {o.x} of {len(o.runs)} run(s), {points} points", o.quiet)
+    metric, points = training_curves(o.runs, o.metric, o.x, o.out)
+    info(f"{o.out}: {metric} by {o.x} of {len(o.runs)} run(s), {points} points", o.quiet)

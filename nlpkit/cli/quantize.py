@@ -10,7 +10,7 @@ from nlpkit.options import Options, RunOptions, opt, reuse
 @dataclass
 class QuantizeCommand(Options):
     model: str = opt("", "A model file (.nlpk) of any task.", argument=1, metavar="MODEL")
-    out: str = opt("", "The quantized model file to write.", argument=2, metavar="OUT")
+    out: str = opt("", "The quantized model file to write.", argument=2, metavar="OUT", writes="file")
     quiet: bool = reuse(RunOptions, "quiet")
 
 
@@ -22,10 +22,9 @@ def quantize(o: QuantizeCommand) -> None:
 
     import nlpkit
     from nlpkit.console import info
-    from nlpkit.outputs import check_output
 
-    model = nlpkit.load(o.model, device="cpu", threads=0, quantize="none")  # a bad MODEL fails here first
-    target = check_output(o.out, [o.model])
+    model = nlpkit.load(o.model, device="cpu", threads=0, quantize="none")  # OUT was checked before (outputs.claim)
+    target = Path(o.out)
     model.save(o.out, int8=True)
     before, after = Path(o.model).stat().st_size / 1e6, target.stat().st_size / 1e6
     info(f"{o.out}: {after:,.2f} MB ({after / before:.0%} of {before:,.2f} MB), int8 weight matrices", o.quiet)

@@ -81,7 +81,7 @@ class EnsembleCommand(Options):
         list, "Two or more sentiment model files (.nlpk) with the same labels and tokenizer.", argument=1,
         required=True, metavar="MODEL...",
     )  # fmt: skip
-    out: str = opt("ensemble.nlpk", "The ensemble's model file to write.", flags=("--out", "-o"))
+    out: str = opt("ensemble.nlpk", "The ensemble's model file to write.", flags=("--out", "-o"), writes="file")
     quiet: bool = reuse(RunOptions, "quiet")
 
 

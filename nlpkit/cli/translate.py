@@ -38,8 +38,11 @@ class PredictCommand(ModelArgument, InputOptions, PredictOptions, LoadOptions):
         "Write each line's attention (target x source subwords) and word pairs as JSONL, a record a line.",
         flags=("--alignments",),
         metavar="FILE",
+        writes="file",
     )
-    plot: str | None = opt(None, "Draw each line's attention as DIR/line-N.png (needs matplotlib).", metavar="DIR")
+    plot: str | None = opt(
+        None, "Draw each line's attention as DIR/line-N.png (needs matplotlib).", metavar="DIR", writes="folder"
+    )
 
     def check(self) -> None:
         super().check()

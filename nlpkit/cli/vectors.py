@@ -23,6 +23,7 @@ class VectorsCommand(VectorsOptions):
         "vectors.txt",
         "Vectors file: word2vec text; binary if it ends in .bin; gzipped if in .gz.",
         flags=("--out", "-o"),
+        writes="file",
     )
     quiet: bool = reuse(RunOptions, "quiet")
 

@@ -20,6 +20,7 @@ from nlpkit.data.readers import (
     iter_json_objects,
     iter_lines,
     load_dataset,
+    raw_lines,
 )
 from nlpkit.errors import NlpkitError, option
 
@@ -166,7 +167,7 @@ def _table_text(path: str, errors: str) -> str:
     """The whole file as text (tables may hold quoted newlines, so they are not read by line)."""
     f = _open_binary(path)
     try:
-        raw = f.read()
+        raw = b"".join(raw_lines(f, display_name(path)))  # each line bounded: /dev/zero is refused, not read
     finally:
         if path != "-":
             f.close()

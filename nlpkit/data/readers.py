@@ -15,6 +15,9 @@ from pathlib import Path
 from nlpkit.errors import NlpkitError, option
 
 STDIN = "-"
+# The longest line (or record of a line-based format) any reader takes: a file without line ends
+# (a binary file, /dev/zero) is refused here rather than read into memory whole.
+MAX_LINE_BYTES = 16 << 20
 
 
 def display_name(path: str) -> str:
@@ -53,6 +56,19 @@ def _open_binary(path: str):
     return open(path, "rb")  # noqa: SIM115 - closed by the caller
 
 
+def raw_lines(f, name: str, first_line_no: int = 1) -> Iterator[bytes]:
+    """The lines of a binary stream with their ends, each at most MAX_LINE_BYTES (else an error
+    naming the line): memory stays bounded whatever the stream holds."""
+    line_no = first_line_no
+    for raw in iter(lambda: f.readline(MAX_LINE_BYTES + 1), b""):
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            raise NlpkitError(
+                f"{name}:{line_no}: a line longer than {MAX_LINE_BYTES >> 20} MiB (not a text file of lines?)"
+            )
+        yield raw
+        line_no += 1
+
+
 def iter_lines(path: str, encoding_errors: str = "strict", start: int = 0, end: int | None = None) -> Iterator[str]:
     """Lines without their line end, streamed (flat memory); CRLF and a UTF-8 BOM are handled.
     With `start`/`end` (a seekable file): the lines that begin at byte offsets start..end-1,
@@ -67,7 +83,7 @@ def iter_lines(path: str, encoding_errors: str = "strict", start: int = 0, end: 
     try:
         if start:
             f.seek(start)
-        for line_no, raw in enumerate(f, start=1):
+        for line_no, raw in enumerate(raw_lines(f, name), start=1):  # in a shard, counted from its start
             if end is not None and offset >= end:
                 break
             try:

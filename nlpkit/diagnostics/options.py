@@ -17,17 +17,17 @@ class DiagnoseOptions(RunOptions):
 
     encoder: str = opt(",".join(ENCODER_KINDS), f"Comma list of encoders: {', '.join(ENCODER_KINDS)}.")
     format: str = opt("table", "table (on stdout) | json.", choices=("table", "json"))
-    plot: str | None = opt(None, "Also draw the curves (needs matplotlib).", metavar="FILE.png")
+    plot: str | None = opt(None, "Also draw the curves (needs matplotlib).", metavar="FILE.png", writes="file")
 
     @property
     def encoders(self) -> list[str]:
         return [k.strip() for k in self.encoder.split(",") if k.strip()]
 
     def check(self) -> None:
-        if self.plot:  # refused before the measuring, not after
-            from nlpkit.outputs import check_output
+        if self.plot:  # refused before the measuring, not after (nlpkit.outputs checks where it goes)
+            from nlpkit.plots import check_suffix
 
-            check_output(self.plot, name="plot")
+            check_suffix(self.plot, option("plot"))
         bad = [k for k in self.encoders if k not in ENCODER_KINDS]
         if bad or not self.encoders:
             raise ValueError(

@@ -178,13 +178,15 @@ def _set_config(spec, task) -> None:
     spec.config.layer_norm_epsilon = 1e-5  # torch's LayerNorm default, which every nlpkit norm uses
 
 
-def export_ct2(task, out: str | Path, int8: bool = False) -> dict:
-    """Write `task`'s model to the directory `out` (replaced whole if it is an earlier export);
-    returns {"positions", "int8", "files"}."""
+def export_ct2(task, out: str | Path, int8: bool = False, verify=None) -> dict:
+    """Write `task`'s model to the directory `out` (replaced whole if it is an earlier export; a
+    symlink's target is replaced, the link kept); returns {"positions", "int8", "files"}.
+    `verify(folder)`, when given, checks the finished export before it replaces anything (an
+    error leaves the earlier export as it was)."""
     import ctranslate2
 
     from nlpkit.export.graphs import modelfile_without_weights
-    from nlpkit.modelfile import write_atomically
+    from nlpkit.outputs import write_atomically
 
     require()
     refuse_unsupported(task)
@@ -197,7 +199,7 @@ def export_ct2(task, out: str | Path, int8: bool = False) -> dict:
         spec.optimize(quantization="int8" if int8 else None)
     except (ValueError, TypeError) as exc:
         raise NlpkitError(f"CTranslate2 refused the model: {str(exc).splitlines()[0][:200]}") from None
-    target = Path(out)
+    target = Path(os.path.realpath(out))
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         spec.save(str(staging))
@@ -209,11 +211,18 @@ def export_ct2(task, out: str | Path, int8: bool = False) -> dict:
             "ctranslate2": ctranslate2.__version__,
         }
         write_atomically(staging / MODEL_FILE, modelfile_without_weights(task, (), {"ctranslate2": about}))
+        if verify is not None:
+            about = {**about, **verify(staging)}
         _replace(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return {**about, "files": sorted(p.name for p in target.iterdir())}
+
+
+def _owned(name: str) -> bool:
+    """Whether a file of that name is one an export writes (so replacing the folder loses nothing else)."""
+    return name in (MODEL_FILE, "model.bin", "config.json") or name.endswith(("vocabulary.json", "vocabulary.txt"))
 
 
 def _replace(staging: Path, target: Path) -> None:
@@ -237,15 +246,23 @@ def _umask() -> int:
 def check_target(out: str | Path, model_path: str | Path) -> None:
     """Refused before the model is read: a file where the directory should go, a directory that
     is not an earlier export, a target inside a missing folder, a missing CTranslate2."""
+    from nlpkit.outputs import Output, claim
+
     target = Path(out)
     if target.exists() and not target.is_dir():
         raise NlpkitError(f"{out}: exists and is not a directory (a CTranslate2 model is a directory)")
     if target.is_dir() and any(target.iterdir()) and not (target / MODEL_FILE).is_file():
         raise NlpkitError(f"{out}: a directory that is not an nlpkit CTranslate2 export; give a new name")
+    if target.is_dir():
+        foreign = sorted(p.name for p in target.iterdir() if not (_owned(p.name) and p.is_file()))
+        if foreign:
+            raise NlpkitError(
+                f"{out}: an earlier export that also holds {foreign[0]!r}, which replacing it would delete; "
+                "move that away or give a new name"
+            )
     if not target.resolve().parent.is_dir():
         raise NlpkitError(f"{out}: its folder {target.resolve().parent} does not exist")
-    if target.resolve() == Path(model_path).resolve():
-        raise NlpkitError(f"{out}: that is the model being exported")
+    claim(inputs=[model_path], outputs=[Output("out", str(target), "export", required=True)], make_folder=False)
     require()
 
 
@@ -300,12 +317,14 @@ def export_file(model_path: str | Path, out: str | Path = "", int8: bool = False
         raise NlpkitError(f"{model_path}: already exported; export the .nlpk file it came from")
     check_target(target, source)
     model = nlpkit.load(model_path, device="cpu", threads=0, quantize="none")
-    wrote = export_ct2(model, target, int8=int8)
-    difference = check_export(model, target)
-    if not int8 and not difference <= TOLERANCE:
-        shutil.rmtree(target, ignore_errors=True)
-        raise NlpkitError(f"{target}: CTranslate2 and PyTorch disagree by {difference:.2g}; nothing was kept")
-    return target, {**wrote, "difference": difference}
+
+    def verify(folder: Path) -> dict:
+        difference = check_export(model, folder)
+        if not int8 and not difference <= TOLERANCE:
+            raise NlpkitError(f"{target}: CTranslate2 and PyTorch disagree by {difference:.2g}; nothing was written")
+        return {"difference": difference}
+
+    return target, export_ct2(model, target, int8=int8, verify=verify)
 
 
 def summary(target: Path, wrote: dict) -> str:

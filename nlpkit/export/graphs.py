@@ -110,7 +110,7 @@ def export_onnx(task, out: str | Path, int8: bool = False) -> dict:
     With int8 the float graph is checked first, then quantized by onnxruntime (dynamic: int8
     weights per output channel, activations quantized on the fly) and its difference from
     PyTorch reported; it must stay below INT8_TOLERANCE of the outputs' largest magnitude."""
-    from nlpkit.modelfile import write_atomically
+    from nlpkit.outputs import write_atomically
 
     check_target(out)
     import onnx
@@ -148,13 +148,15 @@ def export_file(model_path: str | Path, out: str | Path = "", int8: bool = False
     .onnx model, a wrong suffix, a missing onnx/onnxruntime."""
     import nlpkit
     from nlpkit.console import warn
-    from nlpkit.outputs import check_output
+    from nlpkit.outputs import Output, claim
 
     target = Path(out or Path(model_path).with_suffix(".onnx"))
     if str(model_path).endswith(".onnx"):
         raise NlpkitError(f"{model_path}: already an ONNX graph; export the .nlpk file it came from")
+    if Path(model_path).is_dir():
+        raise NlpkitError(f"{model_path}: a CTranslate2 export (a folder); export the .nlpk file it came from")
     check_target(target)
-    check_output(target, [model_path])
+    claim(inputs=[model_path], outputs=[Output("out", str(target), required=True)])
     model = nlpkit.load(model_path, device="cpu", threads=0, quantize="none")
     if "quantized" in model.meta and not int8:
         warn(f"{model_path} holds int8 weights: the graph gets them as float32 (--int8 makes an int8 graph)")

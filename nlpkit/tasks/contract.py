@@ -10,6 +10,7 @@ task through these methods, and nlpkit.training's Trainer drives the training ad
 from __future__ import annotations
 
 import importlib
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar, Protocol
@@ -51,6 +52,7 @@ class Task(ABC):
         self.result = None  # the TrainResult, on a model that was just trained
         self.quantized = False  # running int8 (nlpkit.quantize): for inference only
         self.vectors = None  # the word vectors the embedding started from, while training
+        self.source = ""  # the file or folder nlpkit.load read it from: no output of its may go there
 
     # ----- training: the class side ---------------------------------------------------------
     @classmethod
@@ -168,7 +170,11 @@ class Task(ABC):
         """Write the model file; with int8, its weight matrices as int8 rows (nlpkit.quantize)."""
         from nlpkit import quantize as q
         from nlpkit.modelfile import save
+        from nlpkit.outputs import Output, claim
 
+        if not isinstance(path, str | os.PathLike):
+            raise NlpkitError(f"save: expected the path of the model file to write, got {path!r}")
+        claim(outputs=[Output("out", os.fspath(path), required=True)])
         if self.quantized:
             raise NlpkitError("a model quantized for inference cannot be saved: save the float model (quantize='none')")
         if not hasattr(self.model, "state_dict"):  # an export run by onnxruntime or CTranslate2 (nlpkit.export)
@@ -187,7 +193,10 @@ class Task(ABC):
                 "quantized": {"scheme": q.SCHEME, "matrices": len(names)},
                 "format_version": q.FORMAT_VERSION,
             }
-        save(path, model_file)
+        try:
+            save(path, model_file)
+        except OSError as exc:
+            raise NlpkitError(f"{path}: cannot write the model file ({exc.strerror or exc})") from None
 
     def quantize(self) -> Task:
         """Run the linear and recurrent layers in int8 on the CPU from now on (dynamic quantization)."""

@@ -67,6 +67,7 @@ def _train(task_cls, options, world, recipe_file=None):
         saved = load(ckpt, task=task_cls.file_task)
         if not isinstance(saved.meta.get("checkpoint"), dict):
             raise NlpkitError(f"{ckpt}: holds no training state to resume from (a model file, not a checkpoint?)")
+        check_same_recipe(saved.meta.get("recipe"), options.recipe(), ckpt)
         task = task_cls.resume(saved, options)
         info(f"resuming from {ckpt} at step {saved.meta['checkpoint']['step']:,}", quiet)
     else:
@@ -123,7 +124,7 @@ def _train(task_cls, options, world, recipe_file=None):
     if not world.main:  # rank 0 writes the model file (and is the only one that logs)
         task.result = result
         return task
-    if result.interrupted:
+    if result.interrupted and options.log_format != "json":  # in JSON, the end record says so
         info(
             f"[yellow]interrupted[/yellow] at step {result.steps}; checkpoint written to {ckpt}; "
             f"continue with the same command and {option('resume')}",
@@ -134,6 +135,7 @@ def _train(task_cls, options, world, recipe_file=None):
     metrics = {"train": result.to_dict()}
     if result.best:
         metrics["valid"] = result.best
+        metrics["selected_by"] = adapter.metric  # what `nlpkit plot` draws by default
     task.meta = {
         **task.extra_meta(),
         "data": data.fingerprint,
@@ -144,32 +146,55 @@ def _train(task_cls, options, world, recipe_file=None):
     }
     task.result = result
     save(options.out, task.to_file(task.meta))
-    if not options.quiet:
+    if not options.quiet and options.log_format != "json":  # JSON lines only: the end record holds the figures
         table(task.title, [*result_rows(result), *task.summary(result), ("model file", options.out)])
     if options.metrics_out:
         _write_metrics(options.metrics_out, metrics)
     if log is not None:
         log.emit(
-            {"event": "end", "steps": result.steps, "elapsed": result.seconds, "model": options.out, **result.best}
+            {
+                "event": "end",
+                "steps": result.steps,
+                "elapsed": result.seconds,
+                "model": options.out,
+                "stopped": result.stopped or "completed",
+                "interrupted": result.interrupted,
+                **({"checkpoint": str(ckpt)} if result.interrupted else {}),
+                **result.best,
+            }
         )
         log.close(options.out)
     return task
 
 
 def check_out(options, recipe_file: str | None = None) -> None:
-    """Refuse, before any training, a model file, checkpoint or metrics file path that cannot or
-    must not be written (nlpkit.outputs.check_output): this run's input files, its recipe and
-    its other outputs included."""
-    from nlpkit.outputs import check_output
+    """Refuse, before any training, an output the run must not write (nlpkit.outputs.claim): the
+    model file, its checkpoint, the metrics file and the TensorBoard folder, against every path
+    the options name, the recipe and each other."""
+    from nlpkit.outputs import Output, claim
 
-    inputs = [*options.train, *(options.valid or []), recipe_file]
-    inputs += [getattr(options, name, None) for name in ("src", "tgt", "valid_src", "valid_tgt", "init_from")]
-    inputs += [getattr(options, name, None) for name in ("init_from_backward", "embeddings", "dataset")]
-    outputs = [options.out, str(checkpoint_path(options.out)), options.metrics_out]
-    for n, path in enumerate(outputs):
-        if path or n == 0:  # an empty model file name is refused; an empty metrics_out means none
-            name = "metrics_out" if n == 2 else "out"
-            check_output(path, inputs, name=name, outputs=[o for i, o in enumerate(outputs) if i != n])
+    claim(options, inputs=[recipe_file], outputs=[Output("out", str(checkpoint_path(options.out)))])
+
+
+# What a resumed run may change: how long it goes on and how often it validates. Anything else
+# (data, model, optimizer, seed) would not apply to the weights and state the checkpoint holds,
+# while the model file would record it. (--asgd has its own rule, in nlpkit.averaging.)
+RESUMABLE = ("epochs", "max_steps", "time_budget", "patience", "eval_every", "asgd")
+
+
+def check_same_recipe(saved, given: dict, ckpt) -> None:
+    """Refuse resuming `ckpt` (whose run recorded the recipe `saved`) with other options than
+    RESUMABLE changed, naming them."""
+    if not isinstance(saved, dict):  # a checkpoint from before recipes were recorded
+        return
+    changed = [k for k in sorted(set(saved) | set(given)) if k not in RESUMABLE and saved.get(k) != given.get(k)]
+    if changed:
+        said = "; ".join(f"{option(k)} {saved.get(k)!r} there, {given.get(k)!r} now" for k in changed[:3])
+        more = f" (and {len(changed) - 3} more)" if len(changed) > 3 else ""
+        raise NlpkitError(
+            f"{option('resume')}: {ckpt} was trained with other options: {said}{more}; a resumed run may change "
+            f"only {', '.join(option(k) for k in RESUMABLE[:5])} (or train anew without {option('resume')})"
+        )
 
 
 def remove_orphans(out: str) -> None:
@@ -203,7 +228,7 @@ def result_rows(result) -> list[tuple[str, str]]:
 
 
 def _write_metrics(path: str, metrics: dict) -> None:
-    from nlpkit.modelfile import write_atomically
+    from nlpkit.outputs import write_atomically
 
     try:
         write_atomically(path, (json.dumps(metrics, indent=2) + "\n").encode("utf-8"))

@@ -15,11 +15,13 @@ import gzip
 import hashlib
 import io
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 
+from nlpkit.data.readers import raw_lines
 from nlpkit.errors import NlpkitError
 
 MAX_DIM = 4096  # no published vectors come near; a larger "dimension" is a misread header
@@ -69,6 +71,8 @@ def read_vectors(path: str, keep: Callable[[str, int], bool] | None = None) -> W
     from nlpkit.data.readers import check_readable
 
     check_readable(path)
+    if not os.path.isfile(path):  # read several times (sniffed, hashed, parsed): a pipe or device cannot be
+        raise NlpkitError(f"{path}: not a regular file (a device or a FIFO); give a vectors file")
     keep = keep or (lambda word, row: True)
     with open(path, "rb") as raw:
         gzipped = raw.read(2) == b"\x1f\x8b"
@@ -159,7 +163,8 @@ def _read_text(stream, out: WordVectors, keep, first_line: bytes | None) -> None
     dim, path = out.dim, out.source
     kept: list[list[float]] = []
     seen: set[str] = set()
-    lines = stream if first_line is None else _chain(first_line, stream)
+    rest = raw_lines(stream, path, 2)  # line 1 (a header or the first row) is read already
+    lines = rest if first_line is None else _chain(first_line, rest)
     line_no = 1 if first_line is not None else 2
     for raw in lines:
         text = _decode(raw, path, line_no).rstrip()

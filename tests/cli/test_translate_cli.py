@@ -108,8 +108,8 @@ def test_bad_inputs_give_one_line_errors(gru_model, char_model, tmp_path):
         (("translate", "train", "--src", EN), "give both the source and the target"),
         (("translate", "train", "--src", EN, "--tgt", FR, "--encoder", "rnn"), "gru, lstm or transformer"),
         (
-            ("translate", "predict", gru_model, "--alignments", tmp_path / "no" / "a.jsonl"),
-            "no folder",
+            ("translate", "predict", gru_model, "--alignments", tmp_path / "a.jsonl" / ""),
+            "names a folder",
         ),
         (
             ("translate", "predict", gru_model, "--n-best", "3", "--beam", "2", "--format", "jsonl"),

@@ -293,7 +293,13 @@ def test_separate_vocabularies_scaled_embeddings_and_learned_positions_export_ex
 def test_an_export_that_disagrees_with_pytorch_is_not_kept(translator, tmp_path, monkeypatch):
     from nlpkit.export import ct2
 
+    good = tmp_path / "good"
+    ct2.export_file(translator[0], good)
+    before = {p.name: p.read_bytes() for p in good.iterdir()}
     monkeypatch.setattr(ct2, "check_export", lambda task, target: 0.5)
-    with pytest.raises(NlpkitError, match="disagree by 0.5; nothing was kept"):
-        ct2.export_file(translator[0], tmp_path / "bad")
+    for target in (tmp_path / "bad", good):  # a new name stays absent; an earlier export stays as it was
+        with pytest.raises(NlpkitError, match="disagree by 0.5; nothing was written"):
+            ct2.export_file(translator[0], target)
     assert not (tmp_path / "bad").exists()
+    assert {p.name: p.read_bytes() for p in good.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good"]  # no staging folder left behind

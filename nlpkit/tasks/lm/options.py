@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from nlpkit.errors import option
 from nlpkit.options import BatchOptions, ModelOptions, Options, ReadOptions, opt, reuse, same
 
+MAX_NEW_TOKENS = 1_000_000  # per completion
+MIN_TEMPERATURE = 1e-3
+
 # every dropout rate of the regularisers: a probability in [0, 1), added to `dropout` (docs/language-models.md)
 _RATE = {"panel": "Regularisation", "min": 0.0, "below": 1.0}
 
@@ -107,23 +110,31 @@ class EvalOptions(ReadOptions):
 class SamplingOptions(Options):
     """How each next token is chosen (nlpkit.decoding.sample)."""
 
-    max_new_tokens: int = opt(200, "Tokens to generate per completion.", min=0, flags=("--max-new-tokens", "-n"))
-    temperature: float = opt(1.0, "0 = greedy.", min=0.0, flags=("--temperature", "-t"))
+    max_new_tokens: int = opt(
+        200, "Tokens to generate per completion.", min=0, max=MAX_NEW_TOKENS, flags=("--max-new-tokens", "-n")
+    )
+    temperature: float = opt(
+        1.0, f"0 = greedy; else {MIN_TEMPERATURE:g} to 100.", min=0.0, max=100.0, flags=("--temperature", "-t")
+    )
     top_k: int = opt(0, "Sample among the k likeliest tokens (0 = all).", min=0)
     top_p: float = opt(1.0, "Nucleus sampling mass (1 = off, 0 = likeliest token only).", min=0.0, max=1.0)
-    repetition_penalty: float = opt(1.0, "Above 0; > 1 discourages tokens already present (1 = off).")
+    repetition_penalty: float = opt(
+        1.0, "> 1 discourages tokens already present, < 1 favours them (1 = off).", min=0.01, max=100.0
+    )
     no_repeat_ngram: int = opt(0, "Never repeat an n-gram of this size (0 = off).", min=0)
 
     def check(self) -> None:
-        if self.repetition_penalty <= 0:
-            raise ValueError(f"{option('repetition_penalty')} must be positive")
+        if 0 < self.temperature < MIN_TEMPERATURE:  # logits divided by less overflow float32
+            raise ValueError(
+                f"{option('temperature')}: {self.temperature:g} is below {MIN_TEMPERATURE:g}; use 0 for greedy choice"
+            )
 
 
 @dataclass
 class GenerateOptions(SamplingOptions):
     """LanguageModelTask.generate and `nlpkit generate`."""
 
-    num_samples: int = opt(1, "Completions per prompt.", min=1)
+    num_samples: int = opt(1, "Completions per prompt.", min=1, max=10_000)
     stop: list[str] = opt(list, "Stop a completion at this string (repeatable); it is not printed.")
     seed: int | None = opt(None, "Random seed for sampling.", min=0, max=2**63 - 1)
     use_cache: bool = opt(
@@ -132,3 +143,13 @@ class GenerateOptions(SamplingOptions):
         "every step (slow; for comparison).",
         flags=("--cache/--no-cache",),
     )
+
+    def check(self) -> None:
+        super().check()
+        if any(not s for s in self.stop):
+            raise ValueError(f"{option('stop')}: an empty stop string would end every completion before it starts")
+        if self.num_samples * self.max_new_tokens > MAX_NEW_TOKENS * 10:  # the token buffer is allocated up front
+            raise ValueError(
+                f"{option('num_samples')} x {option('max_new_tokens')} = {self.num_samples * self.max_new_tokens:,} "
+                f"tokens per prompt; at most {MAX_NEW_TOKENS * 10:,}"
+            )

@@ -102,6 +102,6 @@ class EvalOptions(ReadOptions):
     scheme: str = reuse(NEROptions, "scheme")
     strict: bool = reuse(NEROptions, "strict")
     predictions: str | None = opt(
-        None, "Also write token, gold and predicted tag columns (CoNLL) to this file.", metavar="FILE"
+        None, "Also write token, gold and predicted tag columns (CoNLL) to this file.", metavar="FILE", writes="file"
     )
     log_every: str = reuse(InputOptions, "log_every")

@@ -258,9 +258,9 @@ class NERTask(Task):
         o = EvalOptions.create(options)
         paths = as_paths(data)
         if o.predictions:  # refused before the tagging, not after
-            from nlpkit.outputs import check_output
+            from nlpkit.outputs import claim
 
-            check_output(o.predictions, paths or [], name="predictions", make_folder=False)
+            claim(o, inputs=[self.source, *(paths or [])])
         if paths is not None:
             sentences = read_sentences(paths, o.input_format, o.token_column, o.tag_column, o.encoding_errors)
         else:
@@ -316,7 +316,7 @@ def _write_predictions(path: str, tokens, gold, predicted, scheme: str) -> None:
     for words, g, p in zip(tokens, gold, predicted, strict=True):
         g_out, p_out = convert(g, "bioes", scheme)[0], convert(p, "bioes", scheme)[0]
         lines += [f"{t}\t{a}\t{b}" for t, a, b in zip(words, g_out, p_out, strict=True)] + [""]
-    from nlpkit.modelfile import write_atomically
+    from nlpkit.outputs import write_atomically
 
     try:
         write_atomically(path, ("\n".join(lines) + "\n").encode("utf-8"))

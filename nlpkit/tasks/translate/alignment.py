@@ -87,28 +87,25 @@ def join(pieces: list[str], kind: str) -> str:
 class AlignmentWriter:
     """Where `translate predict` puts each line's alignment: a JSONL record a line in `path`
     and/or the attention drawn as DIR/line-N.png in `plot_dir` (needs matplotlib). Both are
-    checked when made, before any translating; use it as a context manager."""
+    checked when made, before any translating (nlpkit.outputs); the JSONL file is written whole
+    or not at all, so an earlier one stays if the run fails. Use it as a context manager."""
 
     def __init__(self, path: str | None = None, plot_dir: str | None = None):
+        from contextlib import ExitStack
         from pathlib import Path
 
-        from nlpkit.errors import NlpkitError
+        from nlpkit.outputs import Output, atomic_open, claim
 
         self.file, self.plot_dir = None, Path(plot_dir) if plot_dir else None
+        claim(outputs=[Output("alignments", path), Output("plot", plot_dir, "folder")])
         if self.plot_dir is not None:
             from nlpkit.errors import option
             from nlpkit.plots import pyplot
 
             pyplot(option("plot"))  # a missing matplotlib fails now, not after the first translation
-            try:
-                self.plot_dir.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise NlpkitError(f"{plot_dir}: cannot create the plot folder ({exc.strerror})") from None
+        self._open = ExitStack()
         if path:
-            from nlpkit.outputs import check_output
-
-            check_output(path, name="alignments", make_folder=False)
-            self.file = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed by __exit__
+            self.file = self._open.enter_context(atomic_open(path, "w"))
 
     @property
     def wanted(self) -> bool:
@@ -130,6 +127,5 @@ class AlignmentWriter:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc) -> None:
-        if self.file is not None:
-            self.file.close()
+    def __exit__(self, *exc) -> bool:
+        return self._open.__exit__(*exc)  # the file replaces the earlier one only if no error came

@@ -111,7 +111,9 @@ class EvalOptions(SearchOptions, ReadOptions):
 
     HIDDEN = ("n_best", "alignments")  # one translation a line is scored
 
-    hypotheses: str | None = opt(None, "Also write the translations, one a line, to this file.", metavar="FILE")
+    hypotheses: str | None = opt(
+        None, "Also write the translations, one a line, to this file.", metavar="FILE", writes="file"
+    )
     lowercase: bool = opt(False, "Also a lower-cased BLEU (the variant).")
     tokenize: str | None = opt(
         None, "Also a BLEU with this sacreBLEU tokenizer (none: text tokenized already).",

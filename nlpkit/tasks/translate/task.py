@@ -277,12 +277,12 @@ class TranslationTask(Task):
 
         o = EvalOptions.create(options)
         if o.hypotheses:  # refused before the translating, not after
-            from nlpkit.outputs import check_output
+            from nlpkit.outputs import claim
 
             sources = (
                 list(data) if isinstance(data, tuple) and all(isinstance(d, str | os.PathLike) for d in data) else []
             )
-            check_output(o.hypotheses, sources, name="hypotheses", make_folder=False)
+            claim(o, inputs=[self.source, *sources])
         src, ref = evaluation_pairs(data, o.encoding_errors)
         search = {k: v for k, v in o.pick(SearchOptions).items() if k not in EvalOptions.HIDDEN}
         t0 = time.perf_counter()
@@ -291,7 +291,7 @@ class TranslationTask(Task):
         seconds = time.perf_counter() - t0
         hyps = [f["translation"] for f in found]
         if o.hypotheses:
-            from nlpkit.modelfile import write_atomically
+            from nlpkit.outputs import write_atomically
 
             try:
                 write_atomically(o.hypotheses, "".join(h + "\n" for h in hyps).encode("utf-8"))
