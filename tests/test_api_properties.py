@@ -93,3 +93,37 @@ def test_load_and_train_of_any_arguments(sentiment_model, tmp_path):
         only_nlpkit_errors(lambda: nlpkit.train("sentiment", **options))
 
     check_train()
+
+
+def test_save_and_ensemble_of_any_arguments(sentiment_model, tmp_path, monkeypatch):
+    path, model = sentiment_model
+    monkeypatch.chdir(tmp_path)  # a text that names a usable file is written here, not in the checkout
+
+    @SETTINGS
+    @given(ANY, ANY)
+    def check(out, device):
+        only_nlpkit_errors(lambda: model.save(out))
+        only_nlpkit_errors(lambda: nlpkit.ensemble([path, path], out=out, device=device))
+
+    check()
+    assert path.exists()
+
+
+SAMPLING_EXTREMES = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0, 1e-300, 1e-40, 1e-3, 0.01, 100.0, 1e300, -1.0, 2**62, 10**12]),
+)
+
+
+def test_generate_at_the_extremes_of_sampling_and_with_any_callbacks(lm_model):
+    _, model = lm_model
+    names = ["temperature", "top_p", "top_k", "repetition_penalty", "num_samples", "no_repeat_ngram"]
+
+    @SETTINGS
+    @given(st.sampled_from(names), SAMPLING_EXTREMES, ANY, ANY)
+    def check(name, value, generator, on_token):
+        small = {"num_samples": 1} if name != "num_samples" or value != value or not 0 < value <= 4 else {}
+        only_nlpkit_errors(lambda: model.generate("a", max_new_tokens=2, **{**small, name: value}))
+        only_nlpkit_errors(lambda: model.generate("a", max_new_tokens=2, generator=generator, on_token=on_token))
+
+    check()

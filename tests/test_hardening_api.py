@@ -105,3 +105,37 @@ def test_a_message_quoting_a_line_break_stays_one_line():
     with pytest.raises(nlpkit.NlpkitError) as caught:
         nlpkit.load("bad\nname.nlpk")
     assert "\n" not in str(caught.value) and "bad\\nname.nlpk" in str(caught.value)
+
+
+def test_api_arguments_of_the_wrong_kind_are_nlpkit_errors(sentiment_model, lm_model, tmp_path, monkeypatch):
+    """Bad-input pass four, row 23: what escaped as TypeError, OSError or AttributeError."""
+    monkeypatch.chdir(tmp_path)
+    path, model = sentiment_model
+    for bad, message in (
+        (None, "expected the path"),
+        (5, "expected the path"),
+        ("/proc/x.nlpk", "cannot write to /proc"),
+    ):
+        with pytest.raises(nlpkit.NlpkitError, match=message):
+            model.save(bad)
+    with pytest.raises(nlpkit.NlpkitError, match="out: expected the path"):
+        nlpkit.ensemble([path, path], out=5)
+    with pytest.raises(nlpkit.NlpkitError, match="device: expected str, got nan"):
+        nlpkit.ensemble([path, path], device=float("nan"))
+    with pytest.raises(nlpkit.NlpkitError, match="not a usable model file name"):
+        nlpkit.load("x" * 10**7)
+    with pytest.raises(nlpkit.NlpkitError, match="generator: expected a torch.Generator"):
+        lm_model[1].generate("a", generator=5)
+    with pytest.raises(nlpkit.NlpkitError, match="on_token: expected a function"):
+        lm_model[1].generate("a", on_token=5)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_saving_over_a_symlink_writes_its_target_and_keeps_the_link(sentiment_model, tmp_path):
+    real = tmp_path / "real.nlpk"
+    real.write_bytes(b"an earlier model")
+    link = tmp_path / "current.nlpk"
+    link.symlink_to(real)
+    sentiment_model[1].save(link)
+    assert link.is_symlink() and nlpkit.info(real)["task"] == "classifier"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["current.nlpk", "real.nlpk"]

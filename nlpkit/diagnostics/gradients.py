@@ -147,10 +147,10 @@ def measure(*, models, encoders, text, length, batch, hidden, layers, scale_recu
     for path in models:
         lm_model, tok = lm.from_modelfile(load(path, task=lm.TASK))
         positions = lm_model.config.encoder
-        if positions.kind == "transformer" and positions.positions == "learned" and length + 1 > positions.max_len:
+        if positions.kind == "transformer" and positions.positions == "learned" and length > positions.max_len:
             raise NlpkitError(
-                f"{option('length')}: {length} steps need {length + 1} positions; {path} was trained with "
-                f"{positions.max_len} (give {option('length')} {positions.max_len - 1} or less)"
+                f"{option('length')}: {length} steps; {path} has positions for {positions.max_len} "
+                f"(give {option('length')} {positions.max_len} or less)"
             )
         probes.append((f"{path} (trained)", probe_from_lm(lm_model), tok))
         torch.manual_seed(seed)  # the re-initialised copy repeats from run to run

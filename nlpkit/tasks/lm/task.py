@@ -250,6 +250,10 @@ class LanguageModelTask(Task):
         o = GenerateOptions.create(options)
         if not isinstance(prompt, str):
             raise NlpkitError(f"the prompt must be a text (str), got {type(prompt).__name__}")
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise NlpkitError(f"generator: expected a torch.Generator or None, got {generator!r}")
+        if on_token is not None and not callable(on_token):
+            raise NlpkitError(f"on_token: expected a function of the new tokens or None, got {on_token!r}")
         if self.direction == "backward":
             raise NlpkitError(
                 "a backward language model predicts what comes before a text; generate with a forward one"
