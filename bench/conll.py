@@ -140,7 +140,7 @@ def main() -> None:
     p.add_argument("--only", default="nlpkit,vectors,spacy,wnut")
     p.add_argument("--vectors", default=str(WORK / "vectors" / "news-100.txt"), help="word vectors for `vectors`")
     args = p.parse_args()
-    from nlpkit.training import parse_duration
+    from nlpkit.option_parsing import parse_duration
 
     only = set(args.only.split(","))
     (WORK / "logs").mkdir(parents=True, exist_ok=True)

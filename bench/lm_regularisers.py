@@ -68,7 +68,7 @@ def peer(budget_s: float, log_from: str | None) -> dict:
 
 
 def seconds(budget: str) -> float:
-    from nlpkit.options import parse_duration
+    from nlpkit.option_parsing import parse_duration
 
     return parse_duration(budget)
 

@@ -45,7 +45,7 @@ def main() -> None:
     if not spacy_model.exists():  # speed does not depend on how long it trained: train it briefly
         from conll import spacy_run
 
-        from nlpkit.training import parse_duration
+        from nlpkit.option_parsing import parse_duration
 
         conll = SHARED / "conll2003"
         trained = spacy_run(conll / "train.txt", conll / "valid.txt", test, parse_duration(args.spacy_budget))

@@ -32,7 +32,7 @@ def peers(budget: str) -> dict:
     import subprocess
     import sys
 
-    from nlpkit.options import parse_duration
+    from nlpkit.option_parsing import parse_duration
 
     script, text = str(ROOT / "bench" / "peers" / "nanogpt_char.py"), str(SHARED / "tinyshakespeare" / "input.txt")
     found = {}

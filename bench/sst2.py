@@ -199,7 +199,7 @@ def main() -> None:
     p.add_argument("--only", default="tfidf,spacy,scratch,vectors,lm")
     p.add_argument("--tag", default="")
     args = p.parse_args()
-    from nlpkit.training import parse_duration
+    from nlpkit.option_parsing import parse_duration
 
     only = set(args.only.split(","))
     train, dev, test, train_rows, test_rows, test_texts = prepare(copies=10)

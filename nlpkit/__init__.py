@@ -75,7 +75,7 @@ def train(task: str, recipe: str | None = None, **options):
     Options are the `train` command's, as keyword arguments (time_budget="20m", crf=True);
     `recipe` names a TOML recipe file whose options the keyword arguments override."""
     from nlpkit import tasks
-    from nlpkit.options import read_recipe
+    from nlpkit.option_parsing import read_recipe
     from nlpkit.tasks.lifecycle import train as run
 
     cls = tasks.get(task)

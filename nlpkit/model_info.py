@@ -43,7 +43,7 @@ def header(path: str, *, brief: bool = False) -> dict:
 
 def recipe_toml(path: str) -> str:
     """The options the model at `path` was trained with, as a TOML recipe for `--config`."""
-    from nlpkit.options import to_toml
+    from nlpkit.option_parsing import to_toml
     from nlpkit.tasks import FILE_TASKS
 
     meta = header(path)

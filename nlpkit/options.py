@@ -12,7 +12,6 @@ its package's options.py. Kept free of torch so that `nlpkit --help` stays fast.
 from __future__ import annotations
 
 import difflib
-import tomllib
 import types
 import typing
 from dataclasses import MISSING, asdict, dataclass, field, fields
@@ -45,14 +44,15 @@ def opt(default, help: str, *, panel: str = "", flags: tuple[str, ...] = (), **m
     return field(metadata={"help": help, "panel": panel, "flags": flags, **meta}, **kwargs)
 
 
-def reuse(source, name: str, default=MISSING):
+def reuse(source, name: str, default=MISSING, panel: str | None = None):
     """The option `name` as `source` (an option set) declares it: the same help, bounds and
-    flags, and its default unless another is given."""
+    flags, and its default unless another is given (and its help panel, unless another is)."""
     base = {f.name: f for f in fields(source)}[name]
     if default is MISSING:
         default = base.default_factory if base.default is MISSING else base.default
     kwargs = {"default_factory": default} if callable(default) else {"default": default}
-    return field(metadata=base.metadata, **kwargs)
+    metadata = base.metadata if panel is None else {**base.metadata, "panel": panel}
+    return field(metadata=metadata, **kwargs)
 
 
 def same(name: str, default):
@@ -165,95 +165,6 @@ class Options:
         return {k: v for k, v in asdict(self).items() if k in offered and k not in RUN_OPTIONS and v is not None}
 
 
-def parse_duration(text: str) -> float:
-    """'90', '90s', '10m', '1h30m' -> seconds."""
-    text = text.strip().lower()
-    if not text:
-        raise ValueError("empty duration")
-    total, number = 0.0, ""
-    units = {"h": 3600, "m": 60, "s": 1}
-    for ch in text:
-        if ch.isdigit() or ch == ".":
-            number += ch
-        elif ch in units and number:
-            total += float(number) * units[ch]
-            number = ""
-        else:
-            raise ValueError(f"bad duration {text!r}; write for example 90s, 10m or 1h30m")
-    if number:
-        total += float(number)
-    return total
-
-
-def every_seconds(text: str, name: str = "log_every") -> float:
-    """The seconds of a logging interval option ('60s', '5m'; '0' or '' = never)."""
-    if str(text).strip() in ("", "0"):
-        return 0.0
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise NlpkitError(f"{option(name)}: {exc}") from None
-
-
-def comma_numbers(text: str, name: str, kind: type = int, least: float = 1) -> list:
-    """The numbers of a comma list option ('5,10,20'), each at least `least`, or a ValueError
-    naming the option."""
-    try:
-        values = [kind(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        values = []
-    if not values or any(not v >= least for v in values):
-        what = "whole numbers" if kind is int else "numbers"
-        raise ValueError(f"{option(name)}: expected a comma list of {what} ({least:g} or more), got {text!r}")
-    return values
-
-
-MAX_RECIPE_BYTES = 1 << 20
-
-
-def read_recipe(path: str) -> dict:
-    """The options in a TOML recipe file: top-level keys, or one [train] table."""
-    if not isinstance(path, str | Path) or not str(path).strip():
-        raise NlpkitError(f"recipe: expected the path of a TOML file, got {path!r}")
-    if Path(path).exists() and not Path(path).is_file():  # a FIFO would hang, a device never end
-        raise NlpkitError(f"{path}: not a regular file (a folder, a device or a FIFO); a recipe is a TOML file")
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_RECIPE_BYTES + 1)
-        if len(raw) > MAX_RECIPE_BYTES:
-            raise NlpkitError(f"{path}: larger than {MAX_RECIPE_BYTES >> 10} KiB; a recipe is a short TOML file")
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise NlpkitError(f"{path}: not a UTF-8 text file (byte {exc.start}); a recipe is TOML text") from None
-    except FileNotFoundError:
-        raise NlpkitError(f"{path}: no such recipe file") from None
-    except OSError as exc:
-        raise NlpkitError(f"{path}: cannot read the recipe ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise NlpkitError(f"{path}: not a valid TOML recipe ({exc})") from None
-    except RecursionError:
-        raise NlpkitError(f"{path}: not a valid TOML recipe (nested too deeply)") from None
-    if set(data) == {"train"} and isinstance(data["train"], dict):
-        data = data["train"]
-    return data
-
-
-def to_toml(values: dict) -> str:
-    """A flat TOML document of option values (strings, numbers, booleans and lists of them)."""
-    import json
-
-    def literal(value) -> str:
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, int | float):
-            return repr(value)
-        if isinstance(value, list):
-            return "[" + ", ".join(literal(v) for v in value) + "]"
-        return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a valid TOML basic string
-
-    return "".join(f"{key} = {literal(value)}\n" for key, value in values.items())
-
-
 @dataclass
 class RunOptions(Options):
     """Where and how loudly a command runs: training and every command that reads a model."""
@@ -261,7 +172,8 @@ class RunOptions(Options):
     device: str = opt("auto", "auto | cpu | cuda (bf16 autocast on CUDA).", choices=("auto", "cpu", "cuda"))
     threads: int = opt(
         0,
-        "CPU threads; 0 = $NLPKIT_THREADS, else the cores free at start (jobs side by side share them).",
+        "CPU threads; 0 = $NLPKIT_THREADS, else automatic: `train` takes every core of its CPU set (a torchrun "
+        "process: its share), other commands the cores free at start (jobs side by side share them).",
         min=0,
         max=4096,
     )
@@ -288,6 +200,24 @@ class ReadOptions(Options):
 
     encoding_errors: str = opt(
         "strict", "strict: invalid UTF-8 is an error; replace: substitute U+FFFD.", choices=("strict", "replace")
+    )
+
+
+@dataclass
+class TableOutput(Options):
+    """How a command that prints scores or facts prints them."""
+
+    format: str = opt("table", "table (on stdout) | json.", choices=("table", "json"))
+
+
+def holdout_option(what: str):
+    """`valid_fraction` of the tasks that hold out a random share of their training records."""
+    return opt(
+        0.0,
+        f"Without `valid`: hold out this share of the training {what} (a seeded random choice).",
+        panel="Data",
+        min=0.0,
+        max=0.5,
     )
 
 
@@ -329,39 +259,10 @@ class InputOptions(ReadOptions):
         metavar="K/N",
     )
     log_every: str = opt(
-        "60s", "When stderr is not a terminal: a progress line (records done, rate) this often; 0 = none."
+        "60s",
+        "When stderr is not a terminal (or, training, with `log_format` json): a progress line this often, "
+        "e.g. 30s, 5m; 0 = none (a training run still logs each evaluation).",
     )
-
-    FIRST_CHUNK: typing.ClassVar[int] = 32  # lines in the first chunk; each next is 4 times larger
-
-    def records(self, reader=None):
-        """The input's records in order ('-' or no file: stdin); with `shard` 'K/N', only its
-        part (nlpkit.data.shards). A record is a line, or what `reader(paths, encoding_errors)`
-        yields (for example a CoNLL sentence)."""
-        from nlpkit.data import readers, shards
-
-        paths = self.inputs or ["-"]
-        if reader is None and not self.shard:
-            return (line for path in paths for line in readers.iter_lines(path, self.encoding_errors))
-        if reader is None:
-            return shards.shard_lines(paths, *shards.parse(self.shard), self.encoding_errors)
-        if not self.shard:
-            return reader(paths, self.encoding_errors)
-        return shards.records_part(lambda: reader(paths, self.encoding_errors), *shards.parse(self.shard), paths)
-
-    def chunks(self, size: int, reader=None):
-        """The records a bounded list at a time, so memory stays flat on any input: a few at
-        first (a pipe into `head -1` returns at once), then up to `size`."""
-        from nlpkit.data.readers import chunks
-        from nlpkit.tracking import follow
-
-        if self.shard:  # a bad K/N fails before anything is read
-            from nlpkit.data.shards import parse
-
-            parse(self.shard)
-        quiet = bool(getattr(self, "quiet", False))  # a command's set has RunOptions' quiet too
-        stream = chunks(self.records(reader), size, first=self.FIRST_CHUNK)
-        return follow(stream, every_seconds(self.log_every), quiet, "records")
 
 
 @dataclass
@@ -438,13 +339,7 @@ class TrainOptions(Options):
         0, "Random seed; CPU runs without `time_budget` repeat exactly.", panel="Training", min=0, max=2**32 - 1
     )
     device: str = reuse(RunOptions, "device")
-    threads: int = opt(
-        0,
-        "CPU threads; 0 = $NLPKIT_THREADS, else every core of this process's CPU set (a torchrun process: its "
-        "share); the start-up line says how many.",
-        min=0,
-        max=4096,
-    )
+    threads: int = reuse(RunOptions, "threads")
     resume: bool = opt(
         False, "Continue from OUT.ckpt: weights, optimizer, schedule, RNG and data position.", panel="Training"
     )
@@ -452,12 +347,7 @@ class TrainOptions(Options):
         None, "Also write the training metrics to this JSON file.", panel="Training", writes="file"
     )
     quiet: bool = reuse(RunOptions, "quiet")
-    log_every: str = opt(
-        "60s",
-        "When stderr is not a terminal (or with `log_format` json): a progress line this often between the "
-        "line of each evaluation, e.g. 30s, 5m; 0 = evaluations only.",
-        panel="Logging",
-    )
+    log_every: str = reuse(InputOptions, "log_every", panel="Logging")
     log_format: str = opt(
         "text",
         "text | json: one JSON object a line on stderr, on a terminal too (keys: docs/training-logs.md).",
@@ -491,34 +381,16 @@ class TrainOptions(Options):
         """The learning rate when lr is 0: each task may choose its own."""
         return 20.0 if self.optimizer == "sgd" else 2e-3
 
-    def train_config(self):
-        """The training engine's config (nlpkit.training.TrainConfig) from these options."""
-        from nlpkit.training import TrainConfig
+    def check(self) -> None:
+        from nlpkit.option_parsing import every_seconds, parse_duration
 
         try:
-            budget = parse_duration(self.time_budget) if self.time_budget else 0.0
+            parse_duration(self.time_budget) if self.time_budget else 0.0
         except ValueError as exc:
-            raise NlpkitError(f"{option('time_budget')}: {exc}") from None
-        weight_decay = self.weight_decay
-        if weight_decay is None:
-            weight_decay = 0.0 if self.optimizer == "sgd" else 0.01
-        return TrainConfig(
-            optimizer=self.optimizer,
-            lr=self.lr or self.default_lr(),
-            weight_decay=weight_decay,
-            schedule=self.schedule,
-            warmup=self.warmup,
-            clip=self.clip,
-            epochs=self.epochs,
-            max_steps=self.max_steps,
-            time_budget=budget,
-            eval_every=self.eval_every,
-            accumulate=self.accumulate,
-            average_last=self.average_last,
-            patience=self.patience,
-            asgd=self.asgd,
-            seed=self.seed,
-        )
+            raise ValueError(f"{option('time_budget')}: {exc}") from None
+        every_seconds(self.log_every)
+        if self.asgd and self.optimizer != "sgd":
+            raise ValueError(f"{option('asgd')} averages the iterates of SGD: it needs {option('optimizer')} sgd")
 
 
 def backward_lm_option():
@@ -561,3 +433,13 @@ class ModelOptions(TrainOptions):
         panel="Transfer",
         min=0,
     )
+
+    def check(self) -> None:
+        super().check()
+        init_from = getattr(self, "init_from", None)  # declared by the tasks that can start from a language model
+        if init_from and self.embeddings:
+            raise ValueError(
+                f"{option('embeddings')} and {option('init_from')} both start the embedding: give one of them"
+            )
+        if getattr(self, "init_from_backward", None) and not init_from:
+            raise ValueError(f"{option('init_from_backward')} goes beside {option('init_from')} (a forward model)")

@@ -138,7 +138,7 @@ class TensorBoard:
     name = "tensorboard"
 
     def __init__(self, folder: str, recipe: dict):
-        from nlpkit.options import to_toml
+        from nlpkit.option_parsing import to_toml
 
         self.writer = tensorboard_writer(folder)
         _quiet_writer_threads()
@@ -262,7 +262,7 @@ def run_log(options, recipe: dict, quiet: bool, terminal: bool, main: bool) -> R
     writes. Trackers that cannot start are one-line errors here, before any training."""
     if not main:
         return None
-    from nlpkit.options import every_seconds
+    from nlpkit.option_parsing import every_seconds
 
     every = every_seconds(options.log_every)
     sinks: list = []

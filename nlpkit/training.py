@@ -34,44 +34,66 @@ from nlpkit import checkpoints, modelfile, optimizers
 from nlpkit.averaging import AveragedSGD, mean_weights
 from nlpkit.device import autocast
 from nlpkit.errors import NlpkitError, option
-from nlpkit.options import parse_duration  # noqa: F401 (re-exported)
+from nlpkit.option_parsing import parse_duration
 from nlpkit.schedule import Schedule
 from nlpkit.tracking import progress_bar, show_progress
 
 
 @dataclass
 class TrainConfig:
-    optimizer: str = "adamw"  # adamw | sgd
-    lr: float = 1e-3
-    weight_decay: float = 0.01
-    momentum: float = 0.0  # sgd only
-    schedule: str = "cosine"
-    warmup: int = 0
-    min_lr_ratio: float = 0.0
-    clip: float = 1.0  # max global gradient norm; 0 turns clipping off
-    epochs: int = 0  # 0: 10 epochs, or unlimited under a time or step budget
-    max_steps: int = 0
-    time_budget: float = 0.0  # seconds, evaluation included; 0: none
-    eval_every: int = 0  # steps; 0: at the end of every epoch
-    accumulate: int = 1  # batches whose gradients add up to one optimizer step
-    average_last: int = 0  # keep the average of the weights at the last N validations (0: the best)
-    patience: int = 0  # evaluations without improvement before stopping; 0: never stop early
-    asgd: int = 0  # NT-ASGD's non-monotone window in validations (nlpkit.averaging); 0: off
-    seed: int = 0
+    """What the loop needs of the training options (nlpkit.options.TrainOptions, where each is
+    declared, defaulted and bounded once), resolved: the task's learning rate for lr 0, the
+    optimizer's weight decay for none, the time budget in seconds. Made by from_options()."""
 
-    def __post_init__(self) -> None:
-        if self.optimizer not in ("adamw", "sgd"):
-            raise ValueError(f"unknown optimizer {self.optimizer!r}; use adamw or sgd")
-        if self.lr <= 0:
-            raise ValueError(f"{option('lr')} must be positive")
-        if self.clip < 0:
-            raise ValueError(f"{option('clip')} must be 0 (off) or positive")
-        if self.accumulate < 1:
-            raise ValueError(f"{option('accumulate')} must be 1 or more")
-        if self.average_last < 0:
-            raise ValueError(f"{option('average_last')} must be 0 (off) or more")
-        if self.asgd and self.optimizer != "sgd":
-            raise ValueError(f"{option('asgd')} averages the iterates of SGD: it needs {option('optimizer')} sgd")
+    optimizer: str  # adamw | sgd
+    lr: float
+    weight_decay: float
+    schedule: str
+    warmup: int
+    clip: float  # max global gradient norm; 0 turns clipping off
+    epochs: int  # 0: 10 epochs, or unlimited under a time or step budget
+    max_steps: int
+    time_budget: float  # seconds, evaluation included; 0: none
+    eval_every: int  # steps; 0: at the end of every epoch
+    accumulate: int  # batches whose gradients add up to one optimizer step
+    average_last: int  # keep the average of the weights at the last N validations (0: the best)
+    patience: int  # evaluations without improvement before stopping; 0: never stop early
+    asgd: int  # NT-ASGD's non-monotone window in validations (nlpkit.averaging); 0: off
+    seed: int
+    momentum: float = 0.0  # sgd; not an option
+    min_lr_ratio: float = 0.0  # where the schedule ends; not an option
+
+    @classmethod
+    def from_options(cls, options) -> TrainConfig:
+        """The config of a checked TrainOptions (any task's)."""
+        weight_decay = options.weight_decay
+        if weight_decay is None:
+            weight_decay = 0.0 if options.optimizer == "sgd" else 0.01
+        return cls(
+            optimizer=options.optimizer,
+            lr=options.lr or options.default_lr(),
+            weight_decay=weight_decay,
+            schedule=options.schedule,
+            warmup=options.warmup,
+            clip=options.clip,
+            epochs=options.epochs,
+            max_steps=options.max_steps,
+            time_budget=parse_duration(options.time_budget) if options.time_budget else 0.0,
+            eval_every=options.eval_every,
+            accumulate=options.accumulate,
+            average_last=options.average_last,
+            patience=options.patience,
+            asgd=options.asgd,
+            seed=options.seed,
+        )
+
+    @classmethod
+    def make(cls, **options) -> TrainConfig:
+        """The config of these training options, checked as nlpkit.train checks them (for code
+        that drives a Trainer itself: tests, benchmarks)."""
+        from nlpkit.options import TrainOptions
+
+        return cls.from_options(TrainOptions.create(options))
 
     @property
     def epoch_limit(self) -> int:

@@ -3,7 +3,7 @@ import tomllib
 import pytest
 
 from nlpkit.errors import NlpkitError, option, use_flags
-from nlpkit.options import read_recipe, to_toml
+from nlpkit.option_parsing import read_recipe, to_toml
 from nlpkit.tasks.ner.options import NEROptions
 from nlpkit.tasks.sentiment.options import SentimentOptions
 from nlpkit.tasks.translate.options import TranslateOptions

@@ -1,24 +1,14 @@
-"""What every command group shares: the output option of eval commands, loading the model a
-command names, and writing results (lines, JSON, tables). Kept free of torch so that `--help`
-stays fast; the options are declared in nlpkit.options and each task's options module, and an
-InputOptions set reads its own input (records, chunks).
+"""What every command group shares: loading the model a command names, and writing results
+(lines, JSON, tables). Kept free of torch so that `--help` stays fast; the options are declared
+in nlpkit.options and each task's options module, and nlpkit.data.inputs reads a command's input.
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 
 from nlpkit.console import info, warn  # noqa: F401 - the CLI's stderr, re-exported
 from nlpkit.data.writers import AS_SPACE, json_line  # noqa: F401 - re-exported for the commands
-from nlpkit.options import Options, opt
-
-
-@dataclass
-class EvalOutput(Options):
-    """How an eval command prints its scores."""
-
-    format: str = opt("table", "table (on stdout) | json.", choices=("table", "json"))
 
 
 def load(o, task: str):

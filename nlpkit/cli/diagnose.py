@@ -11,7 +11,7 @@ from nlpkit.cli import common as c
 from nlpkit.cli.options import command
 from nlpkit.diagnostics.options import ContextOptions, GradientOptions, MemoryOptions, SpeedOptions
 from nlpkit.diagnostics.summary import finite_or_none, gradient_table
-from nlpkit.options import comma_numbers
+from nlpkit.option_parsing import comma_numbers
 from nlpkit.plots import line_plot
 
 app = typer.Typer(

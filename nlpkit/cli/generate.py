@@ -23,6 +23,8 @@ def generate(o: GenerateCommand) -> None:
     """Generate text from a language model: one completion (or --num-samples) per prompt."""
     import torch
 
+    from nlpkit.data import inputs
+
     model = c.load(o, "lm")
     generator = torch.Generator(device=model.device)
     generator.manual_seed(o.seed if o.seed is not None else torch.seed())
@@ -31,7 +33,7 @@ def generate(o: GenerateCommand) -> None:
     elif sys.stdin.isatty():
         prompts = iter([""])
     else:
-        prompts = InputOptions(encoding_errors=o.encoding_errors).records()
+        prompts = inputs.records(InputOptions(encoding_errors=o.encoding_errors))
     stream = o.format == "text" and o.num_samples == 1  # to terminals and pipes alike (`| head -1` ends it)
     warned = False
     for text in prompts:

@@ -6,13 +6,13 @@ import json
 from dataclasses import dataclass
 
 from nlpkit.cli.common import table
-from nlpkit.options import Options, opt
+from nlpkit.options import Options, TableOutput, opt, reuse
 
 
 @dataclass
 class InfoCommand(Options):
     model: str = opt("", "A model file (.nlpk), or a graph from nlpkit export (.onnx).", argument=1, metavar="MODEL")
-    format: str = opt("table", "table (on stdout) | json.", choices=("table", "json"))
+    format: str = reuse(TableOutput, "format")
     recipe: bool = opt(
         False, "Print the options the model was trained with as a TOML recipe (for --config).", flags=("--recipe",)
     )

@@ -8,7 +8,7 @@ import typer
 
 from nlpkit.cli import common as c
 from nlpkit.cli.options import command, train_command
-from nlpkit.options import InputOptions, LoadOptions, ModelArgument, opt
+from nlpkit.options import InputOptions, LoadOptions, ModelArgument, TableOutput, opt
 from nlpkit.tasks.lm.options import EvalOptions, LMOptions, ScoreOptions
 
 app = typer.Typer(
@@ -19,7 +19,7 @@ train_command(app, "lm", LMOptions, "Train a language model (character, word or 
 
 
 @dataclass
-class EvalCommand(ModelArgument, EvalOptions, c.EvalOutput, LoadOptions):
+class EvalCommand(ModelArgument, EvalOptions, TableOutput, LoadOptions):
     inputs: list[str] = opt(list, "Text files ('-' or none: stdin).", argument=2)
 
 
@@ -46,8 +46,10 @@ class ScoreCommand(ModelArgument, InputOptions, ScoreOptions, LoadOptions):
 def score(o: ScoreCommand) -> None:
     """Log-likelihood (nats), token count and perplexity of each input line, one line out per
     line in, in order. Each line is scored with its line end, as if it started a text."""
+    from nlpkit.data import inputs
+
     model = c.load(o, "lm")
-    for chunk in o.chunks(o.chunk_size):
+    for chunk in inputs.chunks(o, o.chunk_size):
         rows = []
         for s in model.predict(chunk, **o.pick(ScoreOptions)):
             if o.format == "jsonl":

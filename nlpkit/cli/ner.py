@@ -8,7 +8,7 @@ import typer
 
 from nlpkit.cli import common as c
 from nlpkit.cli.options import command, train_command
-from nlpkit.options import InputOptions, LoadOptions, ModelArgument, opt
+from nlpkit.options import InputOptions, LoadOptions, ModelArgument, TableOutput, opt
 from nlpkit.tasks.ner.options import EvalOptions, NEROptions, TagOptions
 
 app = typer.Typer(
@@ -21,7 +21,7 @@ train_command(app, "ner", NEROptions, "Train a named-entity tagger and write it 
 
 
 @dataclass
-class EvalCommand(ModelArgument, EvalOptions, c.EvalOutput, LoadOptions):
+class EvalCommand(ModelArgument, EvalOptions, TableOutput, LoadOptions):
     tests: list[str] = opt(
         list, "Tagged test file(s): CoNLL columns or JSONL.", argument=2, required=True, metavar="TEST"
     )
@@ -75,10 +75,12 @@ def tag(o: TagCommand) -> None:
     an empty record. Raw text is split into words by nlpkit.text.words (runs of letters and
     digits with inner - ' . kept, every other non-space character alone), keeping character
     offsets."""
+    from nlpkit.data import inputs
+
     model = c.load(o, "ner")
     from nlpkit.data.tagged import token_records
 
-    stream = o.chunks(o.chunk_size, token_records if o.input_format == "conll" else None)
+    stream = inputs.chunks(o, o.chunk_size, token_records if o.input_format == "conll" else None)
     for chunk in stream:
         found = model.predict(chunk, **{**o.pick(TagOptions), "scores": o.format == "jsonl"})
         c.write_lines(_formatted(r, o.format) for r in found)

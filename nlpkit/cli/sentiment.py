@@ -8,7 +8,7 @@ import typer
 
 from nlpkit.cli import common as c
 from nlpkit.cli.options import command, train_command
-from nlpkit.options import InputOptions, LoadOptions, ModelArgument, Options, RunOptions, opt, reuse
+from nlpkit.options import InputOptions, LoadOptions, ModelArgument, Options, RunOptions, TableOutput, opt, reuse
 from nlpkit.tasks.sentiment.options import EvalOptions, PredictOptions, SentimentOptions
 
 app = typer.Typer(
@@ -39,9 +39,11 @@ class PredictCommand(ModelArgument, InputOptions, PredictOptions, LoadOptions):
 def predict(o: PredictCommand) -> None:
     """Label each input line: exactly one output line per input line, in order (an empty line
     is classified too). Input is read in chunks, so memory stays flat on large files."""
+    from nlpkit.data import inputs
+
     model = c.load(o, "sentiment")
     cut = 0
-    for chunk in o.chunks(o.chunk_size):
+    for chunk in inputs.chunks(o, o.chunk_size):
         rows = []
         for r in model.predict(chunk, **o.pick(PredictOptions)):
             cut += r["truncated"]
@@ -61,7 +63,7 @@ def predict(o: PredictCommand) -> None:
 
 
 @dataclass
-class EvalCommand(ModelArgument, EvalOptions, c.EvalOutput, LoadOptions):
+class EvalCommand(ModelArgument, EvalOptions, TableOutput, LoadOptions):
     tests: list[str] = opt(
         list, "Labeled test file(s), in a training format.", argument=2, required=True, metavar="TEST"
     )

@@ -8,7 +8,8 @@ import typer
 
 from nlpkit.cli import common as c
 from nlpkit.cli.options import command, train_command
-from nlpkit.options import InputOptions, LoadOptions, ModelArgument, comma_numbers, opt
+from nlpkit.option_parsing import comma_numbers
+from nlpkit.options import InputOptions, LoadOptions, ModelArgument, TableOutput, opt
 from nlpkit.tasks.translate.options import EvalOptions, PredictOptions, TranslateOptions
 
 app = typer.Typer(
@@ -54,12 +55,13 @@ class PredictCommand(ModelArgument, InputOptions, PredictOptions, LoadOptions):
 def predict(o: PredictCommand) -> None:
     """Translate: exactly one output line per input line, in input order; an empty line gives
     an empty translation. Sentences are batched by length internally."""
+    from nlpkit.data import inputs
     from nlpkit.tasks.translate.alignment import AlignmentWriter
 
     model = c.load(o, "translate")
     with AlignmentWriter(o.alignments_file, o.plot) as aligned:
         options = {**o.pick(PredictOptions), "alignments": aligned.wanted}
-        found_all = (r for chunk in o.chunks(o.chunk_size) for r in model.predict(chunk, **options))
+        found_all = (r for chunk in inputs.chunks(o, o.chunk_size) for r in model.predict(chunk, **options))
         cut = 0
         for number, found in enumerate(found_all, start=1):
             cut += found["truncated"]
@@ -75,7 +77,7 @@ def predict(o: PredictCommand) -> None:
 
 
 @dataclass
-class EvalCommand(ModelArgument, EvalOptions, c.EvalOutput, LoadOptions):
+class EvalCommand(ModelArgument, EvalOptions, TableOutput, LoadOptions):
     src: str = opt("", "Source sentences, one a line.", required=True)
     ref: str = opt("", "Reference translations, line-aligned with --src.", required=True)
     length_penalty_sweep: str = opt(

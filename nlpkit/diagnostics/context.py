@@ -77,7 +77,7 @@ def sweep(o) -> dict:
     from nlpkit.data.streams import token_stream
     from nlpkit.device import resolve_device
     from nlpkit.modelfile import load
-    from nlpkit.options import comma_numbers
+    from nlpkit.option_parsing import comma_numbers
     from nlpkit.tasks.lm import model as lm
 
     lengths = sorted(set(comma_numbers(o.lengths, "lengths")))

@@ -131,7 +131,7 @@ def sweep(o) -> dict:
     progress line each: {"steps", "batch", "hidden", "layers", "results": [MemoryResult as dict]}."""
     from nlpkit.console import info
     from nlpkit.device import resolve_device
-    from nlpkit.options import comma_numbers
+    from nlpkit.option_parsing import comma_numbers
 
     tasks = list(TASKS) if o.task == "both" else [o.task]
     dists, device = comma_numbers(o.distances, "distances"), resolve_device(o.device)

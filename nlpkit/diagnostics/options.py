@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from nlpkit.encoders.config import ENCODER_KINDS
 from nlpkit.errors import option
-from nlpkit.options import RunOptions, comma_numbers, opt
+from nlpkit.option_parsing import comma_numbers
+from nlpkit.options import RunOptions, TableOutput, opt, reuse
 
 
 @dataclass
@@ -16,7 +17,7 @@ class DiagnoseOptions(RunOptions):
     """What the three measurements share."""
 
     encoder: str = opt(",".join(ENCODER_KINDS), f"Comma list of encoders: {', '.join(ENCODER_KINDS)}.")
-    format: str = opt("table", "table (on stdout) | json.", choices=("table", "json"))
+    format: str = reuse(TableOutput, "format")
     plot: str | None = opt(None, "Also draw the curves (needs matplotlib).", metavar="FILE.png", writes="file")
 
     @property
@@ -63,7 +64,7 @@ class MemoryOptions(DiagnoseOptions):
     hidden: int = opt(64, "Encoder width.", min=4)
     layers: int = opt(1, "Encoder layers.", min=1)
     lr: float = opt(3e-3, "Peak learning rate (AdamW).", min=0.0)
-    seed: int = opt(0, "Random seed.", min=0, max=2**32 - 1)
+    seed: int = reuse(GradientOptions, "seed")
 
     def check(self) -> None:
         super().check()

@@ -71,7 +71,7 @@ def sweep(o) -> dict:
     line each: {"device", "batch", "hidden", "layers", "results": [SpeedResult as dict]}."""
     from nlpkit.console import info
     from nlpkit.device import resolve_device
-    from nlpkit.options import comma_numbers
+    from nlpkit.option_parsing import comma_numbers
 
     device = resolve_device(o.device)
     results = []

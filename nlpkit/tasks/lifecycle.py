@@ -13,7 +13,6 @@ from pathlib import Path
 
 from nlpkit.console import console, info, table
 from nlpkit.errors import NlpkitError, option
-from nlpkit.tasks.contract import checked
 from nlpkit.tracking import run_log
 
 
@@ -40,9 +39,9 @@ def _train(task_cls, options, world, recipe_file=None):
     from nlpkit import threads
     from nlpkit.device import resolve_device
     from nlpkit.modelfile import load, save, versions
-    from nlpkit.training import Trainer
+    from nlpkit.training import TrainConfig, Trainer
 
-    config = checked(options.train_config)
+    config = TrainConfig.from_options(options)
     check_out(options, recipe_file)
     if world.main:
         remove_orphans(options.out)

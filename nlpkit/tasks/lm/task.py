@@ -74,10 +74,6 @@ class LanguageModelTask(Task):
         from nlpkit.text.tokenizers import Reversed, train_tokenizer
 
         if options.init_from:
-            if options.embeddings:
-                raise NlpkitError(
-                    f"{option('embeddings')} and {option('init_from')} both start the embedding: give one of them"
-                )
             start = load_lm(options.init_from)
             if start.model.is_recurrent:  # the one size that may change: the BPTT length
                 start.model.config.context = options.context

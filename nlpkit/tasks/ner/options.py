@@ -13,6 +13,7 @@ from nlpkit.options import (
     Options,
     ReadOptions,
     backward_lm_option,
+    holdout_option,
     opt,
     reuse,
     same,
@@ -22,13 +23,7 @@ from nlpkit.options import (
 @dataclass
 class NEROptions(ModelOptions):
     out: str = same("out", "ner.nlpk")
-    valid_fraction: float = opt(
-        0.0,
-        "Without `valid`: hold out this share of the training sentences (a seeded random choice).",
-        panel="Data",
-        min=0.0,
-        max=0.5,
-    )
+    valid_fraction: float = holdout_option("sentences")
     input_format: str = opt(
         "auto", "auto (JSONL for *.jsonl, else CoNLL columns) | conll | jsonl.", panel="Data",
         choices=("auto", "conll", "jsonl"),

@@ -89,12 +89,6 @@ class NERTask(Task):
         chars = sorted({ch for sent in data.train.tokens for w in sent for ch in w})
         lm_task, backward_lm, vectors = None, None, None
         embed, char_features = options.embed or 100, options.char_features
-        if options.init_from and options.embeddings:
-            raise NlpkitError(
-                f"{option('embeddings')} and {option('init_from')} both start the embedding: give one of them"
-            )
-        if options.init_from_backward and not options.init_from:
-            raise NlpkitError(f"{option('init_from_backward')} goes beside {option('init_from')} (a forward model)")
         if options.init_from:
             lm_task, backward_lm = load_lm_pair(options.init_from, options.init_from_backward)
             vocab = lm_task.tokenizer
@@ -251,7 +245,7 @@ class NERTask(Task):
         (how the files are read, as for training; `predictions` also writes token, gold and
         predicted tag columns (CoNLL) to that file)."""
         from nlpkit.data.conll import Sentences
-        from nlpkit.options import every_seconds
+        from nlpkit.option_parsing import every_seconds
         from nlpkit.tasks.ner import model as tg
         from nlpkit.tracking import follow
 

@@ -15,6 +15,7 @@ from nlpkit.options import (
     Options,
     ReadOptions,
     backward_lm_option,
+    holdout_option,
     opt,
     reuse,
     same,
@@ -24,13 +25,7 @@ from nlpkit.options import (
 @dataclass
 class SentimentOptions(ModelOptions):
     out: str = same("out", "sentiment.nlpk")
-    valid_fraction: float = opt(
-        0.0,
-        "Without `valid`: hold out this share of the training examples (a seeded random choice).",
-        panel="Data",
-        min=0.0,
-        max=0.5,
-    )
+    valid_fraction: float = holdout_option("examples")
     input_format: str = opt(
         "auto",
         "auto: by extension (.tsv .csv .jsonl), else FastText if lines start with __label__, "

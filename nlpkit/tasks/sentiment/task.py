@@ -88,12 +88,6 @@ class SentimentTask(Task):
         from nlpkit.text.tokenizers import train_tokenizer
 
         max_len, lm_task, backward_lm, vectors = options.max_len, None, None, None
-        if options.init_from and options.embeddings:
-            raise NlpkitError(
-                f"{option('embeddings')} and {option('init_from')} both start the embedding: give one of them"
-            )
-        if options.init_from_backward and not options.init_from:
-            raise NlpkitError(f"{option('init_from_backward')} goes beside {option('init_from')} (a forward model)")
         if options.init_from:
             from nlpkit.tasks.transfer import load_lm_pair
 
@@ -243,7 +237,7 @@ class SentimentTask(Task):
         those of nlpkit.tasks.sentiment.options.EvalOptions (how the files are read, as for training)."""
         from nlpkit.data.labeled import Labeled
         from nlpkit.device import autocast
-        from nlpkit.options import every_seconds
+        from nlpkit.option_parsing import every_seconds
         from nlpkit.tasks.sentiment.model import classification_scores, predict_proba
         from nlpkit.tracking import follow
 

@@ -272,7 +272,7 @@ class TranslationTask(Task):
         the translations, one a line, to that file; `lowercase` / `tokenize` add a variant BLEU
         with its own signature (nlpkit.metrics)."""
         from nlpkit.metrics import translation_scores
-        from nlpkit.options import every_seconds
+        from nlpkit.option_parsing import every_seconds
         from nlpkit.tracking import follow
 
         o = EvalOptions.create(options)

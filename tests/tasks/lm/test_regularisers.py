@@ -8,6 +8,7 @@ from nlpkit.averaging import AveragedSGD
 from nlpkit.data.streams import batchify, token_stream, variable_windows, window_count
 from nlpkit.encoders import EncoderConfig
 from nlpkit.encoders.regularised import locked_dropout, run_layers
+from nlpkit.errors import NlpkitError
 from nlpkit.tasks.lm import model as lm
 from nlpkit.text.tokenizers import train_tokenizer
 from nlpkit.training import TrainConfig, Trainer
@@ -168,7 +169,7 @@ def make_training(**reg):
 
 
 def test_asgd_validates_and_keeps_the_average_and_resume_continues_it(tmp_path):
-    config = TrainConfig(optimizer="sgd", lr=1.0, schedule="constant", max_steps=40, eval_every=4, asgd=1, seed=2)
+    config = TrainConfig.make(optimizer="sgd", lr=1.0, schedule="constant", max_steps=40, eval_every=4, asgd=1, seed=2)
 
     def trainer(task, tok, ckpt):
         meta = lm.to_modelfile(task.model, tok, {}).meta
@@ -208,20 +209,20 @@ def test_resuming_an_averaging_run_without_asgd_is_refused(tmp_path):
 
     task, tok = make_training()
     meta = lm.to_modelfile(task.model, tok, {}).meta
-    config = TrainConfig(optimizer="sgd", lr=1.0, schedule="constant", max_steps=12, eval_every=2, asgd=1)
+    config = TrainConfig.make(optimizer="sgd", lr=1.0, schedule="constant", max_steps=12, eval_every=2, asgd=1)
     trainer = Trainer(
         task, config, CPU, quiet=True, checkpoint=tmp_path / "c.ckpt", checkpoint_meta=meta, task_name="lm"
     )
     trainer.asgd.start()  # as if a validation had stalled
     trainer.save_checkpoint()
-    plain = Trainer(make_training()[0], TrainConfig(optimizer="sgd", lr=1.0, max_steps=12), CPU, quiet=True)
+    plain = Trainer(make_training()[0], TrainConfig.make(optimizer="sgd", lr=1.0, max_steps=12), CPU, quiet=True)
     with pytest.raises(NlpkitError, match="resume with the same asgd"):
         plain.restore(modelfile.load(tmp_path / "c.ckpt"))
 
 
 def test_asgd_needs_sgd():
-    with pytest.raises(ValueError, match="asgd.*sgd"):
-        TrainConfig(optimizer="adamw", asgd=5)
+    with pytest.raises(NlpkitError, match="asgd.*sgd"):
+        TrainConfig.make(optimizer="adamw", asgd=5)
 
 
 @pytest.mark.parametrize("name", ["weight_drop", "layer_dropout"])

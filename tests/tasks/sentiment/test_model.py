@@ -141,5 +141,5 @@ def test_a_small_model_learns_a_separable_task():
     from nlpkit.training import TrainConfig, Trainer
 
     task = cl.ClassifierTraining(model, (ids[:160], labels[:160]), (ids[160:], labels[160:]), 16, torch.device("cpu"))
-    result = Trainer(task, TrainConfig(lr=1e-2, epochs=8), torch.device("cpu"), quiet=True).fit()
+    result = Trainer(task, TrainConfig.make(lr=1e-2, epochs=8), torch.device("cpu"), quiet=True).fit()
     assert result.best["valid_accuracy"] >= 0.9
