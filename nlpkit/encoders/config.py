@@ -56,6 +56,26 @@ class EncoderConfig:
     def output_size(self) -> int:
         return self.hidden_size * (2 if self.bidirectional else 1)
 
+    @classmethod
+    def from_options(cls, options, *, causal: bool = False, bidirectional: bool = False, **extra) -> EncoderConfig:
+        """The encoder a task's training options ask for (encoder, layers, hidden, dropout, heads,
+        positions), built alike for every task. `dropout` goes inside every Transformer block and
+        between recurrent layers, so a one-layer recurrent encoder gets none (there is no
+        "between"; torch would only warn); `bidirectional` applies to recurrent kinds only.
+        `extra`: further fields a task sets (ff_size, weight_drop, ...)."""
+        recurrent = options.encoder in RECURRENT_KINDS
+        return cls(
+            kind=options.encoder,
+            hidden_size=options.hidden,
+            layers=options.layers,
+            bidirectional=bidirectional and recurrent,
+            dropout=options.dropout if options.layers > 1 or not recurrent else 0.0,
+            heads=options.heads,
+            positions=options.positions,
+            causal=causal,
+            **extra,
+        )
+
     def for_transfer(self) -> EncoderConfig:
         """A language model's encoder as another task's: weight drop and locked dropout between
         layers were the language model's training choices (and need unpadded streams)."""

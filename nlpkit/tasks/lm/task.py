@@ -97,13 +97,8 @@ class LanguageModelTask(Task):
             vectors = pv.read_for(options.embeddings, tok, 0)
             embed_size = pv.embed_size(options.embed, vectors)
         enc = checked(
-            EncoderConfig,
-            kind=options.encoder,
-            hidden_size=options.hidden,
-            layers=options.layers,
-            dropout=options.dropout,
-            heads=options.heads,
-            positions=options.positions,
+            EncoderConfig.from_options,
+            options,
             causal=True,
             weight_drop=options.weight_drop,
             layer_dropout=options.layer_dropout,

@@ -79,7 +79,7 @@ class NERTask(Task):
 
     @classmethod
     def build(cls, options: NEROptions, data: NERData) -> NERTask:
-        from nlpkit.encoders import RECURRENT_KINDS, EncoderConfig
+        from nlpkit.encoders import EncoderConfig
         from nlpkit.tasks.ner import model as tg
         from nlpkit.tasks.transfer import load_lm_pair
         from nlpkit.text.schemes import bioes_tags, split_tag
@@ -102,18 +102,7 @@ class NERTask(Task):
         else:
             words = (" ".join(w.lower() for w in sent) for sent in data.train.tokens)
             vocab = VocabTokenizer.train("word", words, min_freq=options.min_freq)
-            recurrent = options.encoder in RECURRENT_KINDS
-            enc = checked(
-                EncoderConfig,
-                kind=options.encoder,
-                hidden_size=options.hidden,
-                layers=options.layers,
-                bidirectional=options.bidirectional and recurrent,
-                dropout=options.dropout if options.layers > 1 else 0.0,
-                heads=options.heads,
-                positions=options.positions,
-                causal=False,
-            )
+            enc = checked(EncoderConfig.from_options, options, bidirectional=options.bidirectional)
             if options.embeddings:
                 from nlpkit.vectors import pretrained as pv
 

@@ -83,7 +83,7 @@ class SentimentTask(Task):
 
     @classmethod
     def build(cls, options: SentimentOptions, data: SentimentData) -> SentimentTask:
-        from nlpkit.encoders import RECURRENT_KINDS, EncoderConfig
+        from nlpkit.encoders import EncoderConfig
         from nlpkit.tasks.sentiment import model as cl
         from nlpkit.text.tokenizers import train_tokenizer
 
@@ -108,18 +108,8 @@ class SentimentTask(Task):
                 transfer["init_from_backward"] = options.init_from_backward
         else:
             tok = checked(train_tokenizer, options.tokenizer, data.train.texts, options.min_freq)
-            recurrent = options.encoder in RECURRENT_KINDS
-            enc = checked(
-                EncoderConfig,
-                kind=options.encoder,
-                hidden_size=options.hidden,
-                layers=options.layers,
-                bidirectional=recurrent if options.bidirectional is None else options.bidirectional,
-                dropout=options.dropout if options.layers > 1 or not recurrent else 0.0,
-                heads=options.heads,
-                positions=options.positions,
-                causal=False,
-            )
+            both_ways = options.bidirectional is None or options.bidirectional  # None: recurrent ones are
+            enc = checked(EncoderConfig.from_options, options, bidirectional=both_ways)
             embed_size, transfer = options.embed or options.hidden, {}
             if options.embeddings:
                 from nlpkit.vectors import pretrained as pv

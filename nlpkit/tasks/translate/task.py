@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from nlpkit.console import warn
 from nlpkit.data.parallel import read_parallel
-from nlpkit.encoders import RECURRENT_KINDS
 from nlpkit.errors import NlpkitError, option
 from nlpkit.tasks.contract import Task, checked, chunks, records, texts
 from nlpkit.tasks.translate.options import EvalOptions, PredictOptions, SearchOptions, TranslateOptions
@@ -95,19 +94,7 @@ class TranslationTask(Task):
                 )
             vectors = pv.read_for(options.embeddings, toks.src, options.embeddings_max_words)
             embed_size = pv.embed_size(options.embed, vectors)
-        recurrent = options.encoder in RECURRENT_KINDS
-        enc = checked(
-            EncoderConfig,
-            kind=options.encoder,
-            hidden_size=options.hidden,
-            layers=options.layers,
-            bidirectional=recurrent,
-            dropout=options.dropout if (options.layers > 1 or not recurrent) else 0.0,
-            heads=options.heads,
-            ff_size=options.ff_size,
-            positions=options.positions,
-            causal=False,
-        )
+        enc = checked(EncoderConfig.from_options, options, bidirectional=True, ff_size=options.ff_size)
         cfg = checked(
             s2s.Seq2SeqConfig,
             src_vocab=toks.src.vocab_size,
@@ -116,7 +103,7 @@ class TranslationTask(Task):
             embed_size=embed_size,
             encoder=enc,
             decoder_layers=options.decoder_layers or options.layers,
-            decoder_hidden=options.hidden * 2 if recurrent else options.hidden,
+            decoder_hidden=enc.output_size,  # a bidirectional recurrent encoder doubles it
             attention=options.attention,
             dropout=options.dropout,
             scale_embeddings=options.scale_embeddings,
