@@ -27,7 +27,7 @@ def tagger_f1(label: str, checkout: Path, steps: int) -> dict:
     conll = SHARED / "conll2003"
     out = WORK / f"encoder-dropout-{label}.nlpk"
     nlpkit = [sys.executable, "-m", "nlpkit"]
-    os.environ["PYTHONPATH"] = str(checkout)  # run() takes the environment of this process
+    os.chdir(checkout)  # `python -m nlpkit` imports the package of the folder it starts in, before the installed one
     train = [*nlpkit, "ner", "train", str(need(conll / "train.txt")), "--valid", str(conll / "valid.txt"),
              *FLAGS, "--max-steps", str(steps), "--eval-every", str(steps // 3), "--out", str(out), "--quiet"]  # fmt: skip
     trained = run(train, WORK / f"encoder-dropout-{label}.log")

@@ -13,26 +13,14 @@ import importlib
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from nlpkit.data.readers import chunks  # noqa: F401 - the tasks' import of it
 from nlpkit.errors import NlpkitError
 from nlpkit.options import TrainOptions
 
-
-class TrainingAdapter(Protocol):
-    """What a task hands the training engine (nlpkit.training.Trainer). Optional hooks:
-    carry_state() / restore_carry(tensors) for state carried between batches (BPTT),
-    param_groups() for layer-wise rates, before_step(progress) for gradual unfreezing."""
-
-    model: Any
-    metric: str  # the validation metric that picks the kept model
-    higher_is_better: bool
-
-    def steps_per_epoch(self) -> int: ...
-    def batches(self, epoch: int, start: int) -> Iterator: ...
-    def loss(self, batch) -> tuple[Any, int]: ...  # (mean loss tensor, tokens in the batch)
-    def evaluate(self) -> dict: ...  # validation metrics, {} without validation data
+if TYPE_CHECKING:  # the engine imports torch; the contract is read without it
+    from nlpkit.training import TrainingAdapter
 
 
 class Task(ABC):

@@ -280,7 +280,7 @@ class LMTraining:
         self.valid_ids = valid_ids
         self.state = None
 
-    def shard(self, rank: int, size: int) -> None:
+    def shard(self, rank: int, size: int) -> bool:
         """Training on `size` processes: this one reads its own contiguous part of the text
         (parts of equal length, so every process makes the same number of steps), keeping the
         carried state continuous along its own streams."""
@@ -289,6 +289,7 @@ class LMTraining:
             self.data = batchify(self.train_ids[rank * part : (rank + 1) * part], self.batch_size).to(self.device)
         except ValueError as exc:
             raise NlpkitError(f"{size} processes: each one's share of the text is too small ({exc})") from None
+        return True
 
     def _offset(self, epoch: int) -> int:
         # The Transformer sees windows at a fresh offset each epoch (more distinct contexts);
