@@ -89,7 +89,7 @@ def nlpkit_run(name, train, valid, test, budget, extra=()) -> dict:
 
 
 def spacy_run(train, valid, test, budget_s, name="conll") -> dict:
-    from nlpkit.tasks.ner.model import entity_scores
+    from nlpkit.tasks.ner.scores import entity_scores
     from nlpkit.text.schemes import convert
 
     py = spacy_python()

@@ -3,7 +3,7 @@ steps by this checkout and by an earlier commit's, alternately, several rounds; 
 as the run reports it (evaluation excluded). Small models, so per-step overhead of the loop
 shows rather than hides behind arithmetic.
 
-    python bench/loop_speed.py --before /tmp/nlpkit-loop-before [--rounds 3] [--steps 400]
+    python bench/loop_speed.py --before /tmp/nlpkit-loop-before [--now CHECKOUT] [--rounds 3] [--steps 400]
 
 (`git worktree add --detach /tmp/nlpkit-loop-before <commit>` makes the earlier checkout.)
 """
@@ -38,13 +38,14 @@ def tokens_per_s(checkout: Path, flags: list[str], steps: int, text: Path) -> fl
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--before", required=True, type=Path)
+    parser.add_argument("--now", type=Path, default=ROOT, help="a checkout of the commit to time (default: this one)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=400)
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     text = need(SHARED / "tinyshakespeare" / "input.txt")
     load = [os.getloadavg()[0]]
-    forms = {"before": args.before, "now": ROOT}
+    forms = {"before": args.before, "now": args.now}
     found = {(m, f): [] for m in MODELS for f in forms}
     for _ in range(args.rounds):
         for model, flags in MODELS.items():
@@ -66,7 +67,7 @@ def main() -> None:
     lines = [
         "# The training loop's cost, before and after the loop was restructured",
         "",
-        f"`python bench/loop_speed.py --before CHECKOUT --rounds {args.rounds} --steps {args.steps}`; "
+        f"`python bench/loop_speed.py --before CHECKOUT --now CHECKOUT --rounds {args.rounds} --steps {args.steps}`; "
         f"{result['machine']['cpu']}, {result['machine']['cores']} cores, torch {result['machine']['torch']}, "
         f"{result['machine']['date']}; commits: before {commits['before']}, now {commits['now']}; "
         f"1-minute load {load[0]:.2f} at the start, {load[1]:.2f} at the end.",

@@ -98,7 +98,7 @@ def ensemble(models, out=None, device: str = "auto"):
     from nlpkit.device import resolve_device
     from nlpkit.options import LoadOptions
     from nlpkit.outputs import Output, claim
-    from nlpkit.tasks.sentiment.combine import combine
+    from nlpkit.tasks.sentiment.ensemble_members import combine
 
     if isinstance(models, str | Path) or not isinstance(models, Iterable):
         raise NlpkitError(f"expected a list of sentiment models (paths or loaded ones), got {models!r}")

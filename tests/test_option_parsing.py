@@ -12,5 +12,5 @@ def test_parse_duration(text, seconds):
 
 @pytest.mark.parametrize("bad", ["", "ten", "5x", "m"])
 def test_parse_duration_rejects(bad):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="empty duration|bad duration .*; write for example 90s, 10m or 1h30m"):
         parse_duration(bad)

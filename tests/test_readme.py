@@ -27,7 +27,13 @@ def run_example(code: str, tmp_path) -> list[str]:
 def test_readme_python_example_runs(tmp_path):
     code = python_block("README.md", "## One example, from Python", "## Where to go next")
     lines = run_example(code, tmp_path)
-    assert any("Greta Sato" in line for line in lines) and (tmp_path / "ner.nlpk").exists()
+    assert len(lines) == 4, lines  # two labels, an accuracy, one sentence's entities
+    for line in lines[:2]:
+        label, prob = line.split()
+        assert label in {"pos", "neg"} and 0.5 <= float(prob) <= 1.0  # the label is the likelier class
+    assert 0.5 < float(lines[2]) <= 1.0  # better than chance on the sample's validation set
+    assert "Greta Sato" in lines[3] and lines[3].startswith("[(")
+    assert {"sentiment.nlpk", "ner.nlpk"} <= {p.name for p in tmp_path.iterdir()}
 
 
 def test_python_api_guide_example_runs(tmp_path):

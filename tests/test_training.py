@@ -8,6 +8,8 @@ from nlpkit.data.streams import token_stream
 from nlpkit.encoders import EncoderConfig
 from nlpkit.schedule import Schedule
 from nlpkit.tasks.lm import model as lm
+from nlpkit.tasks.lm.files import to_modelfile
+from nlpkit.tasks.lm.training import LMTraining
 from nlpkit.text.tokenizers import train_tokenizer
 from nlpkit.training import TrainConfig, Trainer
 
@@ -28,7 +30,7 @@ def make_task(kind="lstm", seed=0):
         )
     )
     ids = token_stream(tok, LINES)
-    return lm.LMTraining(model, ids, ids[:400], 4, CPU, seed), tok
+    return LMTraining(model, ids, ids[:400], 4, CPU, seed), tok
 
 
 def params(model):
@@ -75,7 +77,7 @@ def test_resume_continues_exactly_where_training_stopped(tmp_path, kind):
     config = TrainConfig.make(max_steps=24, eval_every=8, schedule="cosine", warmup=3, seed=5)
 
     def trainer(task, tok, ckpt):
-        meta = lm.to_modelfile(task.model, tok, {}).meta
+        meta = to_modelfile(task.model, tok, {}).meta
         return Trainer(task, config, CPU, quiet=True, checkpoint=ckpt, checkpoint_meta=meta, task_name="lm")
 
     task, tok = make_task(kind, seed=5)
@@ -133,7 +135,7 @@ def test_keyboard_interrupt_writes_a_resumable_checkpoint(tmp_path):
         CPU,
         quiet=True,
         checkpoint=ckpt,
-        checkpoint_meta=lm.to_modelfile(task.model, tok, {}).meta,
+        checkpoint_meta=to_modelfile(task.model, tok, {}).meta,
         task_name="lm",
     ).fit()
     assert result.interrupted and result.steps == 5

@@ -1,4 +1,4 @@
-"""`nlpkit demo`: the main job on the bundled sample, end to end, in about a minute."""
+"""`nlpkit demo`: the main job on the bundled sample, end to end, in about a minute and a half."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import typer
 
 from nlpkit.cli.options import command
 from nlpkit.options import RunOptions, opt, reuse
-from nlpkit.vectors.train import VectorsOptions
+from nlpkit.vectors.options import VectorsOptions
 
 app = typer.Typer(help="Word vectors from unlabelled text, for --embeddings (needs: pip install 'nlpkit[vectors]').")
 

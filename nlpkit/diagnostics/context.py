@@ -20,7 +20,7 @@ from nlpkit.errors import NlpkitError, option
 
 def token_losses(model, ids: torch.Tensor) -> torch.Tensor:
     """nll[t] of ids[t + 1] given everything before it, read as `lm eval` reads one stream."""
-    from nlpkit.tasks.lm.model import window_plan
+    from nlpkit.tasks.lm.scoring import window_plan
 
     data = ids[None]
     out = torch.empty(ids.numel() - 1)
@@ -79,6 +79,7 @@ def sweep(o) -> dict:
     from nlpkit.modelfile import load
     from nlpkit.option_parsing import comma_numbers
     from nlpkit.tasks.lm import model as lm
+    from nlpkit.tasks.lm.files import from_modelfile
 
     lengths = sorted(set(comma_numbers(o.lengths, "lengths")))
     if lengths[0] < 1:
@@ -86,7 +87,7 @@ def sweep(o) -> dict:
     lines = list(iter_lines(o.text))
     results = {}
     for path in o.model:
-        model, tok = lm.from_modelfile(load(path, task=lm.TASK), resolve_device(o.device))
+        model, tok = from_modelfile(load(path, task=lm.TASK), resolve_device(o.device))
         ids = token_stream(tok, lines).to(next(model.parameters()).device)
         curve = context_curve(model, ids, lengths, o.positions)
         curve["encoder"] = model.config.encoder.kind

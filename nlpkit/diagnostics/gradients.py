@@ -141,11 +141,12 @@ def measure(*, models, encoders, text, length, batch, hidden, layers, scale_recu
     from nlpkit.data.readers import iter_lines
     from nlpkit.modelfile import load
     from nlpkit.tasks.lm import model as lm
+    from nlpkit.tasks.lm.files import from_modelfile
     from nlpkit.text.tokenizers import train_tokenizer
 
     probes = []  # (name, probe, tokenizer or None)
     for path in models:
-        lm_model, tok = lm.from_modelfile(load(path, task=lm.TASK))
+        lm_model, tok = from_modelfile(load(path, task=lm.TASK))
         positions = lm_model.config.encoder
         if positions.kind == "transformer" and positions.positions == "learned" and length > positions.max_len:
             raise NlpkitError(

@@ -121,7 +121,7 @@ class Generator(Runner):
         sampling call seeds CTranslate2's sampler from `generator`; later calls go on with its
         stream, unless `reseed` (an explicit seed), which starts a fresh engine so that the same
         seed gives the same samples."""
-        from nlpkit.tasks.lm.model import prompt_ids
+        from nlpkit.tasks.lm.generation import prompt_ids
         from nlpkit.text.tokenizers import EOS_ID as END
 
         ids, _ = prompt_ids(self, tokenizer, prompt)
@@ -167,7 +167,7 @@ class Generator(Runner):
     def nll(self, sequences: list[list[int]]) -> list[float]:
         """Negative log-likelihood of tokens 1.. of each sequence given what precedes it, read in
         the windows nlpkit's Transformer scoring reads (nlpkit.tasks.lm.model.window_plan)."""
-        from nlpkit.tasks.lm.model import window_plan
+        from nlpkit.tasks.lm.scoring import window_plan
 
         pieces, owners, skips = [], [], []
         for i, seq in enumerate(sequences):

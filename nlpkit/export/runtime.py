@@ -208,7 +208,7 @@ def _build(cls, saved, session):
     if cls.name == "sentiment":
         import torch
 
-        from nlpkit.tasks.sentiment.ensemble import config_from_dict
+        from nlpkit.tasks.sentiment.ensemble_model import config_from_dict
 
         config = described(lambda: config_from_dict(saved.meta["model"]), where)
         return cls(ClassifierRunner(session, config), tokenizer, saved.meta, torch.device("cpu"))

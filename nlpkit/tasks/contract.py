@@ -30,7 +30,7 @@ class Task(ABC):
     file_task: ClassVar[str]  # the task a model file records: "tagger"
     Options: ClassVar[type[TrainOptions]]  # its training options
     title: ClassVar[str]  # what the training summary is called: "tagger training"
-    model_module: ClassVar[str]  # its model module, with from_modelfile() and to_modelfile()
+    files_module: ClassVar[str]  # its files module, with from_modelfile() and to_modelfile()
 
     def __init__(self, model, tokenizer, meta: dict | None = None, device=None):
         self.model = model  # the torch module, in eval mode
@@ -147,12 +147,12 @@ class Task(ABC):
     @classmethod
     def from_file(cls, saved, device=None) -> Task:
         """The model stored in a loaded model file (nlpkit.modelfile.ModelFile), on `device`."""
-        model, tokenizer = importlib.import_module(cls.model_module).from_modelfile(saved, device)
+        model, tokenizer = importlib.import_module(cls.files_module).from_modelfile(saved, device)
         return cls(model, tokenizer, saved.meta)
 
     def to_file(self, meta: dict):
         """A ModelFile of this model with `meta` added."""
-        return importlib.import_module(self.model_module).to_modelfile(self.model, self.tokenizer, meta)
+        return importlib.import_module(self.files_module).to_modelfile(self.model, self.tokenizer, meta)
 
     def save(self, path, int8: bool = False) -> None:
         """Write the model file; with int8, its weight matrices as int8 rows (nlpkit.quantize)."""

@@ -7,7 +7,9 @@ import sys
 import time
 
 import pytest
+import torch
 
+from nlpkit import modelfile
 from tests.conftest import ROOT, TINY, TINY_TRANSFORMER, nlpkit
 
 
@@ -129,18 +131,26 @@ def test_training_from_a_datasets_source_and_jsonl(tmp_path, corpus):
 def test_subword_model_trains_and_scores(tmp_path, corpus):
     out = tmp_path / "bpe.nlpk"
     nlpkit("lm", "train", corpus, "--tokenizer", "bpe:200", "--out", out, *TINY, "--max-steps", "5", check=True)
-    assert len(nlpkit("lm", "score", out, input="the harbour\n", check=True).stdout.splitlines()) == 1
+    meta = json.loads(nlpkit("info", out, "--format", "json").stdout)
+    assert meta["tokenizer"]["kind"] == "bpe" and meta["model"]["vocab_size"] == 200
+    (row,) = nlpkit("lm", "score", out, input="the harbour\n", check=True).stdout.splitlines()
+    loglik, tokens, _ = row.split("\t")
+    assert float(loglik) < 0 and 1 < int(tokens) < len("the harbour") + 1  # subwords: fewer than characters
     text = nlpkit("generate", out, "-p", "The", "-n", "5", "--seed", "1", check=True).stdout
-    assert text.startswith("The")
+    assert text.startswith("The") and len(text) > len("The\n")
 
 
 def test_resume_continues_from_the_checkpoint(tmp_path, corpus):
-    out = tmp_path / "r.nlpk"
-    nlpkit("lm", "train", corpus, "--out", out, *TINY, "--max-steps", "10", check=True)
+    out, flat = tmp_path / "r.nlpk", ["--schedule", "constant"]  # the rate must not depend on the planned length
+    nlpkit("lm", "train", corpus, "--out", out, *TINY, *flat, "--max-steps", "10", check=True)
     assert (tmp_path / "r.nlpk.ckpt").exists()
-    nlpkit("lm", "train", corpus, "--out", out, *TINY, "--max-steps", "20", "--resume", check=True)
+    nlpkit("lm", "train", corpus, "--out", out, *TINY, *flat, "--max-steps", "20", "--resume", check=True)
     meta = json.loads(nlpkit("info", out, "--format", "json").stdout)
-    assert meta["metrics"]["train"]["steps"] == 20
+    assert meta["metrics"]["train"]["steps"] == 20 and meta["recipe"]["max_steps"] == 20
+    straight = tmp_path / "s.nlpk"  # the same 20 steps in one run: resuming goes on exactly
+    nlpkit("lm", "train", corpus, "--out", straight, *TINY, *flat, "--max-steps", "20", check=True)
+    resumed, whole = modelfile.load(out).tensors, modelfile.load(straight).tensors
+    assert resumed.keys() == whole.keys() and all(torch.equal(resumed[k], whole[k]) for k in whole)
 
 
 def test_ctrl_c_writes_a_checkpoint_and_exits_zero(tmp_path, corpus):

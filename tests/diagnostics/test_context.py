@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from nlpkit.diagnostics.context import context_curve, token_losses
-from nlpkit.tasks.lm import model as lm
+from nlpkit.tasks.lm.scoring import evaluate
 from tests.tasks.lm.test_model import LINES, model_for
 
 
@@ -15,7 +15,7 @@ def test_token_losses_are_what_lm_eval_reads(kind):
     model, tok = model_for(kind, context=8)
     ids = token_stream(tok, LINES[:6])
     mean = token_losses(model, ids).mean().item()
-    assert mean == pytest.approx(lm.evaluate(model, ids, batch_size=1)["loss"], rel=1e-5)
+    assert mean == pytest.approx(evaluate(model, ids, batch_size=1)["loss"], rel=1e-5)
 
 
 @pytest.mark.parametrize("adaptive", [False, True])

@@ -61,7 +61,14 @@ def test_tokenizers_survive_the_model_file(spec):
     assert again.vocab_size == tok.vocab_size
 
 
-@pytest.mark.parametrize("bad", ["bytes", "bpe", "bpe:x", "word:x"])
-def test_bad_specs_are_rejected(bad):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [("bytes", "unknown tokenizer 'bytes'; use char, word, bpe:SIZE or unigram:SIZE"),
+     ("bpe", "tokenizer 'bpe' needs a vocabulary size, for example bpe:8000"),
+     ("bpe:x", "tokenizer 'bpe:x' needs a vocabulary size"), ("bpe:4", "tokenizer 'bpe:4' needs a vocabulary size"),
+     ("word:x", "bad vocabulary size in tokenizer 'word:x'")],
+)  # fmt: skip
+def test_bad_specs_are_rejected(bad, message):
+    with pytest.raises(ValueError) as raised:
         parse_spec(bad)
+    assert str(raised.value).startswith(message)

@@ -34,7 +34,7 @@ class LanguageModelTask(Task):
     file_task = "lm"
     Options = LMOptions
     title = "language model training"
-    model_module = "nlpkit.tasks.lm.model"
+    files_module = "nlpkit.tasks.lm.files"
 
     # ----- training ----------------------------------------------------------------------------
     @classmethod
@@ -124,7 +124,7 @@ class LanguageModelTask(Task):
     def training(self, data: LMData, options: LMOptions):
         from nlpkit.console import warn
         from nlpkit.data.streams import token_stream
-        from nlpkit.tasks.lm.model import LMTraining, Regularisers
+        from nlpkit.tasks.lm.training import LMTraining, Regularisers
 
         train_ids = token_stream(self.tokenizer, data.lines)
         valid_ids = token_stream(self.tokenizer, data.valid_lines) if data.valid_lines is not None else None
@@ -171,7 +171,7 @@ class LanguageModelTask(Task):
         import importlib
 
         plain = getattr(self.tokenizer, "inner", self.tokenizer)  # the file stores the tokenizer itself
-        return importlib.import_module(self.model_module).to_modelfile(self.model, plain, meta)
+        return importlib.import_module(self.files_module).to_modelfile(self.model, plain, meta)
 
     def describe(self, data, adapter) -> str:
         valid = adapter.valid_ids
@@ -191,7 +191,7 @@ class LanguageModelTask(Task):
         """Score each text as if it started a text, its line end included:
         {"loglik" (nats), "tokens", "ppl"} per text, in order. Options: those of
         nlpkit.tasks.lm.options.ScoreOptions (batch_tokens, chunk_size)."""
-        from nlpkit.tasks.lm.model import score_lines
+        from nlpkit.tasks.lm.scoring import score_lines
 
         o = ScoreOptions.create(options)
         score = score_lines if not self._exported() else _exported_scores
@@ -205,7 +205,7 @@ class LanguageModelTask(Task):
         of nlpkit.tasks.lm.options.EvalOptions (batch_size, input_format, text_field, encoding_errors)."""
         from nlpkit.data import readers
         from nlpkit.data.streams import token_stream
-        from nlpkit.tasks.lm.model import evaluate
+        from nlpkit.tasks.lm.scoring import evaluate
 
         o = EvalOptions.create(options)
         given_texts = isinstance(data, list | tuple) and all(isinstance(d, str) for d in data)
@@ -236,7 +236,7 @@ class LanguageModelTask(Task):
         is called with each new token (nlpkit.cli.generate streams text with it)."""
         import torch
 
-        from nlpkit.tasks.lm.model import generate
+        from nlpkit.tasks.lm.generation import generate
 
         o = GenerateOptions.create(options)
         if not isinstance(prompt, str):
@@ -274,7 +274,7 @@ class LanguageModelTask(Task):
     def prompt_cut(self, prompt: str) -> tuple[int, int]:
         """(tokens read, tokens cut from the left) of a prompt; a Transformer reads at most its
         context."""
-        from nlpkit.tasks.lm.model import prompt_ids
+        from nlpkit.tasks.lm.generation import prompt_ids
 
         if self.direction == "backward":
             raise NlpkitError(

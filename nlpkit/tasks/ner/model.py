@@ -6,24 +6,15 @@ in and written back in their own scheme on the way out.
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from nlpkit.crf import CRF, constraint_scores, viterbi
-from nlpkit.data.batching import length_batches, pad, token_budget_groups
+from nlpkit.data.batching import pad
 from nlpkit.encoders import build_encoder
 from nlpkit.encoders.unpacked import exporting, run_unpacked
-from nlpkit.tasks.ner.config import (  # noqa: F401 - TaggerConfig and encode_sentence are used from here
-    CHAR_FEATURES,
-    MAX_WORD_CHARS,
-    TASK,
-    TaggerConfig,
-    encode_sentence,
-    word_key,
-)
+from nlpkit.tasks.ner.config import TaggerConfig
 from nlpkit.text.schemes import allowed_transitions
 from nlpkit.text.tokenizers import PAD_ID, UNK_ID
 
@@ -142,118 +133,10 @@ def make_batch(encoded: list, indices: list[int], tags: list[list[int]] | None =
     return words, chars, lengths, gold
 
 
-@torch.no_grad()
-def predict(
-    model: Tagger, encoded: list, batch_tokens: int = 8192, with_probs: bool = True
-) -> list[tuple[list[int], list[float]]]:
-    """(tag ids, probability of each chosen tag) per encoded sentence, in input order; an empty
-    sentence gives empty lists. Without with_probs the probabilities are left empty (faster)."""
-    device = next(model.parameters()).device
-    results: list = [([], [])] * len(encoded)
-    nonempty = [i for i, (ids, _) in enumerate(encoded) if ids]
-    for group in token_budget_groups([len(encoded[i][0]) for i in nonempty], batch_tokens):
-        indices = [nonempty[g] for g in group]
-        words, chars, lengths = make_batch(encoded, indices)
-        paths, probs = model.decode(words.to(device), chars.to(device), lengths, with_probs)
-        for row, i in enumerate(indices):
-            path = paths[row]
-            results[i] = (path, [float(probs[row, t, k]) for t, k in enumerate(path)] if with_probs else [])
-    return results
-
-
 # ----- training ----------------------------------------------------------------------------------
-
-
-class TaggerTraining:
-    """The tagger side of the training engine (see nlpkit.training)."""
-
-    metric = "valid_f1"
-    higher_is_better = True
-
-    def __init__(self, model: Tagger, train: tuple[list, list], valid, batch_size: int, device, *, seed: int = 0):
-        self.model = model
-        self.device = device
-        self.seed = seed
-        self.encoded, self.tags = train
-        self.valid = valid  # (encoded, gold BIOES tag strings) or None
-        self.batch_size = batch_size
-        self._lengths = [len(e[0]) for e in self.encoded]
-
-    def steps_per_epoch(self) -> int:
-        return math.ceil(len(self.encoded) / self.batch_size)
-
-    def batches(self, epoch: int, start: int):
-        g = torch.Generator().manual_seed(self.seed * 1000 + epoch)
-        for i, group in enumerate(length_batches(self._lengths, self.batch_size, g)):
-            if i >= start:
-                yield tuple(t.to(self.device) for t in make_batch(self.encoded, group, self.tags))
-
-    def loss(self, batch):
-        words, chars, lengths, gold = batch
-        return self.model.loss(words, chars, lengths, gold), int(lengths.sum())
-
-    def evaluate(self) -> dict:
-        if self.valid is None:
-            return {}
-        encoded, gold = self.valid
-        tags = self.model.config.tags
-        predicted = [[tags[k] for k in path] for path, _ in predict(self.model, encoded, with_probs=False)]
-        scores = entity_scores(gold, predicted)
-        return {
-            "valid_f1": round(scores["f1"], 5),
-            "valid_precision": round(scores["precision"], 5),
-            "valid_recall": round(scores["recall"], 5),
-        }
 
 
 # ----- model files -------------------------------------------------------------------------------
 
 
-def to_modelfile(model: Tagger, tokenizer, extra_meta: dict):
-    from nlpkit.tasks.files import to_modelfile as pack
-
-    return pack(TASK, model, tokenizer, extra_meta)
-
-
-def from_modelfile(saved, device=None) -> tuple[Tagger, object]:
-    """The model (in eval mode, on `device`) and word vocabulary stored in a loaded model file."""
-    from nlpkit.tasks.files import load_weights
-
-    return load_weights(lambda: Tagger(TaggerConfig.from_dict(saved.meta["model"])), saved, device)
-
-
 # ----- scores ------------------------------------------------------------------------------------
-
-
-def entity_scores(gold: list[list[str]], predicted: list[list[str]]) -> dict:
-    """seqeval span scores of BIOES tag lists: micro precision/recall/F1, per type and the
-    micro and macro averages. Both sides go to IOB2 first, which seqeval reads as conlleval does."""
-    from seqeval.metrics import classification_report
-
-    from nlpkit.text.schemes import convert
-
-    def iob2(seqs):
-        return [convert(tags, "bioes", "iob2")[0] for tags in seqs]
-
-    report = classification_report(iob2(gold), iob2(predicted), output_dict=True, zero_division=0)
-    per_type = {
-        k: {
-            "precision": float(v["precision"]),
-            "recall": float(v["recall"]),
-            "f1": float(v["f1-score"]),
-            "support": int(v["support"]),
-        }
-        for k, v in report.items()
-        if not k.endswith(" avg")
-    }
-    micro, macro = report["micro avg"], report["macro avg"]
-    return {
-        "precision": float(micro["precision"]),
-        "recall": float(micro["recall"]),
-        "f1": float(micro["f1-score"]),
-        "macro_precision": float(macro["precision"]),
-        "macro_recall": float(macro["recall"]),
-        "macro_f1": float(macro["f1-score"]),
-        "per_type": per_type,
-        "entities": int(micro["support"]),
-    }

@@ -36,7 +36,7 @@ class NERTask(Task):
     file_task = "tagger"
     Options = NEROptions
     title = "tagger training"
-    model_module = "nlpkit.tasks.ner.model"
+    files_module = "nlpkit.tasks.ner.files"
 
     def __init__(self, model, tokenizer, meta=None, device=None):
         super().__init__(model, tokenizer, meta, device)
@@ -137,7 +137,7 @@ class NERTask(Task):
         return task
 
     def training(self, data: NERData, options: NEROptions):
-        from nlpkit.tasks.ner import model as tg
+        from nlpkit.tasks.ner.training import TaggerTraining
 
         index = {t: i for i, t in enumerate(self.tags)}
         encoded = [self.encode(s) for s in data.train.tokens]
@@ -150,7 +150,7 @@ class NERTask(Task):
         valid = None
         if data.valid is not None:
             valid = ([self.encode(s) for s in data.valid.tokens], data.valid_tags)
-        return tg.TaggerTraining(
+        return TaggerTraining(
             self.model, (encoded, gold_ids), valid, options.batch_size, self.device, seed=options.seed
         )
 
@@ -209,7 +209,7 @@ class NERTask(Task):
         module; an exported graph's runner brings its own, torch-free (nlpkit.export.tagging)."""
         if hasattr(self.model, "predict"):
             return self.model.predict
-        from nlpkit.tasks.ner.model import predict
+        from nlpkit.tasks.ner.tagging import predict
 
         return functools.partial(predict, self.model)
 
@@ -235,7 +235,7 @@ class NERTask(Task):
         predicted tag columns (CoNLL) to that file)."""
         from nlpkit.data.conll import Sentences
         from nlpkit.option_parsing import every_seconds
-        from nlpkit.tasks.ner import model as tg
+        from nlpkit.tasks.ner.scores import entity_scores
         from nlpkit.tracking import follow
 
         o = EvalOptions.create(options)
@@ -269,7 +269,7 @@ class NERTask(Task):
         encoded, predicted = [self.encode(s) for s in sentences.tokens], []
         for part in follow(chunks(encoded, 2048), every_seconds(o.log_every), what="sentences"):
             predicted += [[self.tags[k] for k in path] for path, _ in self._predictor()(part, with_probs=False)]
-        scores = tg.entity_scores(gold, predicted)
+        scores = entity_scores(gold, predicted)
         scores.update({"scheme": test_scheme, "sentences": len(sentences), "unseen_types": unseen})
         if o.predictions:
             _write_predictions(o.predictions, sentences.tokens, gold, predicted, test_scheme)

@@ -13,8 +13,8 @@ def to_modelfile(model: Classifier, tokenizer, extra_meta: dict):
 
 def from_modelfile(saved, device=None) -> tuple[Classifier, object]:
     """The model (in eval mode, on `device`) and tokenizer stored in a loaded model file: one
-    classifier, or an ensemble of them (nlpkit.tasks.sentiment.ensemble)."""
+    classifier, or an ensemble of them (nlpkit.tasks.sentiment.ensemble_model)."""
     from nlpkit.tasks.files import load_weights
-    from nlpkit.tasks.sentiment.ensemble import build, config_from_dict
+    from nlpkit.tasks.sentiment.ensemble_model import build, config_from_dict
 
     return load_weights(lambda: build(config_from_dict(saved.meta["model"])), saved, device)

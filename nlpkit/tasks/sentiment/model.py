@@ -7,14 +7,11 @@ text that way while pretraining) starts the classifier in familiar territory.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from nlpkit.data.batching import length_batches, pad, token_budget_groups
 from nlpkit.encoders import EncoderConfig, build_encoder
 from nlpkit.encoders.groups import layer_groups
 from nlpkit.text.tokenizers import PAD_ID, UNK_ID
@@ -154,141 +151,7 @@ def init_from_lm(model: Classifier, lm_model, backward_lm=None) -> None:
 # ----- batching -------------------------------------------------------------------------------
 
 
-def encode(tokenizer, text: str, max_len: int) -> tuple[list[int], bool]:
-    """Token ids as the classifier reads them, and whether the text was cut."""
-    ids = [tokenizer.eos_id, *tokenizer.encode(text)]
-    return (ids[:max_len], True) if len(ids) > max_len else (ids, False)
-
-
-@torch.no_grad()
-def predict_proba(model: Classifier, encoded: list[list[int]], batch_tokens: int = 16384) -> torch.Tensor:
-    """Class probabilities [n, labels] of already encoded texts, in their order."""
-    device = next(model.parameters()).device
-    probs = torch.empty(len(encoded), len(model.config.labels))
-    for group in token_budget_groups([len(e) for e in encoded], batch_tokens):
-        tokens, lengths = pad([encoded[i] for i in group])
-        logits = model(tokens.to(device), lengths)
-        probs[group] = torch.softmax(logits.float(), dim=-1).cpu()
-    return probs
-
-
 # ----- training ---------------------------------------------------------------------------------
 
 
-class ClassifierTraining:
-    """The classifier side of the training engine (see nlpkit.training)."""
-
-    metric = "valid_accuracy"
-    higher_is_better = True
-
-    def __init__(
-        self,
-        model: Classifier,
-        train: tuple[list[list[int]], list[int]],
-        valid: tuple[list[list[int]], list[int]] | None,
-        batch_size: int,
-        device,
-        *,
-        seed: int = 0,
-        class_weights: torch.Tensor | None = None,
-        lr_decay: float = 1.0,
-        gradual_unfreeze: bool = False,
-    ):
-        self.model = model
-        self.device = device
-        self.seed = seed
-        self.train_ids, self.train_labels = train
-        self.valid = valid
-        self.batch_size = batch_size
-        self.class_weights = class_weights.to(device) if class_weights is not None else None
-        self.lr_decay = lr_decay
-        self.gradual_unfreeze = gradual_unfreeze
-        self.groups = model.depth_groups()
-        self._lengths = [len(s) for s in self.train_ids]
-
-    def param_groups(self) -> list[tuple[list, float]]:
-        """(parameters, learning-rate scale) from the bottom up: each group below the top one
-        learns lr_decay times as fast as the group above it (discriminative fine-tuning)."""
-        top = len(self.groups) - 1
-        return [(params, self.lr_decay ** (top - depth)) for depth, params in enumerate(self.groups)]
-
-    def before_step(self, progress: float) -> None:
-        """Gradual unfreezing: the top group trains from the start and the groups below join
-        one by one over the first half of training, so pretrained layers are not disturbed by
-        the large early gradients of a random output layer."""
-        if not self.gradual_unfreeze:
-            return
-        top = len(self.groups) - 1
-        open_from = top - min(top, int(progress / 0.5 * top))
-        for depth, params in enumerate(self.groups):
-            for p in params:
-                p.requires_grad_(depth >= open_from and not getattr(p, "frozen", False))
-
-    def steps_per_epoch(self) -> int:
-        return math.ceil(len(self.train_ids) / self.batch_size)
-
-    def batches(self, epoch: int, start: int):
-        g = torch.Generator().manual_seed(self.seed * 1000 + epoch)
-        for i, group in enumerate(length_batches(self._lengths, self.batch_size, g)):
-            if i >= start:
-                tokens, lengths = pad([self.train_ids[j] for j in group])
-                labels = torch.tensor([self.train_labels[j] for j in group])
-                yield tokens.to(self.device), lengths, labels.to(self.device)
-
-    def loss(self, batch):
-        tokens, lengths, labels = batch
-        logits = self.model(tokens, lengths)
-        loss = F.cross_entropy(logits.float(), labels, weight=self.class_weights)
-        return loss, int(lengths.sum())
-
-    def evaluate(self) -> dict:
-        if self.valid is None:
-            return {}
-        ids, labels = self.valid
-        predicted = predict_proba(self.model, ids).argmax(-1).tolist()
-        scores = classification_scores(labels, predicted, len(self.model.config.labels))
-        return {"valid_accuracy": round(scores["accuracy"], 5), "valid_macro_f1": round(scores["macro_f1"], 5)}
-
-
-def balanced_weights(labels: list[int], n_classes: int) -> torch.Tensor:
-    """n / (classes * count): every class weighs the same in the loss in total."""
-    counts = torch.bincount(torch.tensor(labels), minlength=n_classes).float()
-    return len(labels) / (n_classes * counts.clamp(min=1))
-
-
 # ----- scores ------------------------------------------------------------------------------------
-
-
-def classification_scores(gold: list[int], predicted: list[int], n_classes: int) -> dict:
-    """Accuracy, per-class precision/recall/F1/support, macro averages and the confusion matrix
-    (rows gold, columns predicted)."""
-    matrix = torch.zeros(n_classes, n_classes, dtype=torch.long)
-    for g, p in zip(gold, predicted, strict=True):
-        matrix[g, p] += 1
-    tp = matrix.diag().double()
-    support = matrix.sum(1).double()
-    predicted_count = matrix.sum(0).double()
-    precision = torch.where(predicted_count > 0, tp / predicted_count.clamp(min=1), torch.zeros_like(tp))
-    recall = torch.where(support > 0, tp / support.clamp(min=1), torch.zeros_like(tp))
-    f1 = torch.where(
-        precision + recall > 0, 2 * precision * recall / (precision + recall).clamp(min=1e-12), torch.zeros_like(tp)
-    )
-    present = support > 0  # classes absent from the gold data do not enter macro averages
-    n = max(1, int(present.sum()))
-    return {
-        "accuracy": float(tp.sum() / max(1, len(gold))),
-        "macro_precision": float(precision[present].sum() / n),
-        "macro_recall": float(recall[present].sum() / n),
-        "macro_f1": float(f1[present].sum() / n),
-        "per_class": [
-            {
-                "precision": float(precision[i]),
-                "recall": float(recall[i]),
-                "f1": float(f1[i]),
-                "support": int(support[i]),
-            }
-            for i in range(n_classes)
-        ],
-        "confusion": matrix.tolist(),
-        "count": len(gold),
-    }

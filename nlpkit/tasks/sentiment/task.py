@@ -38,7 +38,7 @@ class SentimentTask(Task):
     file_task = "classifier"
     Options = SentimentOptions
     title = "classifier training"
-    model_module = "nlpkit.tasks.sentiment.files"
+    files_module = "nlpkit.tasks.sentiment.files"
 
     def __init__(self, model, tokenizer, meta=None, device=None, transfer: dict | None = None):
         super().__init__(model, tokenizer, meta, device)
@@ -146,7 +146,7 @@ class SentimentTask(Task):
         return task
 
     def training(self, data: SentimentData, options: SentimentOptions):
-        from nlpkit.tasks.sentiment import model as cl
+        from nlpkit.tasks.sentiment.training import ClassifierTraining, balanced_weights
 
         max_len = self.model.config.max_len
         train_ids, cut = encode_all(self.tokenizer, data.train.texts, max_len)
@@ -158,8 +158,8 @@ class SentimentTask(Task):
             valid = (valid_ids, label_ids(data.valid, self.labels))
         if cut:
             warn(f"{cut:,} text(s) longer than {option('max_len')} {max_len} tokens were cut")
-        weights = cl.balanced_weights(train_labels, len(self.labels)) if options.class_weights == "balanced" else None
-        return cl.ClassifierTraining(
+        weights = balanced_weights(train_labels, len(self.labels)) if options.class_weights == "balanced" else None
+        return ClassifierTraining(
             self.model,
             (train_ids, train_labels),
             valid,
@@ -188,7 +188,7 @@ class SentimentTask(Task):
         )
 
     def __repr__(self) -> str:
-        from nlpkit.tasks.sentiment.ensemble import EnsembleConfig
+        from nlpkit.tasks.sentiment.ensemble_model import EnsembleConfig
 
         if isinstance(self.model.config, EnsembleConfig):
             return f"<nlpkit sentiment ensemble of {self.model.config.describe()} on {self.device}>"
@@ -205,7 +205,7 @@ class SentimentTask(Task):
         empty text is classified too. A text over the model's max_len tokens is read from its start.
         Options: those of nlpkit.tasks.sentiment.options.PredictOptions (batch_tokens, chunk_size)."""
         from nlpkit.device import autocast
-        from nlpkit.tasks.sentiment.model import encode, predict_proba
+        from nlpkit.tasks.sentiment.prediction import encode, predict_proba
 
         o = PredictOptions.create(options)
         for chunk in chunks(texts(items), o.chunk_size):
@@ -228,7 +228,8 @@ class SentimentTask(Task):
         from nlpkit.data.labeled import Labeled
         from nlpkit.device import autocast
         from nlpkit.option_parsing import every_seconds
-        from nlpkit.tasks.sentiment.model import classification_scores, predict_proba
+        from nlpkit.tasks.sentiment.prediction import predict_proba
+        from nlpkit.tasks.sentiment.scores import classification_scores
         from nlpkit.tracking import follow
 
         o = EvalOptions.create(options)
@@ -260,7 +261,7 @@ class SentimentTask(Task):
 
 def encode_all(tok, texts: list[str], max_len: int) -> tuple[list[list[int]], int]:
     """Token ids of every text, and how many texts were cut to max_len."""
-    from nlpkit.tasks.sentiment.model import encode
+    from nlpkit.tasks.sentiment.prediction import encode
 
     encoded, cut = [], 0
     for text in texts:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from nlpkit.encoders.config import RECURRENT_KINDS
 from nlpkit.errors import option
-from nlpkit.metrics import TOKENIZERS
 from nlpkit.options import BatchOptions, InputOptions, ModelOptions, Options, ReadOptions, opt, reuse, same
+from nlpkit.tasks.translate.scores import TOKENIZERS
 
 
 @dataclass

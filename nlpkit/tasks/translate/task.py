@@ -37,7 +37,7 @@ class TranslationTask(Task):
     file_task = "translation"
     Options = TranslateOptions
     title = "translation training"
-    model_module = "nlpkit.tasks.translate.files"
+    files_module = "nlpkit.tasks.translate.files"
     settings: dict = {}  # label smoothing and length limits of the run, set by training()
 
     # ----- training ----------------------------------------------------------------------------
@@ -257,9 +257,9 @@ class TranslationTask(Task):
         reference file) pair or a list of (source, reference) sentence pairs. Options: those of
         nlpkit.tasks.translate.options.EvalOptions: the search settings; `hypotheses` also writes
         the translations, one a line, to that file; `lowercase` / `tokenize` add a variant BLEU
-        with its own signature (nlpkit.metrics)."""
-        from nlpkit.metrics import translation_scores
+        with its own signature (nlpkit.tasks.translate.scores)."""
         from nlpkit.option_parsing import every_seconds
+        from nlpkit.tasks.translate.scores import translation_scores
         from nlpkit.tracking import follow
 
         o = EvalOptions.create(options)

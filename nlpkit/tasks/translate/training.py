@@ -88,7 +88,7 @@ class TranslationTraining:
         loss without label smoothing."""
         if self.valid is None:
             return {}
-        from nlpkit.metrics import translation_scores
+        from nlpkit.tasks.translate.scores import translation_scores
 
         src, ref = self.valid
         found = translate(self.model, self.toks, src, SearchOptions(beam=1, n_best=1))

@@ -10,6 +10,8 @@ from nlpkit.encoders import EncoderConfig
 from nlpkit.encoders.regularised import locked_dropout, run_layers
 from nlpkit.errors import NlpkitError
 from nlpkit.tasks.lm import model as lm
+from nlpkit.tasks.lm.files import from_modelfile, to_modelfile
+from nlpkit.tasks.lm.training import LMTraining, Regularisers
 from nlpkit.text.tokenizers import train_tokenizer
 from nlpkit.training import TrainConfig, Trainer
 
@@ -107,11 +109,11 @@ def test_embedding_dropout_removes_whole_words_in_training_only():
 def test_ar_and_tar_add_their_penalties_to_the_loss():
     model, tok = build()
     ids = token_stream(tok, LINES)
-    batch = next(iter(lm.LMTraining(model, ids, None, 4, CPU).batches(0, 0)))
+    batch = next(iter(LMTraining(model, ids, None, 4, CPU).batches(0, 0)))
     model.eval()  # no dropout: the same activations every call
 
     def loss_with(**reg):
-        task = lm.LMTraining(model, ids, None, 4, CPU, regularisers=lm.Regularisers(**reg))
+        task = LMTraining(model, ids, None, 4, CPU, regularisers=Regularisers(**reg))
         return task.loss(batch)[0].item()
 
     base = loss_with()
@@ -140,10 +142,10 @@ def test_variable_bptt_windows_cover_the_stream_once_and_repeat_per_seed():
 def test_variable_bptt_scales_the_rate_by_window_length():
     model, tok = build()
     ids = token_stream(tok, LINES)
-    task = lm.LMTraining(model, ids, None, 4, CPU, regularisers=lm.Regularisers(variable_bptt=True))
+    task = LMTraining(model, ids, None, 4, CPU, regularisers=Regularisers(variable_bptt=True))
     batches = list(task.batches(0, 0))
     assert task.lr_scale(batches[:1]) == pytest.approx(batches[0][0].size(1) / 12)
-    assert lm.LMTraining(model, ids, None, 4, CPU).lr_scale(batches[:1]) == 1.0
+    assert LMTraining(model, ids, None, 4, CPU).lr_scale(batches[:1]) == 1.0
 
 
 def test_asgd_triggers_on_a_non_monotone_validation_and_averages_from_then_on():
@@ -165,14 +167,14 @@ def test_asgd_triggers_on_a_non_monotone_validation_and_averages_from_then_on():
 def make_training(**reg):
     model, tok = build(weight_drop=0.3, layer_dropout=0.2, input_dropout=0.1, output_dropout=0.2, embedding_dropout=0.1)
     ids = token_stream(tok, LINES)
-    return lm.LMTraining(model, ids, ids[:300], 4, CPU, 0, lm.Regularisers(**reg)), tok
+    return LMTraining(model, ids, ids[:300], 4, CPU, 0, Regularisers(**reg)), tok
 
 
 def test_asgd_validates_and_keeps_the_average_and_resume_continues_it(tmp_path):
     config = TrainConfig.make(optimizer="sgd", lr=1.0, schedule="constant", max_steps=40, eval_every=4, asgd=1, seed=2)
 
     def trainer(task, tok, ckpt):
-        meta = lm.to_modelfile(task.model, tok, {}).meta
+        meta = to_modelfile(task.model, tok, {}).meta
         return Trainer(task, config, CPU, quiet=True, checkpoint=ckpt, checkpoint_meta=meta, task_name="lm")
 
     # a rate this high makes validation go up and down: the trigger fires early
@@ -208,7 +210,7 @@ def test_resuming_an_averaging_run_without_asgd_is_refused(tmp_path):
     from nlpkit.errors import NlpkitError
 
     task, tok = make_training()
-    meta = lm.to_modelfile(task.model, tok, {}).meta
+    meta = to_modelfile(task.model, tok, {}).meta
     config = TrainConfig.make(optimizer="sgd", lr=1.0, schedule="constant", max_steps=12, eval_every=2, asgd=1)
     trainer = Trainer(
         task, config, CPU, quiet=True, checkpoint=tmp_path / "c.ckpt", checkpoint_meta=meta, task_name="lm"
@@ -241,10 +243,10 @@ def test_model_rates_must_lie_in_zero_to_one(name):
 
 def test_a_model_file_without_regulariser_fields_still_loads():
     model, tok = build()
-    saved = lm.to_modelfile(model, tok, {})
+    saved = to_modelfile(model, tok, {})
     for key in ("input_dropout", "output_dropout", "embedding_dropout"):
         saved.meta["model"].pop(key)
     for key in ("weight_drop", "layer_dropout"):
         saved.meta["model"]["encoder"].pop(key)
-    loaded, _ = lm.from_modelfile(saved)
+    loaded, _ = from_modelfile(saved)
     assert loaded.config.input_dropout == 0.0 and loaded.config.encoder.weight_drop == 0.0

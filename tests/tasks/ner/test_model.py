@@ -3,12 +3,15 @@ import torch
 
 from nlpkit.encoders import EncoderConfig
 from nlpkit.tasks.ner import model as tg
+from nlpkit.tasks.ner.config import MAX_WORD_CHARS, TaggerConfig, encode_sentence
+from nlpkit.tasks.ner.scores import entity_scores
+from nlpkit.tasks.ner.tagging import predict
 from nlpkit.text.schemes import bioes_tags, to_spans
 
 
 def build(crf: bool, char_features: str = "cnn"):
     torch.manual_seed(0)
-    cfg = tg.TaggerConfig(
+    cfg = TaggerConfig(
         vocab_size=20,
         tags=bioes_tags(["LOC", "PER"]),
         chars=list("abcdefghij"),
@@ -25,10 +28,10 @@ def test_encode_sentence_lowercases_words_and_keeps_character_case():
     model = build(False)
     vocab = {"mara": 5}
     char_index = {ch: i + 2 for i, ch in enumerate(model.config.chars)}
-    ids, chars = tg.encode_sentence(["Mara", "x" * 40, ""], vocab, char_index, model.config)
+    ids, chars = encode_sentence(["Mara", "x" * 40, ""], vocab, char_index, model.config)
     assert ids == [5, 1, 1]  # unknown words are <unk> (id 1)
     assert chars[0] == [1, 2, 1, 2]  # 'M' is not in the character set, 'a' is
-    assert len(chars[1]) == tg.MAX_WORD_CHARS and chars[2] == [1]
+    assert len(chars[1]) == MAX_WORD_CHARS and chars[2] == [1]
 
 
 @pytest.mark.parametrize("crf", [False, True])
@@ -39,7 +42,7 @@ def test_predict_gives_well_formed_bioes_in_input_order(crf, char_features):
     with torch.no_grad():  # random weights: any tag scores, the constraints must still hold
         model.out.weight.normal_(0, 3)
     encoded = [([3, 4, 5, 6, 7], [[2], [3], [4], [5], [6]]), ([], []), ([8, 9], [[2, 3], [4]])]
-    results = tg.predict(model, encoded, batch_tokens=4)
+    results = predict(model, encoded, batch_tokens=4)
     assert [len(path) for path, _ in results] == [5, 0, 2]
     for path, probs in results:
         tags = [model.config.tags[k] for k in path]
@@ -64,5 +67,5 @@ def test_crf_loss_is_a_finite_positive_number_and_trains():
 def test_entity_scores_read_bioes_spans():
     gold = [["B-PER", "E-PER", "O", "S-LOC"]]
     predicted = [["B-PER", "E-PER", "O", "O"]]
-    scores = tg.entity_scores(gold, predicted)
+    scores = entity_scores(gold, predicted)
     assert scores["precision"] == 1.0 and scores["recall"] == 0.5 and scores["per_type"]["LOC"]["recall"] == 0.0

@@ -5,9 +5,9 @@ from nlpkit.data.batching import pad
 from nlpkit.encoders import EncoderConfig
 from nlpkit.errors import NlpkitError
 from nlpkit.modelfile import load, save
-from nlpkit.tasks.sentiment import ensemble as en
+from nlpkit.tasks.sentiment import ensemble_model as en
 from nlpkit.tasks.sentiment import model as cl
-from nlpkit.tasks.sentiment.combine import combine
+from nlpkit.tasks.sentiment.ensemble_members import combine
 from nlpkit.tasks.sentiment.task import SentimentTask
 from nlpkit.text.tokenizers import VocabTokenizer
 

@@ -5,6 +5,9 @@ from nlpkit.data.batching import length_batches, pad
 from nlpkit.encoders import EncoderConfig
 from nlpkit.tasks.lm import model as lm
 from nlpkit.tasks.sentiment import model as cl
+from nlpkit.tasks.sentiment.prediction import encode, predict_proba
+from nlpkit.tasks.sentiment.scores import classification_scores
+from nlpkit.tasks.sentiment.training import ClassifierTraining, balanced_weights
 from nlpkit.text.tokenizers import VocabTokenizer
 
 
@@ -50,7 +53,7 @@ def test_unknown_pooling_and_single_label_are_rejected():
 def test_scores_match_hand_computation():
     gold = [0, 0, 0, 1, 1, 2]
     pred = [0, 0, 1, 1, 0, 2]
-    s = cl.classification_scores(gold, pred, 3)
+    s = classification_scores(gold, pred, 3)
     assert s["accuracy"] == pytest.approx(4 / 6)
     assert s["confusion"] == [[2, 1, 0], [1, 1, 0], [0, 0, 1]]
     p0, r0 = 2 / 3, 2 / 3
@@ -76,20 +79,20 @@ def test_predict_proba_keeps_input_order():
     torch.manual_seed(0)
     model = build()
     seqs = [[3, 4, 5, 6, 7], [3], [3, 8, 9], [3, 4, 5, 6, 7, 8, 9, 10]]
-    together = cl.predict_proba(model, seqs, batch_tokens=10)
+    together = predict_proba(model, seqs, batch_tokens=10)
     for i, seq in enumerate(seqs):
-        assert torch.allclose(together[i], cl.predict_proba(model, [seq])[0], atol=1e-5)
+        assert torch.allclose(together[i], predict_proba(model, [seq])[0], atol=1e-5)
     assert torch.allclose(together.sum(-1), torch.ones(4))
 
 
 def test_balanced_weights():
-    w = cl.balanced_weights([0, 0, 0, 1], 2)
+    w = balanced_weights([0, 0, 0, 1], 2)
     assert w.tolist() == pytest.approx([4 / 6, 2.0])
 
 
 def test_layer_wise_rates_and_gradual_unfreezing():
     model = build(layers=2, bidirectional=False)
-    task = cl.ClassifierTraining(model, ([[3, 4]], [0]), None, 1, "cpu", lr_decay=0.5, gradual_unfreeze=True)
+    task = ClassifierTraining(model, ([[3, 4]], [0]), None, 1, "cpu", lr_decay=0.5, gradual_unfreeze=True)
     scales = [scale for _, scale in task.param_groups()]
     assert scales == [0.125, 0.25, 0.5, 1.0]  # embedding, layer 1, layer 2, output
     frozen = lambda: [all(not p.requires_grad for p in g) for g in task.groups]  # noqa: E731
@@ -129,7 +132,7 @@ def test_a_small_model_learns_a_separable_task():
         return " ".join(words)
 
     labels = [i % 2 for i in range(200)]
-    ids = [cl.encode(tok, example(y), 64)[0] for y in labels]
+    ids = [encode(tok, example(y), 64)[0] for y in labels]
     model = cl.build_model(
         cl.ClassifierConfig(
             vocab_size=tok.vocab_size,
@@ -140,6 +143,6 @@ def test_a_small_model_learns_a_separable_task():
     )
     from nlpkit.training import TrainConfig, Trainer
 
-    task = cl.ClassifierTraining(model, (ids[:160], labels[:160]), (ids[160:], labels[160:]), 16, torch.device("cpu"))
+    task = ClassifierTraining(model, (ids[:160], labels[:160]), (ids[160:], labels[160:]), 16, torch.device("cpu"))
     result = Trainer(task, TrainConfig.make(lr=1e-2, epochs=8), torch.device("cpu"), quiet=True).fit()
     assert result.best["valid_accuracy"] >= 0.9

@@ -88,7 +88,12 @@ def test_loss_ignores_padding_and_counts_target_tokens():
     tgt_in = torch.tensor([[2, 5, 6], [2, 7, 0]])
     tgt_out = torch.tensor([[5, 6, 3], [7, 3, 0]])
     loss, n = model.loss(src, lengths, tgt_in, tgt_out)
-    assert n == 5 and torch.isfinite(loss)
+    logp = torch.log_softmax(model(src, lengths, tgt_in), -1)
+    real = [(0, 0, 5), (0, 1, 6), (0, 2, 3), (1, 0, 7), (1, 1, 3)]  # the padded position (1, 2) is not among them
+    expected = -sum(logp[b, t, w] for b, t, w in real) / len(real)
+    assert n == 5 and torch.allclose(loss, expected, atol=1e-5)
+    tgt_in[1, 2] = 9  # what a padded position is fed cannot change the loss either
+    assert torch.allclose(model.loss(src, lengths, tgt_in, tgt_out)[0], loss, atol=1e-6)
 
 
 @pytest.mark.parametrize(("kind", "attention"), [KINDS[0], KINDS[3]])

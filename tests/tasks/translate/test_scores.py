@@ -1,4 +1,4 @@
-from nlpkit.metrics import translation_scores
+from nlpkit.tasks.translate.scores import translation_scores
 
 
 def test_translation_scores_are_sacrebleu_with_signatures():

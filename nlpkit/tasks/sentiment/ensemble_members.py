@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from nlpkit.errors import NlpkitError
-from nlpkit.tasks.sentiment.ensemble import MAX_MEMBERS, ClassifierEnsemble, EnsembleConfig
+from nlpkit.tasks.sentiment.ensemble_model import MAX_MEMBERS, ClassifierEnsemble, EnsembleConfig
 from nlpkit.tasks.sentiment.task import SentimentTask
 
 

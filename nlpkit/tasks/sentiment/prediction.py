@@ -1,0 +1,27 @@
+"""Classifying texts: each encoded as it follows a line end, in batches of a token budget, to
+class probabilities."""
+
+from __future__ import annotations
+
+import torch
+
+from nlpkit.data.batching import pad, token_budget_groups
+from nlpkit.tasks.sentiment.model import Classifier
+
+
+def encode(tokenizer, text: str, max_len: int) -> tuple[list[int], bool]:
+    """Token ids as the classifier reads them, and whether the text was cut."""
+    ids = [tokenizer.eos_id, *tokenizer.encode(text)]
+    return (ids[:max_len], True) if len(ids) > max_len else (ids, False)
+
+
+@torch.no_grad()
+def predict_proba(model: Classifier, encoded: list[list[int]], batch_tokens: int = 16384) -> torch.Tensor:
+    """Class probabilities [n, labels] of already encoded texts, in their order."""
+    device = next(model.parameters()).device
+    probs = torch.empty(len(encoded), len(model.config.labels))
+    for group in token_budget_groups([len(e) for e in encoded], batch_tokens):
+        tokens, lengths = pad([encoded[i] for i in group])
+        logits = model(tokens.to(device), lengths)
+        probs[group] = torch.softmax(logits.float(), dim=-1).cpu()
+    return probs
