@@ -87,6 +87,15 @@ def train(task: str, recipe: str | None = None, **options):
     return run(cls, cls.Options.create({**values, **options}), str(recipe) if recipe is not None else None)
 
 
+def tune(task: str, recipe: str | None = None, **options) -> dict:
+    """Search the recipe of `task` for a budget with Optuna (nlpkit.tuning.tune; needs
+    nlpkit[tune]): `nlpkit tune TASK`'s options as keyword arguments, e.g.
+    tune("lm", train="input.txt", valid_fraction=0.1, trial_budget="2m", budget="1h")."""
+    from nlpkit.tuning import tune as search
+
+    return search(task, recipe, **options)
+
+
 def ensemble(models, out=None, device: str = "auto"):
     """A sentiment model that predicts the average class probabilities of `models` (paths of
     .nlpk sentiment models, or loaded ones; an ensemble among them brings its members), written
@@ -142,4 +151,4 @@ def _model_path(path) -> str:
     return text
 
 
-__all__ = ["NlpkitError", "__version__", "ensemble", "info", "load", "train"]
+__all__ = ["NlpkitError", "__version__", "ensemble", "info", "load", "train", "tune"]

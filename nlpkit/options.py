@@ -292,7 +292,7 @@ class TrainOptions(Options):
         "Stop after this wall time, e.g. 90s, 10m, 1h (evaluation included); the schedule anneals to it.",
         panel="Training",
     )
-    batch_size: int = opt(32, "Sequences per batch.", panel="Training", min=1)
+    batch_size: int = opt(32, "Sequences per batch.", panel="Training", min=1, tune={"choices": [16, 32, 64]})
     accumulate: int = opt(
         1,
         "Batches whose gradients make one optimizer step (a larger batch in the same memory); "
@@ -306,17 +306,28 @@ class TrainOptions(Options):
         panel="Training",
         min=0,
     )
-    lr: float = opt(0.0, "Peak learning rate; 0 = the task's default (AdamW 2e-3, SGD 20).", panel="Training", min=0.0)
+    lr: float = opt(
+        0.0,
+        "Peak learning rate; 0 = the task's default (AdamW 2e-3, SGD 20).",
+        panel="Training",
+        min=0.0,
+        tune={"low": 1e-4, "high": 1e-2, "log": True},
+    )
     optimizer: str = opt("adamw", "adamw | sgd.", panel="Training", choices=("adamw", "sgd"))
     schedule: str = opt(
         "cosine",
         "cosine | linear | constant | plateau (after warmup).",
         panel="Training",
         choices=("cosine", "linear", "constant", "plateau"),
+        tune={"choices": ["cosine", "linear", "constant"]},
     )
     warmup: int = opt(0, "Warmup steps.", panel="Training", min=0)
     weight_decay: float | None = opt(
-        None, "Weight decay (default: 0.01 with AdamW, 0 with SGD).", panel="Training", min=0.0
+        None,
+        "Weight decay (default: 0.01 with AdamW, 0 with SGD).",
+        panel="Training",
+        min=0.0,
+        tune={"low": 1e-4, "high": 0.1, "log": True},
     )
     clip: float = opt(
         1.0,
@@ -409,10 +420,17 @@ class ModelOptions(TrainOptions):
     """The encoder options every task shares (defaults differ per task)."""
 
     encoder: str = opt("lstm", " | ".join(ENCODER_KINDS) + ".", panel="Model")
-    layers: int = opt(2, "Encoder layers.", panel="Model", min=1, max=256)
-    hidden: int = opt(256, "Hidden size (Transformer: model width).", panel="Model", min=1, max=16384)
+    layers: int = opt(2, "Encoder layers.", panel="Model", min=1, max=256, tune={"low": 1, "high": 3})
+    hidden: int = opt(
+        256,
+        "Hidden size (Transformer: model width).",
+        panel="Model",
+        min=1,
+        max=16384,
+        tune={"choices": [64, 128, 256, 512]},
+    )
     embed: int = opt(0, "Embedding size; 0 = same as `hidden`.", panel="Model", min=0, max=16384)
-    dropout: float = opt(0.1, "Dropout.", panel="Model", min=0.0, max=0.95)
+    dropout: float = opt(0.1, "Dropout.", panel="Model", min=0.0, max=0.95, tune={"low": 0.0, "high": 0.5})
     heads: int = opt(4, "Attention heads (Transformer).", panel="Model", min=1, max=1024)
     positions: str = opt(
         "learned", "sinusoidal | learned (Transformer).", panel="Model", choices=("sinusoidal", "learned")

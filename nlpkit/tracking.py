@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from contextlib import contextmanager
 
 from nlpkit.errors import NlpkitError, option
 
@@ -256,6 +257,21 @@ def tracking_uri(mlflow) -> str:
     return uri
 
 
+_ALSO: list = []  # sinks every run started inside also() reports to as well (nlpkit.tune's reporter)
+
+
+@contextmanager
+def also(sink):
+    """Within the block, every training run's log also goes to `sink` (an object with
+    write(record) and close(model_path)); an exception it raises that is not an Exception
+    (a BaseException) ends the run."""
+    _ALSO.append(sink)
+    try:
+        yield sink
+    finally:
+        _ALSO.remove(sink)
+
+
 def run_log(options, recipe: dict, quiet: bool, terminal: bool, main: bool) -> RunLog | None:
     """The RunLog of a training run: lines on stderr when it is not a terminal (or in JSON),
     and the trackers the options name; None when nothing would be recorded. Only rank 0 (main)
@@ -274,6 +290,7 @@ def run_log(options, recipe: dict, quiet: bool, terminal: bool, main: bool) -> R
         from pathlib import Path
 
         sinks.append(MLflow(recipe, Path(options.out).stem))
+    sinks += _ALSO
     return RunLog(sinks, every) if sinks else None
 
 

@@ -15,7 +15,21 @@ import sys
 import typer
 
 from nlpkit import __version__
-from nlpkit.cli import demo, diagnose, export, generate, info, lm, ner, plot, quantize, sentiment, translate, vectors
+from nlpkit.cli import (
+    demo,
+    diagnose,
+    export,
+    generate,
+    info,
+    lm,
+    ner,
+    plot,
+    quantize,
+    sentiment,
+    translate,
+    tune,
+    vectors,
+)
 from nlpkit.cli.options import command
 from nlpkit.errors import NlpkitError, use_flags
 
@@ -34,6 +48,7 @@ app.add_typer(ner.app, name="ner")
 app.add_typer(translate.app, name="translate")
 app.add_typer(diagnose.app, name="diagnose")
 app.add_typer(vectors.app, name="vectors")
+app.add_typer(tune.app, name="tune")
 command(app, generate.GenerateCommand)(generate.generate)
 command(app, info.InfoCommand)(info.info)
 command(app, plot.PlotCommand)(plot.plot)

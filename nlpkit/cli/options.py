@@ -130,7 +130,20 @@ def train_command(app: typer.Typer, task: str, options_cls, help: str) -> None:
     """Add `train` to `app`: one flag per field of `options_cls` plus --config; the recipe's values
     overlaid with the flags the user gave train a model of `task` (nlpkit.train)."""
 
-    def train(ctx: typer.Context, config=None, **given) -> None:
+    def train(recipe, **given) -> None:
+        import nlpkit
+
+        nlpkit.train(task, recipe=recipe, **given)  # the flags given override the recipe
+
+    recipe_command(app, "train", options_cls, help, train)
+
+
+def recipe_command(app: typer.Typer, name: str, options_cls, help: str, run) -> None:
+    """Add the command `name` to `app`: one flag per field of `options_cls` plus --config; `run`
+    is called with the recipe file and only the flags the user gave (which override the recipe,
+    and which a search keeps fixed), as keyword arguments."""
+
+    def command(ctx: typer.Context, config=None, **given) -> None:
         from typer._click.core import ParameterSource
 
         explicit = {
@@ -138,12 +151,10 @@ def train_command(app: typer.Typer, task: str, options_cls, help: str) -> None:
             for key, value in given.items()
             if ctx.get_parameter_source(key) not in (ParameterSource.DEFAULT, None)
         }
-        import nlpkit
-
-        nlpkit.train(task, recipe=config, **explicit)  # the flags given override the recipe
+        run(config, **explicit)
 
     arguments, flags = _parameters(options_cls)
-    train.options_cls = options_cls
+    command.options_cls = options_cls
     context = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
     config = inspect.Parameter("config", inspect.Parameter.KEYWORD_ONLY, annotation=ConfigOpt, default=None)
-    _install(app, "train", train, [context, *arguments, config, *flags], help)
+    _install(app, name, command, [context, *arguments, config, *flags], help)

@@ -37,3 +37,11 @@ def test_trackers_without_their_extra_name_it_before_training(tmp_path):
         proc = nlpkit("lm", "train", data, "--out", tmp_path / "m.nlpk", "--max-steps", "2", *flag, env=BLOCKED)
         assert proc.returncode == 1 and f"pip install 'nlpkit[{extra}]'" in proc.stderr, proc.stderr
         assert not (tmp_path / "m.nlpk").exists()
+
+
+def test_tune_without_optuna_names_the_extra(tmp_path):
+    data = ROOT / "data" / "sample.valid.txt"
+    proc = nlpkit("tune", "lm", data, "--valid-fraction", "0.1", "--out", tmp_path / "best.toml", env=BLOCKED)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == "error: nlpkit tune needs optuna: pip install 'nlpkit[tune]'"
+    assert list(tmp_path.iterdir()) == []

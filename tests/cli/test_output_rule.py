@@ -39,6 +39,10 @@ INVOCATIONS = {
     "diagnose speed": lambda f: ["diagnose", "speed"],
     "diagnose context": lambda f: ["diagnose", "context", f["lm"], "--text", f["text"]],
     "vectors train": lambda f: ["vectors", "train", f["text"]],
+    "tune lm": lambda f: ["tune", "lm", f["text"], "--valid-fraction", "0.2"],
+    "tune sentiment": lambda f: ["tune", "sentiment", f["reviews"]],
+    "tune ner": lambda f: ["tune", "ner", f["conll"]],
+    "tune translate": lambda f: ["tune", "translate", "--src", f["src"], "--tgt", f["tgt"]],
 }
 
 
@@ -59,7 +63,7 @@ def writing_options():
     """(invocation name, option field, its kind) for every declared output; export twice."""
     found = []
     for name, cls in commands():
-        for f in fields(cls):
+        for f in cls.declared():  # what the command offers (a search hides its trials' outputs)
             kind = f.metadata.get("writes")
             if name == "export" and kind:
                 found += [("export", f, "file"), ("export ct2", f, "export")]

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
 
 from nlpkit.errors import option
@@ -13,11 +14,13 @@ MAX_NEW_TOKENS = 1_000_000  # per completion
 MIN_TEMPERATURE = 1e-3
 
 # every dropout rate of the regularisers: a probability in [0, 1), added to `dropout` (docs/language-models.md)
-_RATE = {"panel": "Regularisation", "min": 0.0, "below": 1.0}
+_RATE = {"panel": "Regularisation", "min": 0.0, "below": 1.0, "tune": {"low": 0.0, "high": 0.5}}
+_RECURRENT_RATE = {**_RATE, "tune": {"low": 0.0, "high": 0.5, "recurrent": True}}  # refused with a Transformer
 
 
 @dataclass
 class LMOptions(ModelOptions):
+    SELECTED_BY: typing.ClassVar[tuple[str, bool]] = ("valid_loss", False)  # the metric that picks the kept model
     out: str = same("out", "lm.nlpk")
     valid_fraction: float = opt(
         0.0, "Without `valid`: hold out this last share of the training tokens.", panel="Data", min=0.0, max=0.5
@@ -54,6 +57,7 @@ class LMOptions(ModelOptions):
         panel="Model",
         min=2,
         flags=("--context", "--bptt"),
+        tune={"choices": [32, 64, 128, 256]},
     )
     variable_bptt: bool = opt(
         False,
@@ -64,7 +68,7 @@ class LMOptions(ModelOptions):
     input_dropout: float = opt(
         0.0, "Locked dropout on the embedded input: one mask per sequence for all its steps. Rate in [0, 1).", **_RATE
     )
-    layer_dropout: float = opt(0.0, "Recurrent: locked dropout between layers. Rate in [0, 1).", **_RATE)
+    layer_dropout: float = opt(0.0, "Recurrent: locked dropout between layers. Rate in [0, 1).", **_RECURRENT_RATE)
     output_dropout: float = opt(
         0.0, "Locked dropout on the encoder's output, before the output layer. Rate in [0, 1).", **_RATE
     )
@@ -76,7 +80,7 @@ class LMOptions(ModelOptions):
     weight_drop: float = opt(
         0.0,
         "Recurrent: DropConnect on the hidden-to-hidden weights, a new mask every window (torch's fused kernels). Rate in [0, 1).",
-        **_RATE,
+        **_RECURRENT_RATE,
     )
     ar: float = opt(
         0.0, "Activation regularisation: add AR x mean(output^2) to the loss.", panel="Regularisation", min=0.0

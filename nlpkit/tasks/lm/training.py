@@ -11,6 +11,7 @@ from nlpkit.data.streams import batchify, variable_windows, window_count, window
 from nlpkit.encoders.state import detach_state
 from nlpkit.errors import NlpkitError
 from nlpkit.tasks.lm.model import LanguageModel
+from nlpkit.tasks.lm.options import LMOptions
 from nlpkit.tasks.lm.scoring import evaluate
 
 
@@ -26,8 +27,7 @@ class Regularisers:
 class LMTraining:
     """The language-model side of the training engine (see nlpkit.training)."""
 
-    metric = "valid_loss"
-    higher_is_better = False
+    metric, higher_is_better = LMOptions.SELECTED_BY
 
     def __init__(
         self,

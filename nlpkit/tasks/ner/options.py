@@ -4,6 +4,7 @@ use (`tag`, `eval`). Torch-free: the CLI builds its flags from these at start-up
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
 
 from nlpkit.options import (
@@ -22,6 +23,10 @@ from nlpkit.options import (
 
 @dataclass
 class NEROptions(ModelOptions):
+    SELECTED_BY: typing.ClassVar[tuple[str, bool]] = (
+        "valid_f1",
+        True,
+    )  # the validation metric that picks the kept model, and whether higher is better
     out: str = same("out", "ner.nlpk")
     valid_fraction: float = holdout_option("sentences")
     input_format: str = opt(

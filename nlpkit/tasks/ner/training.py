@@ -9,6 +9,7 @@ import torch
 
 from nlpkit.data.batching import length_batches
 from nlpkit.tasks.ner.model import Tagger, make_batch
+from nlpkit.tasks.ner.options import NEROptions
 from nlpkit.tasks.ner.scores import entity_scores
 from nlpkit.tasks.ner.tagging import predict
 
@@ -16,8 +17,7 @@ from nlpkit.tasks.ner.tagging import predict
 class TaggerTraining:
     """The tagger side of the training engine (see nlpkit.training)."""
 
-    metric = "valid_f1"
-    higher_is_better = True
+    metric, higher_is_better = NEROptions.SELECTED_BY
 
     def __init__(self, model: Tagger, train: tuple[list, list], valid, batch_size: int, device, *, seed: int = 0):
         self.model = model

@@ -5,6 +5,7 @@ from these at start-up.
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
 
 from nlpkit.data.labeled import FORMATS as INPUT_FORMATS
@@ -24,6 +25,10 @@ from nlpkit.options import (
 
 @dataclass
 class SentimentOptions(ModelOptions):
+    SELECTED_BY: typing.ClassVar[tuple[str, bool]] = (
+        "valid_accuracy",
+        True,
+    )  # the validation metric that picks the kept model, and whether higher is better
     out: str = same("out", "sentiment.nlpk")
     valid_fraction: float = holdout_option("examples")
     input_format: str = opt(

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from nlpkit.data.batching import length_batches, pad
 from nlpkit.tasks.sentiment.model import Classifier
+from nlpkit.tasks.sentiment.options import SentimentOptions
 from nlpkit.tasks.sentiment.prediction import predict_proba
 from nlpkit.tasks.sentiment.scores import classification_scores
 
@@ -17,8 +18,7 @@ from nlpkit.tasks.sentiment.scores import classification_scores
 class ClassifierTraining:
     """The classifier side of the training engine (see nlpkit.training)."""
 
-    metric = "valid_accuracy"
-    higher_is_better = True
+    metric, higher_is_better = SentimentOptions.SELECTED_BY
 
     def __init__(
         self,

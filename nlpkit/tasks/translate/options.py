@@ -5,6 +5,7 @@ at start-up.
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
 
 from nlpkit.encoders.config import RECURRENT_KINDS
@@ -15,6 +16,10 @@ from nlpkit.tasks.translate.scores import TOKENIZERS
 
 @dataclass
 class TranslateOptions(ModelOptions):
+    SELECTED_BY: typing.ClassVar[tuple[str, bool]] = (
+        "valid_bleu",
+        True,
+    )  # the validation metric that picks the kept model, and whether higher is better
     HIDDEN = ("batch_size",)  # batches are counted in tokens: batch_tokens
     BATCH = "batch_tokens"
 

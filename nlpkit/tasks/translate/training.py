@@ -10,7 +10,7 @@ import torch
 from nlpkit.data.batching import pad, shuffled_token_batches, token_budget_groups
 from nlpkit.tasks.translate.files import Tokenizers
 from nlpkit.tasks.translate.model import Seq2Seq
-from nlpkit.tasks.translate.options import SearchOptions
+from nlpkit.tasks.translate.options import SearchOptions, TranslateOptions
 from nlpkit.tasks.translate.search import detokenize, translate
 from nlpkit.text.tokenizers import BOS_ID, EOS_ID
 
@@ -38,8 +38,7 @@ def make_batch(pairs: list, indices: list[int]):
 class TranslationTraining:
     """The translation side of the training engine (see nlpkit.training)."""
 
-    metric = "valid_bleu"
-    higher_is_better = True
+    metric, higher_is_better = TranslateOptions.SELECTED_BY
 
     def __init__(
         self,

@@ -1,0 +1,204 @@
+"""A search with Optuna: the study (in a storage several processes or machines share), each
+trial an ordinary training with the trial's options and the trial budget, its validations
+handed to Optuna's pruner, and the best trial's recipe written for `train --config`."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from nlpkit.console import info
+from nlpkit.errors import NlpkitError, option
+from nlpkit.option_parsing import parse_duration, to_toml
+
+STOP_AFTER_FAILURES = 3  # trials failing in a row that end a search (bad data fails every one)
+
+
+def require():
+    try:
+        import optuna
+    except ImportError:
+        raise NlpkitError("nlpkit tune needs optuna: pip install 'nlpkit[tune]'") from None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # nlpkit says what happens, in its own lines
+    return optuna
+
+
+def storage_for(url: str, out: str):
+    """An Optuna storage: a journal file (a path, the default beside `out`), or a database URL."""
+    optuna = require()
+    url = url or str(Path(out).with_suffix(".journal"))
+    try:
+        if "://" in url:
+            return optuna.storages.RDBStorage(url)
+        from optuna.storages.journal import JournalFileBackend
+
+        Path(url).parent.mkdir(parents=True, exist_ok=True)
+        return optuna.storages.JournalStorage(JournalFileBackend(url))
+    except Exception as exc:  # a driver that is missing, a server that does not answer, a file that cannot be made
+        raise NlpkitError(f"{option('storage')} {url}: cannot open the study's storage ({_first_line(exc)})") from None
+
+
+def open_study(storage, name: str, task: str, lower_is_better: bool, seed: int):
+    """The study `name` in `storage`, made if new; refused if it belongs to another task."""
+    optuna = require()
+    study = optuna.create_study(
+        storage=storage,
+        study_name=name,
+        direction="minimize" if lower_is_better else "maximize",
+        load_if_exists=True,
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2),
+    )
+    owner = study.user_attrs.get("task")
+    if owner is None:
+        study.set_user_attr("task", task)
+    elif owner != task:
+        raise NlpkitError(f"{option('study')} {name}: a study of '{owner}' models, not '{task}'; give another name")
+    return study
+
+
+class Reporter:
+    """A training run's log sink that hands each validation to the trial: the metric at the share
+    of the trial budget spent (tenths), and ends the run when the pruner says it is hopeless."""
+
+    def __init__(self, trial, metric: str, budget: float):
+        self.trial, self.metric, self.budget = trial, metric, budget
+        self.reported: set[int] = set()
+
+    def write(self, record: dict) -> None:
+        if record.get("event") != "eval" or not isinstance(record.get(self.metric), int | float):
+            return
+        step = min(10, int(10 * record.get("elapsed", 0.0) / self.budget))
+        if step in self.reported:
+            return
+        self.reported.add(step)
+        self.trial.report(float(record[self.metric]), step)
+        if self.trial.should_prune():
+            raise Pruned(step)
+
+    def close(self, model_path) -> None:
+        pass
+
+
+class Pruned(BaseException):
+    """Ends a trial's training from inside its log (not an Exception: the log keeps those)."""
+
+
+def run(task_name: str, fixed: dict, space: dict, o, threads: int, worker: int = 0) -> dict:
+    """Run trials of the study until the budget, the trial count or Ctrl-C ends the search;
+    returns the counts of this process's trials."""
+    import nlpkit
+    from nlpkit.tracking import also
+
+    optuna = require()
+    metric, higher = nlpkit.tasks.get(task_name).Options.SELECTED_BY
+    study = open_study(storage_for(o.storage, o.out), o.study or f"nlpkit-{task_name}", task_name, not higher,
+                       o.sampler_seed + worker)  # fmt: skip
+    trial_budget, deadline = parse_duration(o.trial_budget), time.monotonic() + parse_duration(o.budget)
+    counts = {"trials": 0, "pruned": 0, "failed": 0}
+    failures, last_error = 0, ""
+    folder = Path(o.out).resolve().parent
+    while time.monotonic() + trial_budget <= deadline and not _enough(study, o.trials):
+        trial = study.ask()
+        options = {**fixed, **{n: d.suggest(trial) for n, d in space.items()}}
+        shown = ", ".join(f"{n} {_short(v)}" for n, v in options.items() if n in space)
+        info(f"trial {trial.number} started ({o.trial_budget}): {shown or 'the fixed options'}")
+        counts["trials"] += 1
+        with tempfile.TemporaryDirectory(prefix=f".{Path(o.out).name}.trial-", dir=folder) as scratch:
+            values = {**options, "time_budget": o.trial_budget, "out": str(Path(scratch) / "m.nlpk"), "quiet": True,
+                      "threads": threads}  # fmt: skip
+            try:
+                with also(Reporter(trial, metric, trial_budget)):
+                    model = nlpkit.train(task_name, **values)
+            except Pruned as at:
+                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                counts["pruned"] += 1
+                info(f"trial {trial.number} pruned at {10 * at.args[0]}% of its budget")
+                failures = 0
+                continue
+            except KeyboardInterrupt:
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                raise
+            except (NlpkitError, RuntimeError, MemoryError) as exc:  # bad options, out of memory: the study goes on
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                counts["failed"] += 1
+                failures, last_error = failures + 1, _first_line(exc)
+                info(f"trial {trial.number} failed: {last_error}")
+                if failures >= STOP_AFTER_FAILURES:
+                    raise NlpkitError(f"{failures} trials in a row failed; the last: {last_error}") from None
+                continue
+        if model.result.interrupted:  # Ctrl-C stopped the training: the trial does not count
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            raise KeyboardInterrupt
+        value = (model.meta["metrics"].get("valid") or {}).get(metric)
+        if value is None:
+            raise NlpkitError(f"a trial needs validation data: give {option('valid')} (or a validation share)")
+        trial.set_user_attr("recipe", model.meta["recipe"])
+        study.tell(trial, float(value))
+        failures = 0
+        best = study.best_trial
+        info(f"trial {trial.number}: {metric} {value:.4g}; best so far {best.value:.4g} (trial {best.number})")
+    return counts
+
+
+def _enough(study, limit: int) -> bool:
+    return bool(limit) and len(study.trials) >= limit
+
+
+def write_best(study, out: str) -> dict | None:
+    """The best trial's recipe as TOML at `out` (written whole); None when no trial completed."""
+    from nlpkit.outputs import write_atomically
+
+    done = [t for t in study.trials if t.state.name == "COMPLETE" and "recipe" in t.user_attrs]
+    if not done:
+        return None
+    best = study.best_trial
+    recipe = best.user_attrs["recipe"]
+    header = (
+        f"# nlpkit tune: study {study.study_name}, trial {best.number} of {len(study.trials)}, value {best.value:.6g}\n"
+    )
+    write_atomically(out, (header + to_toml(recipe)).encode("utf-8"))
+    return recipe
+
+
+def trial_rows(study) -> list[dict]:
+    """Every trial of the study: number, state, value, seconds and the searched options."""
+    rows = []
+    for t in study.trials:
+        seconds = (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete else None
+        rows.append({"trial": t.number, "state": t.state.name.lower(), "value": t.value,
+                     "seconds": round(seconds, 1) if seconds is not None else None, "params": t.params})  # fmt: skip
+    return rows
+
+
+def load_existing(storage_url: str, out: str, name: str):
+    """A study that must exist already (for --show)."""
+    optuna = require()
+    storage = storage_for(storage_url, out)
+    try:
+        return optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        raise NlpkitError(f"{option('study')} {name}: no such study in the storage") from None
+
+
+def _short(value) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:200]
+
+
+def as_json(rows: list[dict]) -> str:
+    return json.dumps(rows, indent=2)
+
+
+def divided_threads(workers: int) -> int:
+    """The CPU threads of each of `workers` trial processes on this machine."""
+    from nlpkit import threads
+
+    return max(1, (threads.cores() or os.cpu_count() or 1) // workers)

@@ -1,0 +1,108 @@
+"""nlpkit tune / nlpkit.tune on the bundled sample: trials are ordinary trainings at the trial
+budget, the best recipe repeats with `train --config`, a study goes on where it stopped and is
+shared by processes, and bad input is one line."""
+
+import json
+import tomllib
+
+import pytest
+
+import nlpkit
+from tests.conftest import ROOT
+from tests.conftest import nlpkit as cli_run
+
+pytestmark = pytest.mark.extras  # needs optuna (nlpkit[tune]); CI runs these again with it blocked
+
+DATA = ROOT / "data"
+SMALL = dict(train=str(DATA / "sample.valid.txt"), valid_fraction=0.2, context=16, layers=1, quiet=True)
+
+
+@pytest.fixture(autouse=True)
+def optuna():
+    return pytest.importorskip("optuna")
+
+
+def test_a_search_writes_the_recipe_that_train_repeats(tmp_path):
+    out = tmp_path / "best.toml"
+    found = nlpkit.tune("lm", **SMALL, hidden=16, trial_budget="2s", budget="60s", trials=2, out=str(out))
+    assert found["trials"] == 2 and found["metric"] == "valid_loss" and found["value"] > 0
+    recipe = tomllib.loads(out.read_text(encoding="utf-8"))
+    assert recipe == found["best"] and recipe["time_budget"] == "2s"  # the recipe is for the budget it ran at
+    assert recipe["hidden"] == 16 and recipe["context"] == 16  # fixed options are not searched
+    assert 1e-4 <= recipe["lr"] <= 1e-2 and recipe["batch_size"] in (16, 32, 64)
+    model = nlpkit.train("lm", recipe=str(out), out=str(tmp_path / "m.nlpk"), quiet=True)
+    assert model.meta["recipe"] == recipe
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.journal", "best.toml", "m.nlpk", "m.nlpk.ckpt"]
+
+
+def test_a_study_goes_on_where_it_stopped_and_is_shared_by_processes(tmp_path):
+    out, storage = str(tmp_path / "best.toml"), f"sqlite:///{tmp_path / 'study.db'}"
+    first = nlpkit.tune("lm", **SMALL, hidden=16, trial_budget="1s", budget="60s", trials=1, out=out, storage=storage)
+    both = nlpkit.tune(
+        "lm", **SMALL, hidden=16, trial_budget="1s", budget="90s", trials=5, out=out, storage=storage, workers=2
+    )
+    shown = nlpkit.tune("lm", show=True, out=out, storage=storage)["trials"]
+    assert first["trials"] == 1 and both["trials"] == 4 and len(shown) == 5
+    assert {t["state"] for t in shown} <= {"complete", "pruned"} and [t["trial"] for t in shown] == list(range(5))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [(dict(trial_budget="10m", budget="5m"), "trial_budget 10m is longer than budget 5m"),
+     (dict(time_budget="1m"), "unknown option 'time_budget'"),
+     (dict(storage="postgresql://nobody@127.0.0.1:9/none"), "storage postgresql://nobody@127.0.0.1:9/none: cannot open"),
+     (dict(trials=-1), "trials: -1 is below the smallest allowed value, 0")],
+)  # fmt: skip
+def test_bad_search_options_are_one_line(tmp_path, options, message):
+    with pytest.raises(nlpkit.NlpkitError, match=message):
+        nlpkit.tune("lm", **SMALL, out=str(tmp_path / "best.toml"), **options)
+
+
+def test_a_study_of_another_task_is_refused_and_failing_trials_end_the_search(tmp_path):
+    out = str(tmp_path / "best.toml")
+    nlpkit.tune("lm", **SMALL, hidden=16, trial_budget="1s", budget="30s", trials=1, out=out, study="s")
+    with pytest.raises(nlpkit.NlpkitError, match="study s: a study of 'lm' models, not 'sentiment'"):
+        nlpkit.tune("sentiment", train=str(DATA / "sentiment.valid.tsv"), out=out, study="s", trials=1)
+    bad = dict(SMALL, train=str(tmp_path / "missing.txt"))  # every trial fails the same way
+    with pytest.raises(nlpkit.NlpkitError, match="3 trials in a row failed; the last: .*missing.txt: no such file"):
+        nlpkit.tune("lm", **bad, trial_budget="1s", budget="60s", out=str(tmp_path / "other.toml"))
+    shown = nlpkit.tune("lm", show=True, out=str(tmp_path / "other.toml"))["trials"]
+    assert [t["state"] for t in shown] == ["fail"] * 3  # recorded as failed, not lost
+
+
+def test_a_hopeless_trial_is_pruned_at_its_budget_share():
+    from nlpkit.tuning.study import Pruned, Reporter
+
+    class Trial:
+        def __init__(self):
+            self.reports = []
+
+        def report(self, value, step):
+            self.reports.append((step, value))
+
+        def should_prune(self):
+            return len(self.reports) >= 2
+
+    trial = Trial()
+    reporter = Reporter(trial, "valid_loss", budget=100.0)
+    reporter.write({"event": "progress", "elapsed": 5.0, "train_loss": 3.0})  # not a validation
+    reporter.write({"event": "eval", "elapsed": 12.0, "valid_loss": 2.5})
+    reporter.write({"event": "eval", "elapsed": 18.0, "valid_loss": 2.4})  # the same tenth: not reported twice
+    with pytest.raises(Pruned):
+        reporter.write({"event": "eval", "elapsed": 35.0, "valid_loss": 2.3})
+    assert trial.reports == [(1, 2.5), (3, 2.3)]
+
+
+def test_tune_from_the_shell_then_train_with_its_recipe(tmp_path):
+    out = tmp_path / "best.toml"
+    proc = cli_run(
+        "tune", "lm", DATA / "sample.valid.txt", "--valid-fraction", "0.2", "--context", "16", "--layers", "1",
+        "--hidden", "16", "--trial-budget", "2s", "--budget", "60s", "--trials", "1", "--out", out, fresh=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "trial 0 started (2s)" in proc.stderr and "best valid_loss" in proc.stdout
+    shown = json.loads(cli_run("tune", "lm", "--show", "--out", out, "--format", "json", check=True).stdout)
+    assert len(shown) == 1 and shown[0]["state"] == "complete"
+    cli_run("lm", "train", "--config", out, "--out", tmp_path / "m.nlpk", "--quiet", check=True)
+    bad = cli_run("tune", "lm", DATA / "sample.valid.txt", "--trial-budget", "2m", "--budget", "1m", "--out", out)
+    assert bad.returncode == 1 and bad.stderr.strip().startswith("error: --trial-budget 2m is longer than --budget 1m")
