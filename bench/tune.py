@@ -6,7 +6,7 @@ the peer (nanoGPT's CPU recipe for the budget, bench/peers/nanogpt_char.py). nlp
 scored by `lm eval` on the last 10% (windows overlapping by half), the peer's by its own scoring
 of the same characters the same way.
 
-    python bench/tune.py --final 5m --tune-budget 30m [--encoder transformer]
+    python bench/tune.py --final 5m --tune-budget 25m [--encoder transformer]
 """
 
 import argparse
@@ -58,8 +58,11 @@ def main() -> None:
     for stale in (best, best.with_suffix(".journal")):
         stale.unlink(missing_ok=True)
     t0 = time.monotonic()
+    hand = ROOT / "bench" / "recipes" / "shakespeare-transformer-nanogpt.toml"
     found = nlpkit.tune(
         "lm", train=str(train), valid=[str(valid)], tokenizer="char", encoder=args.encoder, eval_every=250,
+        positions="learned", heads=4, warmup=100,  # the hand recipe's settings outside the space
+        space=str(ROOT / "bench" / "recipes" / "shakespeare-space.toml"), start_from=[str(hand)],
         trial_budget=args.final, budget=args.tune_budget, out=str(best),
     )  # fmt: skip
     tune_s = round(time.monotonic() - t0, 1)
@@ -92,7 +95,8 @@ def main() -> None:
         *(f"| {r['recipe']} | {r['value']:.4f} | {r['value'] - peer:+.4f} | {r['wall_s']:.0f} |" for r in rows),
         "",
         f"The search: {found['trials']} trials of {args.final} ({found['pruned']} pruned, {found['failed']} failed) "
-        f"in {tune_s:.0f} s of a {args.tune_budget} budget, {args.encoder} fixed; the best trial scored "
+        f"in {tune_s:.0f} s of a {args.tune_budget} budget, {args.encoder} fixed, the hand recipe tried first "
+        "(`--start-from`), the space of bench/recipes/shakespeare-space.toml; the best trial scored "
         f"{found['value']:.4f} in its own validation.",
         "",
         "Commands:",

@@ -9,7 +9,16 @@ from types import SimpleNamespace
 
 from nlpkit.errors import NlpkitError
 
-SEARCH = ("storage", "out", "study", "sampler_seed", "trial_budget", "budget", "trials")  # what a worker needs
+SEARCH = (
+    "storage",
+    "out",
+    "study",
+    "sampler_seed",
+    "trial_budget",
+    "budget",
+    "trials",
+    "start_from",
+)  # what a worker needs
 
 
 def tune(task: str, recipe: str | None = None, **options) -> dict:

@@ -27,6 +27,13 @@ class TuneOptions(Options):
         panel="Tuning",
         metavar="SPACE.toml",
     )
+    start_from: list[str] = opt(
+        list,
+        "Recipe files (TOML, e.g. from `nlpkit info MODEL --recipe`) whose values of the searched options are "
+        "the study's first trials, so the search starts from what is known to work.",
+        panel="Tuning",
+        metavar="RECIPE.toml",
+    )
     storage: str = opt(
         "",
         "Where the study lives: a journal file (default: OUT with .journal), sqlite:///FILE.db, or a "

@@ -31,6 +31,12 @@ class Dimension:
             return trial.suggest_int(self.name, int(self.low), int(self.high), log=self.log)
         return trial.suggest_float(self.name, float(self.low), float(self.high), log=self.log)
 
+    def contains(self, value) -> bool:
+        """Whether `value` lies in this dimension (a queued trial may only take such values)."""
+        if self.choices:
+            return value in self.choices
+        return isinstance(value, int | float) and not isinstance(value, bool) and self.low <= value <= self.high
+
     def describe(self) -> str:
         if self.choices:
             return " | ".join(map(str, self.choices))

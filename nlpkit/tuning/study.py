@@ -15,6 +15,7 @@ from nlpkit.errors import NlpkitError, option
 from nlpkit.option_parsing import parse_duration, to_toml
 
 STOP_AFTER_FAILURES = 3  # trials failing in a row that end a search (bad data fails every one)
+STARTUP_TRIALS = 4  # random trials (besides the ones started from recipes) before TPE takes over
 
 
 def require():
@@ -49,7 +50,8 @@ def open_study(storage, name: str, task: str, lower_is_better: bool, seed: int):
         study_name=name,
         direction="minimize" if lower_is_better else "maximize",
         load_if_exists=True,
-        sampler=optuna.samplers.TPESampler(seed=seed),
+        # a few random trials, then TPE: a budgeted search rarely affords Optuna's default ten
+        sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=STARTUP_TRIALS),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2),
     )
     owner = study.user_attrs.get("task")
@@ -97,6 +99,8 @@ def run(task_name: str, fixed: dict, space: dict, o, threads: int, worker: int =
     metric, higher = nlpkit.tasks.get(task_name).Options.SELECTED_BY
     study = open_study(storage_for(o.storage, o.out), o.study or f"nlpkit-{task_name}", task_name, not higher,
                        o.sampler_seed + worker)  # fmt: skip
+    if worker == 0:
+        start_from(study, o.start_from, space)
     trial_budget, deadline = parse_duration(o.trial_budget), time.monotonic() + parse_duration(o.budget)
     counts = {"trials": 0, "pruned": 0, "failed": 0}
     failures, last_error = 0, ""
@@ -142,6 +146,21 @@ def run(task_name: str, fixed: dict, space: dict, o, threads: int, worker: int =
         best = study.best_trial
         info(f"trial {trial.number}: {metric} {value:.4g}; best so far {best.value:.4g} (trial {best.number})")
     return counts
+
+
+def start_from(study, recipes: list[str], space: dict) -> None:
+    """Queue, as the next trials, each recipe's values of the searched options (those it does not
+    set are sampled); a recipe already tried is not queued again."""
+    from nlpkit.option_parsing import read_recipe
+
+    for path in recipes:
+        given = {str(k).replace("-", "_"): v for k, v in read_recipe(path).items()}
+        params = {name: given[name] for name in space if name in given and space[name].contains(given[name])}
+        outside = sorted(name for name in space if name in given and name not in params)
+        if outside:
+            info(f"{path}: {', '.join(outside)} lie outside the search space; that trial samples them")
+        if params:
+            study.enqueue_trial(params, skip_if_exists=True)
 
 
 def _enough(study, limit: int) -> bool:

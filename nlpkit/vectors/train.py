@@ -106,12 +106,17 @@ def train_vectors(paths: list[str], out: str, options: VectorsOptions | None = N
         task = bar.add_task("epochs", total=options.epochs)
         model.train(corpus, total_examples=model.corpus_count, epochs=options.epochs, callbacks=[Progress(task)])
     seconds = time.perf_counter() - started
-    partial = f"{out}.partial"
+    # beside the target and ending as it does (gensim gzips by the name's suffix), renamed when whole
+    target = os.path.realpath(out)
+    partial = os.path.join(os.path.dirname(target), f".partial-{os.getpid()}-{os.path.basename(target)}")
     try:
         model.wv.save_word2vec_format(partial, binary=out.removesuffix(".gz").endswith(".bin"))
-        os.replace(partial, out)
+        os.replace(partial, target)
     except OSError as exc:
         raise NlpkitError(f"{out}: cannot write ({exc.strerror or exc})") from None
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
     summary = {
         "out": out,
         "words": len(model.wv),

@@ -30,6 +30,8 @@ def test_vectors_train_then_embeddings_then_info(tmp_path):
         check=True,
     )
     assert "vectors of dimension 12" in proc.stderr
+    assert vectors.read_bytes()[:2] == b"\x1f\x8b"  # gzipped as its name says, not text named .gz
+    assert [p.name for p in tmp_path.iterdir()] == ["vectors.txt.gz"]  # no partial file left beside it
     model = tmp_path / "s.nlpk"
     nlpkit(
         "sentiment",
