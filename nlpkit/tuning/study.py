@@ -100,7 +100,7 @@ def run(task_name: str, fixed: dict, space: dict, o, threads: int, worker: int =
     study = open_study(storage_for(o.storage, o.out), o.study or f"nlpkit-{task_name}", task_name, not higher,
                        o.sampler_seed + worker)  # fmt: skip
     if worker == 0:
-        start_from(study, o.start_from, space)
+        start_from(study, o.start_from, space, nlpkit.tasks.get(task_name).Options)
     trial_budget, deadline = parse_duration(o.trial_budget), time.monotonic() + parse_duration(o.budget)
     counts = {"trials": 0, "pruned": 0, "failed": 0}
     failures, last_error = 0, ""
@@ -148,13 +148,17 @@ def run(task_name: str, fixed: dict, space: dict, o, threads: int, worker: int =
     return counts
 
 
-def start_from(study, recipes: list[str], space: dict) -> None:
-    """Queue, as the next trials, each recipe's values of the searched options (those it does not
-    set are sampled); a recipe already tried is not queued again."""
+def start_from(study, recipes: list[str], space: dict, options_cls) -> None:
+    """Queue, as the next trials, each recipe's values of the searched options, and for those it
+    does not set their defaults (what training with the recipe would use); a recipe already tried
+    is not queued again."""
+    from dataclasses import MISSING
+
     from nlpkit.option_parsing import read_recipe
 
+    defaults = {f.name: f.default for f in options_cls.declared() if f.default is not MISSING}
     for path in recipes:
-        given = {str(k).replace("-", "_"): v for k, v in read_recipe(path).items()}
+        given = {**defaults, **{str(k).replace("-", "_"): v for k, v in read_recipe(path).items()}}
         params = {name: given[name] for name in space if name in given and space[name].contains(given[name])}
         outside = sorted(name for name in space if name in given and name not in params)
         if outside:
