@@ -156,19 +156,22 @@ def start_from(study, recipes: list[str], space: dict, options_cls) -> None:
 
     from nlpkit.option_parsing import read_recipe
 
-    defaults = {f.name: f.default for f in options_cls.declared() if f.default is not MISSING}
+    defaults = {f.name: f.default for f in options_cls.declared() if f.default not in (MISSING, None)}
     for path in recipes:
         given = {**defaults, **{str(k).replace("-", "_"): v for k, v in read_recipe(path).items()}}
         params = {name: given[name] for name in space if name in given and space[name].contains(given[name])}
         outside = sorted(name for name in space if name in given and name not in params)
         if outside:
-            info(f"{path}: {', '.join(outside)} lie outside the search space; that trial samples them")
+            verb = "lies" if len(outside) == 1 else "lie"
+            info(f"{path}: {', '.join(outside)} {verb} outside the search space; that trial samples them")
         if params:
             study.enqueue_trial(params, skip_if_exists=True)
 
 
 def _enough(study, limit: int) -> bool:
-    return bool(limit) and len(study.trials) >= limit
+    """Whether the study holds `limit` trials begun (queued ones, not begun yet, do not count)."""
+    begun = [t for t in study.trials if t.state.name != "WAITING"]
+    return bool(limit) and len(begun) >= limit
 
 
 def write_best(study, out: str) -> dict | None:
@@ -200,6 +203,9 @@ def trial_rows(study) -> list[dict]:
 def load_existing(storage_url: str, out: str, name: str):
     """A study that must exist already (for --show)."""
     optuna = require()
+    journal = storage_url or str(Path(out).with_suffix(".journal"))
+    if "://" not in journal and not Path(journal).is_file():  # opening it would make an empty one
+        raise NlpkitError(f"{option('storage')} {journal}: no study has been stored there")
     storage = storage_for(storage_url, out)
     try:
         return optuna.load_study(study_name=name, storage=storage)

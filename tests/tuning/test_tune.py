@@ -51,11 +51,13 @@ def test_a_study_goes_on_where_it_stopped_and_is_shared_by_processes(tmp_path):
     [(dict(trial_budget="10m", budget="5m"), "trial_budget 10m is longer than budget 5m"),
      (dict(time_budget="1m"), "unknown option 'time_budget'"),
      (dict(storage="postgresql://nobody@127.0.0.1:9/none"), "storage postgresql://nobody@127.0.0.1:9/none: cannot open"),
-     (dict(trials=-1), "trials: -1 is below the smallest allowed value, 0")],
+     (dict(trials=-1), "trials: -1 is below the smallest allowed value, 0"),
+     (dict(show=True), "storage .*best.journal: no study has been stored there")],
 )  # fmt: skip
 def test_bad_search_options_are_one_line(tmp_path, options, message):
     with pytest.raises(nlpkit.NlpkitError, match=message):
         nlpkit.tune("lm", **SMALL, out=str(tmp_path / "best.toml"), **options)
+    assert list(tmp_path.iterdir()) == []  # nothing made: no recipe, no empty study
 
 
 def test_a_study_of_another_task_is_refused_and_failing_trials_end_the_search(tmp_path):
@@ -106,3 +108,15 @@ def test_tune_from_the_shell_then_train_with_its_recipe(tmp_path):
     cli_run("lm", "train", "--config", out, "--out", tmp_path / "m.nlpk", "--quiet", check=True)
     bad = cli_run("tune", "lm", DATA / "sample.valid.txt", "--trial-budget", "2m", "--budget", "1m", "--out", out)
     assert bad.returncode == 1 and bad.stderr.strip().startswith("error: --trial-budget 2m is longer than --budget 1m")
+
+
+def test_a_study_starts_from_known_recipes(tmp_path, capsys):
+    known = tmp_path / "known.toml"
+    known.write_text("lr = 0.002\nhidden = 32\nbatch_size = 16\n", encoding="utf-8")  # hidden 32: outside the space
+    out = str(tmp_path / "best.toml")
+    nlpkit.tune("lm", **SMALL, trial_budget="1s", budget="30s", trials=1, out=out, start_from=[str(known)])
+    (first,) = nlpkit.tune("lm", show=True, out=out)["trials"]
+    assert first["params"]["lr"] == 0.002 and first["params"]["batch_size"] == 16
+    assert first["params"]["schedule"] == "cosine" and first["params"]["dropout"] == 0.1  # the defaults it leaves
+    assert first["params"]["hidden"] in (64, 128, 256, 512)  # sampled, and said so
+    assert "known.toml: hidden lies outside the search space" in capsys.readouterr().err
