@@ -1,7 +1,7 @@
 """The one training loop every task uses, and the contract of what a task hands it.
 
-A task hands the Trainer a TrainingAdapter (below: every hook listed once, the optional ones with
-their defaults). The Trainer owns the optimizer, the schedule, gradient accumulation, clipping,
+A task hands the Trainer a TrainingAdapter (nlpkit.training_adapter: every hook listed once, the
+optional ones with their defaults). The Trainer owns the optimizer, the schedule, gradient accumulation, clipping,
 validation, the stop rules (epochs, steps, time budget, patience), the kept model (best,
 averaged or NT-ASGD), checkpoints (state_dict / load_state_dict), progress, and the averaging of
 gradients across processes under torchrun. `fit()` reads as the loop it is: take a step's
@@ -14,9 +14,7 @@ import math
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from functools import partial
 from pathlib import Path
-from typing import Protocol
 
 import torch
 
@@ -27,62 +25,7 @@ from nlpkit.errors import NlpkitError, option
 from nlpkit.option_parsing import parse_duration
 from nlpkit.schedule import Schedule
 from nlpkit.tracking import progress_bar, show_progress
-
-
-class TrainingAdapter(Protocol):
-    """What a task hands the Trainer. The first block is required; each hook after it is
-    optional: a task without it gets the default written here (nlpkit.training.hooks)."""
-
-    model: torch.nn.Module  # the module to train
-    metric: str  # the validation metric that picks the kept model
-    higher_is_better: bool
-
-    def steps_per_epoch(self) -> int:
-        """Batches in one epoch."""
-        ...
-
-    def batches(self, epoch: int, start: int) -> Iterator:
-        """That epoch's batches, the first `start` skipped (a resumed run's data position)."""
-        ...
-
-    def loss(self, batch) -> tuple[torch.Tensor, int]:
-        """(mean loss tensor, tokens in the batch)."""
-        ...
-
-    def evaluate(self) -> dict:
-        """{metric: value, ...} on the validation data; {} without any."""
-        ...
-
-    def carry_state(self) -> dict:
-        """Tensors carried from batch to batch (BPTT), for the checkpoint."""
-        return {}
-
-    def restore_carry(self, tensors: dict) -> None:
-        """Take back what carry_state() gave ({} on a process that saved none)."""
-
-    def param_groups(self) -> list | None:
-        """[(parameters, lr scale), ...] for layer-wise learning rates; None: one group."""
-        return None
-
-    def before_step(self, progress: float) -> None:
-        """Called before each step with the run's progress 0..1 (gradual unfreezing)."""
-
-    def lr_scale(self, batches: list) -> float:
-        """This step's learning-rate factor from its batches (variable BPTT lengths)."""
-        return 1.0
-
-    def shard(self, rank: int, size: int) -> bool:
-        """Keep only this process's share of the data under torchrun and say so (True); False:
-        the processes take turns at the batches of each step."""
-        return False
-
-
-HOOKS = ("carry_state", "restore_carry", "param_groups", "before_step", "lr_scale", "shard")
-
-
-def hooks(task) -> dict:
-    """The task's optional hooks by name: its own, or TrainingAdapter's defaults."""
-    return {name: getattr(task, name, None) or partial(getattr(TrainingAdapter, name), task) for name in HOOKS}
+from nlpkit.training_adapter import TrainingAdapter, hooks
 
 
 @dataclass

@@ -26,40 +26,33 @@ HELP = (
 )
 
 
-def report(recipe, **given) -> None:
+def report(task: str, recipe, given: dict) -> None:
     """Run nlpkit.tune with what the user gave and print its result (or, with --show, the trials)."""
     import nlpkit
 
-    task = given.pop("_task")
     found = nlpkit.tune(task, recipe=recipe, **given)
-    fmt = given.get("format", "table")
-    if "best" not in found:  # --show
-        rows = found["trials"]
-        if fmt == "json":
-            c.print_json(rows, indent=2)
-            return
-        names = sorted({k for r in rows for k in r["params"]})
-        cells = [[str(r["trial"]), r["state"], "" if r["value"] is None else f"{r['value']:.4g}",
-                  "" if r["seconds"] is None else f"{r['seconds']:.0f}",
-                  *(_cell(r["params"].get(n)) for n in names)] for r in rows]  # fmt: skip
+    if given.get("format") == "json":
+        c.print_json(found if "best" in found else found["trials"], indent=2)  # a search's result, or --show's trials
+    elif "best" not in found:  # --show
+        rows, names = found["trials"], sorted({k for r in found["trials"] for k in r["params"]})
+        cells = [[_cell(r[k]) for k in ("trial", "state", "value", "seconds")] + [_cell(r["params"].get(n)) for n in names]
+                 for r in rows]  # fmt: skip
         c.table(f"study {found['study']}", ["trial", "state", "value", "seconds", *names], cells)
-        return
-    if fmt == "json":
-        c.print_json(found, indent=2)
-        return
-    rows = [["best " + found["metric"], f"{found['value']:.4g}"], ["recipe", found["out"]],
-            ["trials", f"{found['trials']} ({found['pruned']} pruned, {found['failed']} failed)"],
-            ["wall clock", f"{found['seconds']:,.0f} s"], ["study", found["study"]]]  # fmt: skip
-    c.table(f"nlpkit tune {task}", None, rows)
+    else:
+        trials = f"{found['trials']} ({found['pruned']} pruned, {found['failed']} failed)"
+        rows = [["best " + found["metric"], _cell(found["value"])], ["recipe", found["out"]], ["trials", trials],
+                ["wall clock", f"{found['seconds']:,.0f} s"], ["study", found["study"]]]  # fmt: skip
+        c.table(f"nlpkit tune {task}", None, rows)
 
 
 def _cell(value) -> str:
-    return "" if value is None else (f"{value:.3g}" if isinstance(value, float) else str(value))
+    return "" if value is None else (f"{value:.4g}" if isinstance(value, float) else str(value))
+
+
+def _runner(task: str):
+    return lambda recipe, **given: report(task, recipe, given)
 
 
 for _task, _options in (("lm", LMOptions), ("sentiment", SentimentOptions), ("ner", NEROptions),
                         ("translate", TranslateOptions)):  # fmt: skip
-    recipe_command(
-        app, _task, tune_options(_options), HELP.format(task=_task),
-        lambda recipe, _task=_task, **given: report(recipe, _task=_task, **given),
-    )  # fmt: skip
+    recipe_command(app, _task, tune_options(_options), HELP.format(task=_task), _runner(_task))

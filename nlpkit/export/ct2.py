@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from nlpkit.errors import NlpkitError
+from nlpkit.outputs import umask
 from nlpkit.text.tokenizers import EOS_ID as EOS
 
 MODEL_FILE = "nlpkit.nlpk"  # the model file less its weights, inside the directory
@@ -232,15 +233,9 @@ def _replace(staging: Path, target: Path) -> None:
         old = target.with_name(f".{target.name}.old-{os.getpid()}")
         target.rename(old)
     staging.rename(target)
-    os.chmod(target, 0o777 & ~_umask())
+    os.chmod(target, 0o777 & ~umask())
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def check_target(out: str | Path, model_path: str | Path) -> None:

@@ -20,7 +20,7 @@ from nlpkit.errors import NlpkitError
 from nlpkit.options import TrainOptions
 
 if TYPE_CHECKING:  # the engine imports torch; the contract is read without it
-    from nlpkit.training import TrainingAdapter
+    from nlpkit.training_adapter import TrainingAdapter
 
 
 class Task(ABC):

@@ -6,7 +6,7 @@ Optuna-free: a Dimension is turned into a suggestion by the caller's trial."""
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from nlpkit.errors import NlpkitError, option
 from nlpkit.options import field_kind
@@ -108,8 +108,3 @@ def read_space(path: str, options_cls, space: dict[str, Dimension], fixed: dict)
             )
         space[name] = dimension(by_name[name], hints[name], spec, path)
     return space
-
-
-def tunable(options_cls) -> list[str]:
-    """The names of the options whose declarations give a range (for docs and messages)."""
-    return [f.name for f in fields(options_cls) if f.metadata.get("tune")]

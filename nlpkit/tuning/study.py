@@ -4,7 +4,6 @@ handed to Optuna's pruner, and the best trial's recipe written for `train --conf
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import time
@@ -220,10 +219,6 @@ def _short(value) -> str:
 def _first_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return (lines[0] if lines else type(exc).__name__)[:200]
-
-
-def as_json(rows: list[dict]) -> str:
-    return json.dumps(rows, indent=2)
 
 
 def divided_threads(workers: int) -> int:
