@@ -73,8 +73,11 @@ def train(task: str, recipe: str | None = None, **options):
     """Train a model of `task` (lm | sentiment | ner | translate), write it to `out` and return
     it (`out` defaults to TASK.nlpk in the current folder; the start-up line names the file).
     Options are the `train` command's, as keyword arguments (time_budget="20m", crf=True);
-    `recipe` names a TOML recipe file whose options the keyword arguments override."""
+    `recipe` names a TOML recipe file whose options the keyword arguments override. With a
+    time budget and no model-size option, training starts from the recipe measured for the
+    budget (`budget_recipe`, nlpkit.budget_recipes)."""
     from nlpkit import tasks
+    from nlpkit.budget_recipes import resolve
     from nlpkit.option_parsing import read_recipe
     from nlpkit.tasks.lifecycle import train as run
 
@@ -84,7 +87,10 @@ def train(task: str, recipe: str | None = None, **options):
         raw = read_recipe(recipe)
         cls.Options.create(raw, where=recipe)  # a bad key is named with the recipe's path
         values = {str(k).replace("-", "_"): v for k, v in raw.items()}  # so that keywords override them
-    return run(cls, cls.Options.create({**values, **options}), str(recipe) if recipe is not None else None)
+    given = {**values, **{str(k).replace("-", "_"): v for k, v in options.items()}}
+    cls.Options.create(given)  # a bad option is named before the budget's recipe is chosen by it
+    given, _ = resolve(cls, given)  # the budget's measured recipe beneath what was given
+    return run(cls, cls.Options.create(given), str(recipe) if recipe is not None else None)
 
 
 def tune(task: str, recipe: str | None = None, **options) -> dict:

@@ -55,7 +55,13 @@ def recipe_toml(path: str) -> str:
     if not meta.get("recipe"):
         raise NlpkitError(f"{path}: the file records no recipe (written by an nlpkit before recipes)")
     group = FILE_TASKS.get(meta.get("task"), meta.get("task"))
-    return f"# the recipe of {path}: nlpkit {group} train --config RECIPE.toml\n" + to_toml(meta["recipe"])
+    started = meta["recipe"].get("budget_recipe") if isinstance(meta["recipe"], dict) else None
+    source = (
+        f"# it started from the budget recipe {started}; the options given overrode it\n"
+        if started not in (None, "auto", "off")
+        else ""
+    )
+    return f"# the recipe of {path}: nlpkit {group} train --config RECIPE.toml\n" + source + to_toml(meta["recipe"])
 
 
 def ensemble_summary(meta: dict) -> dict:

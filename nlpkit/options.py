@@ -322,6 +322,14 @@ class TrainOptions(Options):
         tune={"choices": ["cosine", "linear", "constant"]},
     )
     warmup: int = opt(0, "Warmup steps.", panel="Training", min=0)
+    budget_recipe: str = opt(
+        "auto",
+        "auto: with `time_budget` and no model-size option (encoder, layers, hidden, embed, heads), start from the "
+        "recipe measured for the task, tokenizer level, data size and budget (the start-up line names it; "
+        "docs/tuning.md lists them); off: the plain defaults; or a recipe's name. Options you give override it.",
+        panel="Training",
+        metavar="auto|off|NAME",
+    )
     weight_decay: float | None = opt(
         None,
         "Weight decay (default: 0.01 with AdamW, 0 with SGD).",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from nlpkit.budget_recipes import AUTO, OFF, describe, named
 from nlpkit.console import console, info, table
 from nlpkit.errors import NlpkitError, option
 from nlpkit.tracking import run_log
@@ -112,6 +113,8 @@ def _train(task_cls, options, world, recipe_file=None):
     processes = f", {world.size} processes ({world.backend})" if world.distributed else ""
     what = task.describe(data, adapter) + f", device {device}, {torch.get_num_threads()} threads{processes}"
     info(f"{what}; the model goes to {options.out}", quiet or options.log_format == "json")
+    if options.budget_recipe not in (AUTO, OFF):
+        info(describe(named(task_cls.name, options.budget_recipe)), quiet or options.log_format == "json")
     if log is not None:
         log.emit({"event": "start", "what": what, "model": options.out, "recipe": recipe, "step": trainer.step})
     try:

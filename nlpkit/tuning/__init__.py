@@ -41,6 +41,7 @@ def tune(task: str, recipe: str | None = None, **options) -> dict:
     o = command.create(values)
     search = {f.name for f in TuneOptions.declared()}
     fixed = {k: getattr(o, k) for k in values if k not in search}
+    fixed.setdefault("budget_recipe", "off")  # the searched options start from the plain defaults, as documented
     name = o.study or f"nlpkit-{cls.name}"
     journal = [] if "://" in o.storage else [Output("storage", o.storage or _journal(o.out))]
     claim(o, inputs=[recipe], outputs=journal)

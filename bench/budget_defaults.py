@@ -1,0 +1,70 @@
+"""The budget recipes against the plain defaults (issue 36): for each task whose table holds a
+recipe, train at the recipe's budget twice, one run after the other in one session: once with
+the plain defaults (`--budget-recipe off`, what `train --time-budget` did before the budget
+recipes) and once with `--time-budget` alone (the recipe the table chooses); each is scored on
+the test set. The language-model rows are in tune-shakespeare-char.md and tune-ptb-word.md.
+
+    python bench/budget_defaults.py [--only sst2,conll]
+"""
+
+import argparse
+import json
+import os
+
+from common import SHARED, WORK, machine, need, run, write
+
+CASES = {
+    # name: (task, train, valid, test, budget, extra flags, metric key of `eval --format json`, label)
+    "sst2": ("sentiment", "sst2/stsa.binary.train", "sst2/stsa.binary.dev", "sst2/stsa.binary.test", "10m", [],
+             "accuracy", "test accuracy"),
+    "conll": ("ner", "conll2003/train.txt", "conll2003/valid.txt", "conll2003/test.txt", "10m", [], "f1",
+              "test micro F1"),
+}  # fmt: skip
+
+
+def row(case: str, recipe: str, flags: list[str]) -> dict:
+    task, train, valid, test, budget, extra, key, _ = CASES[case]
+    model = WORK / f"budget-{case}-{recipe}.nlpk"
+    cmd = ["nlpkit", task, "train", str(need(SHARED / train)), "--valid", str(SHARED / valid), *extra, *flags,
+           "--time-budget", budget, "--out", str(model), "--quiet"]  # fmt: skip
+    trained = run(cmd, WORK / f"budget-{case}-{recipe}.log")
+    scored = json.loads(run(["nlpkit", task, "eval", str(model), str(SHARED / test), "--format", "json"])["stdout"])
+    chosen = json.loads(run(["nlpkit", "info", str(model), "--format", "json"])["stdout"])["recipe"]["budget_recipe"]
+    return {"recipe": recipe, "value": round(scored[key], 4), "budget_recipe": chosen, "wall_s": trained["wall_s"],
+            "command": " ".join(cmd).replace(str(SHARED) + "/", "")}  # fmt: skip
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--only", default=",".join(CASES))
+    args = p.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    load = [os.getloadavg()[0]]
+    tables = {}
+    for case in args.only.split(","):
+        tables[case] = [row(case, "defaults-before", ["--budget-recipe", "off"]), row(case, "defaults", [])]
+    load.append(os.getloadavg()[0])
+    record = {"machine": machine(), "load_1m": load, "cases": {}}
+    lines = [
+        "# The budget recipes against the plain defaults",
+        "",
+        f"`python bench/budget_defaults.py --only {args.only}`; {record['machine']['cpu']}, "
+        f"{record['machine']['cores']} cores, torch {record['machine']['torch']}, {record['machine']['date']}; "
+        f"1-minute load {load[0]:.2f} at the start, {load[1]:.2f} at the end; one run at a time.",
+        "",
+        "| data | budget | metric | defaults before (`--budget-recipe off`) | new defaults | recipe chosen |",
+        "|---|---|---|---|---|---|",
+    ]
+    for case, rows in tables.items():
+        task, _, _, _, budget, _, _, label = CASES[case]
+        record["cases"][case] = {"name": case, "task": task, "final_budget_s": budget, "metric": label,
+                                 "lower_is_better": False, "rows": rows}  # fmt: skip
+        lines.append(f"| {case} | {budget} | {label} | {rows[0]['value']:.4f} | {rows[1]['value']:.4f} | "
+                     f"{rows[1]['budget_recipe']} |")  # fmt: skip
+    lines += ["", "Commands:", ""]
+    lines += [f"- `{r['command']}`" for rows in tables.values() for r in rows]
+    write("budget-defaults", record, "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

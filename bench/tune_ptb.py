@@ -1,0 +1,114 @@
+"""A tuned recipe against the others at the same final budget (issue 36), on PTB, word level:
+`nlpkit tune lm` searches with trials of the final budget (SGD, LSTM, adaptive softmax fixed; the
+space of bench/recipes/ptb-space.toml; the 5-minute hand recipe tried first), then each recipe
+trains for that budget in the same session, one at a time: the defaults before the budget recipes
+(`--budget-recipe off`), the new defaults (`--time-budget` alone: the budget recipe lm-word-5m,
+whose options are those of the hand recipe bench/recipes/ptb-5m.toml, so one run gives both
+rows), the tuned recipe, and the peer (the PyTorch word_language_model example,
+bench/peers/word_lm_example.py). Every row is scored by test perplexity.
+
+    python bench/tune_ptb.py --final 5m --tune-budget 30m
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from common import ROOT, SHARED, WORK, machine, need, run, write
+
+PTB = SHARED / "ptb"
+
+
+def nlpkit_row(name: str, flags: list[str], final: str) -> dict:
+    model = WORK / f"tune-ptb-{name}.nlpk"
+    cmd = ["nlpkit", "lm", "train", str(PTB / "ptb.train.txt"), "--valid", str(PTB / "ptb.valid.txt"),
+           "--tokenizer", "word", *flags, "--time-budget", final, "--out", str(model), "--quiet"]  # fmt: skip
+    trained = run(cmd, WORK / f"tune-ptb-{name}.log")
+    scored = json.loads(run(["nlpkit", "lm", "eval", str(model), str(PTB / "ptb.test.txt"), "--format", "json"])["stdout"])
+    return {"recipe": name, "value": round(scored["perplexity"], 2), "command": " ".join(cmd).replace(str(PTB) + "/", ""),
+            "wall_s": trained["wall_s"]}  # fmt: skip
+
+
+def peer_row(final_s: float) -> dict:
+    cmd = [sys.executable, str(ROOT / "bench" / "peers" / "word_lm_example.py"), str(PTB), "--budget", str(final_s)]
+    out = run(cmd)
+    found = json.loads(out["stdout"].splitlines()[-1])
+    return {"recipe": "peer", "value": found["test_ppl"], "command": "bench/peers/word_lm_example.py PTB --budget "
+            f"{final_s:g}", "wall_s": out["wall_s"]}  # fmt: skip
+
+
+def main() -> None:
+    import nlpkit
+    from nlpkit.option_parsing import parse_duration
+
+    p = argparse.ArgumentParser()
+    p.add_argument("--final", default="5m")
+    p.add_argument("--tune-budget", default="30m")
+    args = p.parse_args()
+    need(PTB / "ptb.train.txt")
+    WORK.mkdir(parents=True, exist_ok=True)
+    load = [os.getloadavg()[0]]
+    best = WORK / "tune-ptb-best.toml"
+    for stale in (best, best.with_suffix(".journal")):
+        stale.unlink(missing_ok=True)
+    t0 = time.monotonic()
+    found = nlpkit.tune(
+        "lm", train=str(PTB / "ptb.train.txt"), valid=[str(PTB / "ptb.valid.txt")], tokenizer="word",
+        encoder="lstm", optimizer="sgd", clip=0.25, adaptive_softmax="2000,6000",
+        space=str(ROOT / "bench" / "recipes" / "ptb-space.toml"), start_from=[str(ROOT / "bench" / "recipes" / "ptb-5m.toml")],
+        trial_budget=args.final, budget=args.tune_budget, out=str(best),
+    )  # fmt: skip
+    tune_s = round(time.monotonic() - t0, 1)
+    rows = [
+        nlpkit_row("defaults-before", ["--budget-recipe", "off"], args.final),
+        {**nlpkit_row("defaults", [], args.final), "same_as": "hand"},
+        nlpkit_row("tuned", ["--config", str(best)], args.final),
+        peer_row(parse_duration(args.final)),
+    ]
+    rows.insert(2, {**rows[1], "recipe": "hand", "same_as": "defaults"})
+    load.append(os.getloadavg()[0])
+    result = {
+        "name": "ptb-word", "task": "lm", "final_budget_s": parse_duration(args.final), "metric": "test perplexity",
+        "lower_is_better": True, "rows": rows,
+        "tune": {"budget_s": parse_duration(args.tune_budget), "wall_s": tune_s, "trials": found["trials"],
+                 "pruned": found["pruned"], "failed": found["failed"], "best_in_search": found["value"],
+                 "recipe": found["best"]},
+        "machine": machine(), "load_1m": load,
+    }  # fmt: skip
+    peer = next(r["value"] for r in rows if r["recipe"] == "peer")
+    lines = [
+        f"# A tuned recipe at the same final budget: PTB, word level, {args.final}",
+        "",
+        f"`python bench/tune_ptb.py --final {args.final} --tune-budget {args.tune_budget}`; "
+        f"{result['machine']['cpu']}, {result['machine']['cores']} cores, torch {result['machine']['torch']}, "
+        f"{result['machine']['date']}; 1-minute load {load[0]:.2f} at the start, {load[1]:.2f} at the end.",
+        "",
+        "| recipe | test perplexity | against the peer | wall s |",
+        "|---|---|---|---|",
+        *(f"| {r['recipe']} | {r['value']:.2f} | {r['value'] / peer:.3f}x | {r['wall_s']:.0f} |" for r in rows),
+        "",
+        "The new defaults and the hand recipe are one run: the budget recipe lm-word-5m holds the hand "
+        "recipe's options.",
+        "",
+        f"The search: {found['trials']} trials of {args.final} ({found['pruned']} pruned, {found['failed']} failed) "
+        f"in {tune_s:.0f} s of a {args.tune_budget} budget; SGD, LSTM, clip 0.25 and the adaptive softmax fixed; "
+        "the hand recipe tried first (`--start-from`); the space of bench/recipes/ptb-space.toml. The best trial's "
+        f"validation perplexity in the search: {2.718281828 ** found['value']:.2f}.",
+        "",
+        "Commands:",
+        "",
+        *(f"- {r['recipe']}: `{r['command']}`" for r in rows),
+        "",
+        "The tuned recipe:",
+        "",
+        "```toml",
+        best.read_text(encoding="utf-8").strip(),
+        "```",
+    ]
+    write("tune-ptb-word", result, "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

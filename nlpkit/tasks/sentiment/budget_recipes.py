@@ -1,0 +1,16 @@
+"""Sentiment's measured recipes for a time budget (nlpkit.budget_recipes chooses)."""
+
+from nlpkit.budget_recipes import BudgetRecipe
+
+RECIPES = (
+    BudgetRecipe(
+        "sentiment-word-10m",
+        600,
+        # a BiLSTM with max pooling, held back by heavy dropout, word dropout and weight decay
+        {"encoder": "lstm", "layers": 1, "hidden": 256, "embed": 128, "bidirectional": True, "pooling": "max",
+         "dropout": 0.5, "word_dropout": 0.25, "weight_decay": 0.1, "min_freq": 2, "batch_size": 32, "lr": 2e-3,
+         "warmup": 50},
+        "SST-2, 10 min: see bench/results/budget-defaults.md",
+        level="word",
+    ),  # fmt: skip
+)
