@@ -26,7 +26,9 @@ def nlpkit_row(name: str, flags: list[str], final: str) -> dict:
     cmd = ["nlpkit", "lm", "train", str(PTB / "ptb.train.txt"), "--valid", str(PTB / "ptb.valid.txt"),
            "--tokenizer", "word", *flags, "--time-budget", final, "--out", str(model), "--quiet"]  # fmt: skip
     trained = run(cmd, WORK / f"tune-ptb-{name}.log")
-    scored = json.loads(run(["nlpkit", "lm", "eval", str(model), str(PTB / "ptb.test.txt"), "--format", "json"])["stdout"])
+    scored = json.loads(
+        run(["nlpkit", "lm", "eval", str(model), str(PTB / "ptb.test.txt"), "--format", "json"])["stdout"]
+    )
     return {"recipe": name, "value": round(scored["perplexity"], 2), "command": " ".join(cmd).replace(str(PTB) + "/", ""),
             "wall_s": trained["wall_s"]}  # fmt: skip
 

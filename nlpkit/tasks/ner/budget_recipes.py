@@ -7,9 +7,21 @@ RECIPES = (
         "ner-10m",
         600,
         # a BiLSTM-CRF over words and a character CNN
-        {"crf": True, "char_features": "cnn", "encoder": "lstm", "layers": 2, "hidden": 200, "embed": 100,
-         "char_size": 50, "dropout": 0.5, "word_dropout": 0.05, "batch_size": 16, "lr": 2e-3, "warmup": 100,
-         "clip": 5.0},
+        {
+            "crf": True,
+            "char_features": "cnn",
+            "encoder": "lstm",
+            "layers": 2,
+            "hidden": 200,
+            "embed": 100,
+            "char_size": 50,
+            "dropout": 0.5,
+            "word_dropout": 0.05,
+            "batch_size": 16,
+            "lr": 2e-3,
+            "warmup": 100,
+            "clip": 5.0,
+        },
         "CoNLL-2003, 10 min: see bench/results/budget-defaults.md",
     ),  # fmt: skip
 )
