@@ -102,6 +102,14 @@ def tune(task: str, recipe: str | None = None, **options) -> dict:
     return search(task, recipe, **options)
 
 
+def serve(models, **options) -> None:
+    """Serve `models` (paths, or "NAME=PATH") over HTTP until SIGTERM or Ctrl-C (nlpkit.serve;
+    needs nlpkit[serve]): `nlpkit serve`'s options as keyword arguments (host, port, ...)."""
+    from nlpkit.serve import serve as run
+
+    run(models, **options)
+
+
 def ensemble(models, out=None, device: str = "auto"):
     """A sentiment model that predicts the average class probabilities of `models` (paths of
     .nlpk sentiment models, or loaded ones; an ensemble among them brings its members), written
@@ -157,4 +165,4 @@ def _model_path(path) -> str:
     return text
 
 
-__all__ = ["NlpkitError", "__version__", "ensemble", "info", "load", "train", "tune"]
+__all__ = ["NlpkitError", "__version__", "ensemble", "info", "load", "serve", "train", "tune"]

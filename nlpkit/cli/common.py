@@ -27,6 +27,13 @@ def write_lines(lines) -> None:
     sys.stdout.flush()
 
 
+def write_page(pieces) -> None:
+    """An HTML page to stdout as its pieces come (nlpkit.pages): nothing held but the buffer."""
+    for piece in pieces:
+        sys.stdout.write(piece)
+    sys.stdout.flush()
+
+
 def print_json(value, indent: int | None = None) -> None:
     import json
 

@@ -53,9 +53,7 @@ def score(o: ScoreCommand) -> None:
         rows = []
         for s in model.predict(chunk, **o.pick(ScoreOptions)):
             if o.format == "jsonl":
-                rows.append(
-                    c.json_line({"loglik": round(s["loglik"], 4), "tokens": s["tokens"], "ppl": round(s["ppl"], 4)})
-                )
+                rows.append(c.json_line(model.record(s)))
             else:
                 rows.append(f"{s['loglik']:.4f}\t{s['tokens']}\t{s['ppl']:.4f}")
         c.write_lines(rows)

@@ -26,6 +26,7 @@ from nlpkit.cli import (
     plot,
     quantize,
     sentiment,
+    serve,
     translate,
     tune,
     vectors,
@@ -55,6 +56,7 @@ command(app, plot.PlotCommand)(plot.plot)
 command(app, quantize.QuantizeCommand)(quantize.quantize)
 command(app, export.ExportCommand)(export.export)
 command(app, demo.DemoCommand)(demo.demo)
+command(app, serve.ServeOptions)(serve.serve)
 
 
 def _version(value: bool) -> None:

@@ -54,7 +54,7 @@ def render_scores(scores: dict) -> None:
 
 @dataclass
 class TagCommand(ModelArgument, InputOptions, TagOptions, LoadOptions):
-    HIDDEN = ("scores",)  # on for jsonl, the one output that shows them
+    HIDDEN = ("scores",)  # on for jsonl and html, the outputs that show them
 
     inputs: list[str] = opt(list, "Files ('-' or none: stdin): one text a line, or CoNLL.", argument=2)
     input_format: str = opt(
@@ -64,8 +64,9 @@ class TagCommand(ModelArgument, InputOptions, TagOptions, LoadOptions):
     )
     format: str = opt(
         "jsonl",
-        "jsonl: text and entities with offsets | conll: token<TAB>tag | inline: [TYPE words].",
-        choices=("jsonl", "conll", "inline"),
+        "jsonl: text and entities with offsets | conll: token<TAB>tag | inline: [TYPE words] | html: one "
+        "self-contained page, entities marked in colour (docs/pages.md).",
+        choices=("jsonl", "conll", "inline", "html"),
     )
 
 
@@ -81,12 +82,19 @@ def tag(o: TagCommand) -> None:
     from nlpkit.data.tagged import token_records
 
     stream = inputs.chunks(o, o.chunk_size, token_records if o.input_format == "conll" else None)
+    scores = o.format in ("jsonl", "html")  # the outputs that show them
+    if o.format == "html":  # one page, streamed: a record is written as soon as it is tagged
+        from nlpkit.tasks.ner.page import ner_page
+
+        found = (r for chunk in stream for r in model.predict(chunk, **{**o.pick(TagOptions), "scores": scores}))
+        c.write_page(ner_page(found, model.entity_types, o.model))
+        return
     for chunk in stream:
-        found = model.predict(chunk, **{**o.pick(TagOptions), "scores": o.format == "jsonl"})
-        c.write_lines(_formatted(r, o.format) for r in found)
+        found = model.predict(chunk, **{**o.pick(TagOptions), "scores": scores})
+        c.write_lines(_formatted(r, o.format, model) for r in found)
 
 
-def _formatted(r: dict, fmt: str) -> str:
+def _formatted(r: dict, fmt: str, model) -> str:
     if fmt == "conll":  # a blank line ends each record
         return "".join(f"{w}\t{t}\n" for w, t in zip(r["words"], r["tags"], strict=True))
     if fmt == "inline":
@@ -95,4 +103,4 @@ def _formatted(r: dict, fmt: str) -> str:
             pieces += [text[last : e["start"]], f"[{e['type']} {e['text']}]"]
             last = e["end"]
         return "".join(pieces) + text[last:]
-    return c.json_line({"text": r["text"], "entities": r["entities"]})
+    return c.json_line(model.record(r))

@@ -28,7 +28,10 @@ train_command(
 @dataclass
 class PredictCommand(ModelArgument, InputOptions, PredictOptions, LoadOptions):
     format: str = opt(
-        "tsv", 'tsv: label<TAB>probability | jsonl: {"label", "prob"[, "probs"]}.', choices=("tsv", "jsonl")
+        "tsv",
+        'tsv: label<TAB>probability | jsonl: {"label", "prob"[, "probs"]} | html: one self-contained page, the '
+        "lines sortable by confidence (docs/pages.md).",
+        choices=("tsv", "jsonl", "html"),
     )
     all_probs: bool = opt(
         False, "Also give every label's probability (TSV: extra label=prob columns).", flags=("--all-probs",)
@@ -42,20 +45,41 @@ def predict(o: PredictCommand) -> None:
     from nlpkit.data import inputs
 
     model = c.load(o, "sentiment")
+    if o.format == "html":
+        _page(model, o)
+        return
     cut = 0
     for chunk in inputs.chunks(o, o.chunk_size):
         rows = []
         for r in model.predict(chunk, **o.pick(PredictOptions)):
             cut += r["truncated"]
             if o.format == "jsonl":
-                record = {"label": r["label"], "prob": round(r["prob"], 5)}
-                if o.all_probs:
-                    record["probs"] = {label: round(q, 5) for label, q in r["probs"].items()}
-                rows.append(c.json_line(record))
+                rows.append(c.json_line(model.record(r, all_probs=o.all_probs)))
             else:
                 cells = [r["label"], f"{r['prob']:.5f}"]
                 rows.append("\t".join(cells + ([f"{k}={q:.5f}" for k, q in r["probs"].items()] if o.all_probs else [])))
         c.write_lines(rows)
+    _say_cut(model, cut)
+
+
+def _page(model, o) -> None:
+    """The predictions as one HTML page, written as each chunk is labelled."""
+    from nlpkit.data import inputs
+    from nlpkit.tasks.sentiment import page
+
+    cut, number = 0, 0
+    c.write_page([page.start(o.model)])
+    for chunk in inputs.chunks(o, o.chunk_size):
+        rows = []
+        for text, r in zip(chunk, model.predict(chunk, **o.pick(PredictOptions)), strict=True):
+            number, cut = number + 1, cut + r["truncated"]
+            rows.append(page.fragment(number, text, r))
+        c.write_page(rows)
+    c.write_page([page.end()])
+    _say_cut(model, cut)
+
+
+def _say_cut(model, cut: int) -> None:
     if cut:
         c.warn(
             f"{cut:,} line(s) longer than the model's {model.model.config.max_len} tokens were classified from their start"

@@ -32,7 +32,10 @@ class PredictCommand(ModelArgument, InputOptions, PredictOptions, LoadOptions):
     HIDDEN = ("alignments",)  # asked for by writing them: --alignments FILE or --plot DIR
 
     format: str = opt(
-        "text", "text: one translation a line | jsonl: source, translations and scores.", choices=("text", "jsonl")
+        "text",
+        "text: one translation a line | jsonl: source, translations and scores | html: one self-contained page, "
+        "each line with its attention as a heat map (docs/pages.md).",
+        choices=("text", "jsonl", "html"),
     )
     alignments_file: str | None = opt(
         None,
@@ -60,18 +63,26 @@ def predict(o: PredictCommand) -> None:
 
     model = c.load(o, "translate")
     with AlignmentWriter(o.alignments_file, o.plot) as aligned:
-        options = {**o.pick(PredictOptions), "alignments": aligned.wanted}
+        html = o.format == "html"
+        options = {**o.pick(PredictOptions), "alignments": aligned.wanted or html}  # the page draws them
         found_all = (r for chunk in inputs.chunks(o, o.chunk_size) for r in model.predict(chunk, **options))
         cut = 0
+        if html:
+            from nlpkit.tasks.translate import page
+
+            c.write_page([page.start(o.model)])
         for number, found in enumerate(found_all, start=1):
             cut += found["truncated"]
-            if o.format == "text":
+            if html:
+                c.write_page([page.fragment(number, found)])
+            elif o.format == "text":
                 c.write_lines([found["translation"]])
             else:
-                hyps = [{"text": h["text"], "score": round(h["score"], 4)} for h in found["translations"]]
-                c.write_lines([c.json_line({"source": found["source"], "translations": hyps})])
-            if "alignment" in found:
+                c.write_lines([c.json_line(model.record(found))])
+            if "alignment" in found and aligned.wanted:
                 aligned.write(number, found["alignment"])
+        if html:
+            c.write_page([page.end()])
     if cut:
         c.warn(f"{cut:,} line(s) longer than --max-src-len {o.max_src_len} tokens were cut")
 

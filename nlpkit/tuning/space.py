@@ -102,6 +102,11 @@ def read_space(path: str, options_cls, space: dict[str, Dimension], fixed: dict)
             close = difflib.get_close_matches(name, list(by_name), n=1)
             hint = f"; did you mean [{close[0]}]?" if close else ""
             raise NlpkitError(f"{path}: unknown option [{key}]{hint}")
+        if name == "tokenizer" and getattr(options_cls, "SELECTED_BY", ("",))[0] == "valid_loss":
+            raise NlpkitError(
+                f"{path}: [{key}] cannot be searched for a language model: its loss per token changes with the "
+                "tokenizer, so trials would not be comparable (run a study per tokenizer)"
+            )
         if name in fixed:
             raise NlpkitError(
                 f"{path}: [{key}] is fixed by the command ({option(name)}); search it or fix it, not both"

@@ -38,7 +38,8 @@ def test_a_space_file_narrows_widens_and_excludes(tmp_path):
      ("[layers]\nchoices = [0, 2]\n", "layers: 0 is below the smallest allowed value, 1"),
      ("[lr]\nlow = 0.0\nhigh = 0.1\nlog = true\n", r"\[lr\] needs low < high and low > 0 on a log scale"),
      ("[encoder]\nlow = 1\nhigh = 2\n", r"\[encoder\] is not a number: give its choices"),
-     ("[tokenizer]\nchoices = []\n", r"\[tokenizer\] choices must be a non-empty list"),
+     ("[min_freq]\nchoices = []\n", r"\[min_freq\] choices must be a non-empty list"),
+     ('[tokenizer]\nchoices = ["bpe:100"]\n', r"\[tokenizer\] cannot be searched for a language model"),
      ("[hidden]\nstep = 8\n", r"\[hidden\] has step"),
      ("[seed]\nlow = 0\nhigh = 9\n", r"\[seed\] is fixed by the command")],
 )  # fmt: skip
@@ -47,3 +48,12 @@ def test_a_bad_space_file_is_one_line(tmp_path, text, message):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(NlpkitError, match=message):
         read_space(str(path), LMOptions, declared_space(LMOptions, {}, "lstm"), {"seed": 1})
+
+
+def test_a_classifier_may_search_its_vocabulary(tmp_path):
+    from nlpkit.tasks.sentiment.options import SentimentOptions
+
+    path = tmp_path / "space.toml"
+    path.write_text('[tokenizer]\nchoices = ["bpe:400", "unigram:800"]\n', encoding="utf-8")
+    space = read_space(str(path), SentimentOptions, declared_space(SentimentOptions, {}, "lstm"), {})
+    assert space["tokenizer"].choices == ("bpe:400", "unigram:800")

@@ -187,6 +187,11 @@ class LanguageModelTask(Task):
         return []
 
     # ----- use -----------------------------------------------------------------------------------
+    @staticmethod
+    def record(result: dict, **_) -> dict:
+        """A score as `lm score --format jsonl` prints it (and `nlpkit serve` answers it)."""
+        return {"loglik": round(result["loglik"], 4), "tokens": result["tokens"], "ppl": round(result["ppl"], 4)}
+
     def predict(self, items: Iterable[str], **options) -> Iterator[dict]:
         """Score each text as if it started a text, its line end included:
         {"loglik" (nats), "tokens", "ppl"} per text, in order. Options: those of

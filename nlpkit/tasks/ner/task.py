@@ -204,6 +204,18 @@ class NERTask(Task):
                 shown = convert(tags, "bioes", self.model.config.scheme)[0]
                 yield {"text": text, "words": words, "offsets": offsets, "tags": shown, "entities": entities}
 
+    @staticmethod
+    def record(result: dict, **_) -> dict:
+        """A prediction as `ner tag --format jsonl` prints it (and `nlpkit serve` answers it)."""
+        return {"text": result["text"], "entities": result["entities"]}
+
+    def render(self, items: Iterable, **options) -> str:
+        """The entities of `items` (what predict takes) as one self-contained HTML page: the text
+        with each entity marked in its type's colour, and a legend (nlpkit.tasks.ner.page)."""
+        from nlpkit.tasks.ner.page import ner_page
+
+        return "".join(ner_page(self.predict(items, **options), self.entity_types, self.source))
+
     def _predictor(self):
         """predict(encoded, batch_tokens, with_probs) of the model: tagger.predict for the torch
         module; an exported graph's runner brings its own, torch-free (nlpkit.export.tagging)."""

@@ -200,6 +200,22 @@ class SentimentTask(Task):
         return rows + ([("skipped rows", f"{skipped:,}")] if skipped else [])
 
     # ----- use -----------------------------------------------------------------------------------
+    @staticmethod
+    def record(result: dict, all_probs: bool = False) -> dict:
+        """A prediction as `sentiment predict --format jsonl` prints it (and `nlpkit serve` answers it)."""
+        found = {"label": result["label"], "prob": round(result["prob"], 5)}
+        if all_probs:
+            found["probs"] = {label: round(q, 5) for label, q in result["probs"].items()}
+        return found
+
+    def render(self, items: Iterable[str], **options) -> str:
+        """The labels of `items` as one self-contained HTML page: a table of label, probability
+        and text, sortable by confidence (nlpkit.tasks.sentiment.page)."""
+        from nlpkit.tasks.sentiment.page import sentiment_page
+
+        lines = list(items)
+        return "".join(sentiment_page(lines, self.predict(lines, **options), self.source))
+
     def predict(self, items: Iterable[str], **options) -> Iterator[dict]:
         """{"label", "prob", "probs" (every label's), "truncated"} per text, in input order; an
         empty text is classified too. A text over the model's max_len tokens is read from its start.

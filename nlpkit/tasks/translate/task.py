@@ -179,6 +179,19 @@ class TranslationTask(Task):
         )
 
     # ----- use -----------------------------------------------------------------------------------
+    @staticmethod
+    def record(result: dict, **_) -> dict:
+        """A prediction as `translate predict --format jsonl` prints it (and `nlpkit serve` answers it)."""
+        hyps = [{"text": h["text"], "score": round(h["score"], 4)} for h in result["translations"]]
+        return {"source": result["source"], "translations": hyps}
+
+    def render(self, items: Iterable[str], **options) -> str:
+        """The translations of `items` as one self-contained HTML page, each with its attention as
+        a heat map (nlpkit.tasks.translate.page)."""
+        from nlpkit.tasks.translate.page import translate_page
+
+        return "".join(translate_page(self.predict(items, **{**options, "alignments": True}), self.source))
+
     def predict(self, items: Iterable[str], **options) -> Iterator[dict]:
         """Translate each source sentence, in input order; an empty line gives one empty
         translation (score 0). Result: {"source", "translation" (the best), "translations": [{"text",
