@@ -89,7 +89,7 @@ def test_a_browser_shows_the_marks_and_the_escaped_text_as_text(tmp_path):
     shot = tmp_path / "entities.png"
     browser(f"--screenshot={shot}", "--window-size=900,400", page.as_uri())
     pixels = Image.open(shot).convert("RGB")
-    seen = set(pixels.getdata())
+    seen = {rgb for _, rgb in pixels.getcolors(maxcolors=1 << 24)}
     for kind in ("PER", "LOC"):  # each type's colour is drawn (in the legend and the marks)
         rgb = tuple(int(colour(kind)[i : i + 2], 16) for i in (1, 3, 5))
         assert rgb in seen, f"{kind}'s colour {colour(kind)} is not on the screenshot"

@@ -5,8 +5,11 @@ until SIGTERM or Ctrl-C, answering the requests in flight before it stops."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
+import threading
 
 from nlpkit.errors import NlpkitError, option
 
@@ -56,11 +59,11 @@ def serve(models, **options) -> None:
     import nlpkit
     from nlpkit.console import console, info
     from nlpkit.model_info import header
-    from nlpkit.serve.app import Served, json_log, make_app, text_log
     from nlpkit.serve.options import ServeOptions
 
     o = ServeOptions.create({"models": [models] if isinstance(models, str | os.PathLike) else list(models), **options})
     uvicorn = require()
+    from nlpkit.serve.app import Served, json_log, make_app, text_log  # Starlette: after the check that names the extra
     paths = named([os.fspath(m) for m in o.models])
     sock = bind(o.host, o.port)
     served = {}
@@ -87,5 +90,20 @@ def serve(models, **options) -> None:
         h11_max_incomplete_event_size=64 * 1024,
     )
     server = uvicorn.Server(config)
-    server.run(sockets=[sock])
+    with _sigterm_ends_cleanly():
+        server.run(sockets=[sock])
     info("stopped: every request received was answered", o.quiet)
+
+
+@contextlib.contextmanager
+def _sigterm_ends_cleanly():
+    """uvicorn answers SIGTERM by shutting down gracefully, then raises the signal again for the
+    handler it found: a no-op one here, so that a stop asked for ends with status 0."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals reach the main thread only: nothing to arrange
+        return
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -6,6 +6,7 @@ is a status and a one-line JSON {"error": ...}: 400 bad JSON or types, 404 an un
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -152,6 +153,7 @@ def make_app(served: dict[str, Served], o, log=None) -> Starlette:
         except Exception as exc:  # noqa: BLE001 - a model's failure is this request's, not the server's
             return error(500, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
 
+    @contextlib.asynccontextmanager
     async def lifespan(app):
         for s in served.values():
             s.batcher.start()

@@ -45,3 +45,9 @@ def test_tune_without_optuna_names_the_extra(tmp_path):
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert proc.stderr.strip() == "error: nlpkit tune needs optuna: pip install 'nlpkit[tune]'"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_serve_without_starlette_names_the_extra(ner_model):
+    proc = nlpkit("serve", ner_model[0], "--port", "0", env=BLOCKED)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == "error: nlpkit serve needs Starlette and uvicorn: pip install 'nlpkit[serve]'"
