@@ -7,7 +7,18 @@ import importlib.abc
 import importlib.util
 import sys
 
-BLOCKED = {"gensim", "onnx", "onnxruntime", "ctranslate2", "ray", "tensorboard", "mlflow", "optuna", "starlette", "uvicorn"}
+BLOCKED = {
+    "gensim",
+    "onnx",
+    "onnxruntime",
+    "ctranslate2",
+    "ray",
+    "tensorboard",
+    "mlflow",
+    "optuna",
+    "starlette",
+    "uvicorn",
+}
 
 
 class _Blocker(importlib.abc.MetaPathFinder):

@@ -64,6 +64,7 @@ def serve(models, **options) -> None:
     o = ServeOptions.create({"models": [models] if isinstance(models, str | os.PathLike) else list(models), **options})
     uvicorn = require()
     from nlpkit.serve.app import Served, json_log, make_app, text_log  # Starlette: after the check that names the extra
+
     paths = named([os.fspath(m) for m in o.models])
     sock = bind(o.host, o.port)
     served = {}
