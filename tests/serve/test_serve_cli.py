@@ -47,7 +47,7 @@ def post(url: str, texts) -> tuple[int, object]:
 
 
 def test_many_clients_are_answered_in_order_then_sigterm_stops_it(ner_model, sentiment_model):
-    proc, base = start(f"tagger={ner_model[0]}", sentiment_model[0], "--log-format", "json")
+    proc, base = start(f"tagger={ner_model[0]}", sentiment_model[0], "--log-format", "json", "--read-timeout", "1")
     try:
         texts = [[f"Greta Sato number {k} sailed to Northwick .", f"line {k}"] for k in range(40)]
         expected = [[ner_model[1].record(r) for r in ner_model[1].predict(t)] for t in texts]
@@ -57,6 +57,11 @@ def test_many_clients_are_answered_in_order_then_sigterm_stops_it(ner_model, sen
         status, found = post(f"{base}/v1/sentiment", ["fine", "dull", ""])
         assert status == 200 and len(found) == 3 and set(found[0]) == {"label", "prob"}
         assert post(f"{base}/v1/nope", ["x"])[0] == 404
+        port = int(base.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as slow:  # promises 100 bytes, sends 3
+            slow.sendall(b"POST /v1/tagger HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n[\"a")
+            assert slow.recv(4096).startswith(b"HTTP/1.1 408")
+        assert post(f"{base}/v1/tagger", ["still serving"])[0] == 200
         with urllib.request.urlopen(f"{base}/v1/models", timeout=30) as answer:
             names = [m["name"] for m in json.loads(answer.read())["models"]]
         assert names == ["tagger", sentiment_model[0].stem]
@@ -66,7 +71,7 @@ def test_many_clients_are_answered_in_order_then_sigterm_stops_it(ner_model, sen
         proc.wait(timeout=60)
     assert proc.returncode == 0 and "stopped" in rest
     logged = [json.loads(line) for line in rest.splitlines() if line.startswith("{")]
-    assert len([r for r in logged if r["path"] == "/v1/tagger" and r["status"] == 200]) == 40
+    assert len([r for r in logged if r["path"] == "/v1/tagger" and r["status"] == 200]) == 41
 
 
 def test_a_port_in_use_and_a_bad_model_are_one_line(tmp_path, ner_model):
