@@ -119,6 +119,18 @@ async def clients(port: int, path: str, batches: list[list[str]], concurrency: i
     return {"answers": answers, "latencies": latencies, "statuses": statuses, "wall_s": time.perf_counter() - t0}
 
 
+def agrees(got: dict, expected: dict, tolerance: float = 1e-4) -> bool:
+    """The same record as the CLI's, but for the last digits of probabilities and scores: a text
+    batched with others sums in another order (docs/guarantees.md bounds it at about 1e-6)."""
+    if isinstance(got, dict) and isinstance(expected, dict):
+        return got.keys() == expected.keys() and all(agrees(got[k], expected[k], tolerance) for k in got)
+    if isinstance(got, list) and isinstance(expected, list):
+        return len(got) == len(expected) and all(agrees(g, e, tolerance) for g, e in zip(got, expected, strict=True))
+    if isinstance(got, float) or isinstance(expected, float):
+        return abs(got - expected) <= tolerance
+    return got == expected
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
@@ -147,7 +159,9 @@ def main() -> None:
         for level in map(int, args.levels.split(",")):
             found = asyncio.run(clients(server.port, f"/v1/{task}", [[t] for t in texts], level, args.seconds))
             answered = [a for a in found["answers"] if a is not None]
-            wrong = sum(1 for a, e in zip(found["answers"], expected, strict=True) if a is not None and a != [e])
+            wrong = sum(
+                1 for a, e in zip(found["answers"], expected, strict=True) if a is not None and not agrees(a, [e])
+            )
             rows.append({
                 "task": task, "clients": level, "requests": len(found["latencies"]), "answered": len(answered),
                 "wrong_or_reordered": wrong, "records_per_s": round(len(answered) / found["wall_s"], 1),
@@ -180,7 +194,9 @@ def main() -> None:
         f"{record['machine']['cpu']}, {record['machine']['cores']} cores, torch {record['machine']['torch']}, "
         f"{record['machine']['date']}; 1-minute load {load[0]:.2f} at the start, {load[1]:.2f} at the end. The "
         "clients run on the same 2 cores as the server. One text per request, keep-alive connections; the CLI "
-        "figure is the whole `ner tag` / `sentiment predict` command on the same texts (start-up included).",
+        "figure is the whole `ner tag` / `sentiment predict` command on the same texts (start-up included). An "
+        "answer is wrong when it is not the CLI's record for that text (labels, spans, types and text exact; "
+        "probabilities and scores within 1e-4, since a text batched with others sums in another order).",
         "",
         "| task | clients | answered | wrong or reordered | records/s | CLI records/s | server / CLI | p50 ms | p95 ms | p99 ms |",
         "|---|---|---|---|---|---|---|---|---|---|",
