@@ -101,6 +101,26 @@ def rerun(args) -> None:
     report(result, args.final, "30m", recipe)
 
 
+def cost_curve() -> list[str]:
+    """The search's best-so-far against time, from its study (`nlpkit tune lm --show`)."""
+    import nlpkit
+
+    best = WORK / "tune-ptb-best.toml"
+    if not best.with_suffix(".journal").is_file():
+        return []
+    trials = sorted(nlpkit.tune("lm", show=True, out=str(best))["trials"], key=lambda t: t["at"] or 0)
+    ppl = lambda v: f"{2.718281828**v:.1f}" if v is not None else ""  # noqa: E731
+    return [
+        "The cost of the search: each trial's end since the study began, its validation perplexity (a pruned "
+        "trial's: its last report, when it was cut) and the best of the completed trials so far (`nlpkit tune lm --show --out bench/work/tune-ptb-best.toml`):",
+        "",
+        "| trial | state | ended at (s) | valid ppl | best so far |",
+        "|---|---|---|---|---|",
+        *(f"| {t['trial']} | {t['state']} | {t['at']:.0f} | {ppl(t['value'])} | {ppl(t['best'])} |" for t in trials),
+        "",
+    ]
+
+
 def report(result: dict, final: str, tune_budget: str, recipe: str) -> None:
     rows, found, load = result["rows"], result["tune"], result["load_1m"]
     tune_s = found["wall_s"]
@@ -138,6 +158,7 @@ def report(result: dict, final: str, tune_budget: str, recipe: str) -> None:
         "the hand recipe tried first (`--start-from`); the space of bench/recipes/ptb-space.toml. The best trial's "
         f"validation perplexity in the search: {2.718281828 ** found['best_in_search']:.2f}.",
         "",
+        *cost_curve(),
         "Commands:",
         "",
         *(f"- {r['recipe']}: `{r['command']}`" for r in rows),

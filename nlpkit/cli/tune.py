@@ -35,9 +35,9 @@ def report(task: str, recipe, given: dict) -> None:
         c.print_json(found if "best" in found else found["trials"], indent=2)  # a search's result, or --show's trials
     elif "best" not in found:  # --show
         rows, names = found["trials"], sorted({k for r in found["trials"] for k in r["params"]})
-        cells = [[_cell(r[k]) for k in ("trial", "state", "value", "seconds")] + [_cell(r["params"].get(n)) for n in names]
-                 for r in rows]  # fmt: skip
-        c.table(f"study {found['study']}", ["trial", "state", "value", "seconds", *names], cells)
+        cells = [[_cell(r[k]) for k in ("trial", "state", "value", "seconds", "at", "best")]
+                 + [_cell(r["params"].get(n)) for n in names] for r in rows]  # fmt: skip
+        c.table(f"study {found['study']}", ["trial", "state", "value", "seconds", "at s", "best so far", *names], cells)
     else:
         trials = f"{found['trials']} ({found['pruned']} pruned, {found['failed']} failed)"
         rows = [["best " + found["metric"], _cell(found["value"])], ["recipe", found["out"]], ["trials", trials],

@@ -190,12 +190,22 @@ def write_best(study, out: str) -> dict | None:
 
 
 def trial_rows(study) -> list[dict]:
-    """Every trial of the study: number, state, value, seconds and the searched options."""
+    """Every trial of the study: number, state, value, seconds, the searched options, and the cost
+    curve: `at` (seconds from the study's first trial to this one's end) and `best` (the best value
+    of the trials completed by then; a pruned trial's value is its last report, before the cut)."""
+    started = [t.datetime_start for t in study.trials if t.datetime_start]
+    origin = min(started) if started else None
+    lower = study.direction.name == "MINIMIZE"
+    ends = sorted((t.datetime_complete, t.value) for t in study.trials if t.state.name == "COMPLETE")
     rows = []
     for t in study.trials:
         seconds = (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete else None
+        done = [v for end, v in ends if t.datetime_complete and end <= t.datetime_complete]
+        best = (min(done) if lower else max(done)) if done else None
+        at = (t.datetime_complete - origin).total_seconds() if t.datetime_complete and origin else None
         rows.append({"trial": t.number, "state": t.state.name.lower(), "value": t.value,
-                     "seconds": round(seconds, 1) if seconds is not None else None, "params": t.params})  # fmt: skip
+                     "seconds": round(seconds, 1) if seconds is not None else None,
+                     "at": round(at, 1) if at is not None else None, "best": best, "params": t.params})  # fmt: skip
     return rows
 
 

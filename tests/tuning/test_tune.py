@@ -44,6 +44,10 @@ def test_a_study_goes_on_where_it_stopped_and_is_shared_by_processes(tmp_path):
     shown = nlpkit.tune("lm", show=True, out=out, storage=storage)["trials"]
     assert first["trials"] == 1 and both["trials"] == 4 and len(shown) == 5
     assert {t["state"] for t in shown} <= {"complete", "pruned"} and [t["trial"] for t in shown] == list(range(5))
+    # the cost curve: each trial's end since the study began, and the best value completed by then
+    done = sorted((t for t in shown if t["state"] == "complete"), key=lambda t: t["at"])  # in the order they ended
+    assert done and all(t["at"] >= t["seconds"] > 0 for t in done)
+    assert [t["best"] for t in done] == [min(t["value"] for t in done[: k + 1]) for k in range(len(done))]
 
 
 @pytest.mark.parametrize(
