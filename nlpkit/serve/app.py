@@ -81,8 +81,10 @@ async def read_body(request: Request, o) -> bytes:
     """The body, refused past `max_request_bytes` (before reading it when its length is declared)
     and when the client takes longer than `read_timeout` to send it."""
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > o.max_request_bytes):
-        raise Refused(413, f"the request declares {declared} bytes; at most {o.max_request_bytes:,}")
+    if declared is not None and not declared.isdigit():
+        raise Refused(400, f"Content-Length {declared[:40]!r} is not a byte count")
+    if declared is not None and int(declared) > o.max_request_bytes:
+        raise Refused(413, f"the request declares {int(declared):,} bytes; at most {o.max_request_bytes:,}")
 
     async def gather() -> bytes:
         parts, size = [], 0
