@@ -22,6 +22,6 @@ RECIPES = (
             "warmup": 100,
             "clip": 5.0,
         },
-        "CoNLL-2003, 10 min: see bench/results/budget-defaults.md",
+        "CoNLL-2003, 10 min: test F1 85.35, the plain defaults 84.98 (bench/results/budget-defaults.md)",
     ),  # fmt: skip
 )

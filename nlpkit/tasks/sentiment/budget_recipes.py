@@ -22,7 +22,7 @@ RECIPES = (
             "lr": 2e-3,
             "warmup": 50,
         },
-        "SST-2, 10 min: see bench/results/budget-defaults.md",
+        "SST-2, 10 min: test accuracy 82.48%, the plain defaults 81.44% (bench/results/budget-defaults.md)",
         level="word",
     ),  # fmt: skip
 )
