@@ -119,9 +119,10 @@ async def clients(port: int, path: str, batches: list[list[str]], concurrency: i
     return {"answers": answers, "latencies": latencies, "statuses": statuses, "wall_s": time.perf_counter() - t0}
 
 
-def agrees(got: dict, expected: dict, tolerance: float = 1e-4) -> bool:
-    """The same record as the CLI's, but for the last digits of probabilities and scores: a text
-    batched with others sums in another order (docs/guarantees.md bounds it at about 1e-6)."""
+def agrees(got: dict, expected: dict, tolerance: float = 1e-4 + 1e-9) -> bool:
+    """The same record as the CLI's, but for one unit of the last printed digit of probabilities
+    (5 decimals) and scores (4): a text batched with others sums in another order, which moves a
+    value on a rounding boundary (docs/guarantees.md bounds the move at about 1e-6)."""
     if isinstance(got, dict) and isinstance(expected, dict):
         return got.keys() == expected.keys() and all(agrees(got[k], expected[k], tolerance) for k in got)
     if isinstance(got, list) and isinstance(expected, list):
@@ -196,7 +197,8 @@ def main() -> None:
         "clients run on the same 2 cores as the server. One text per request, keep-alive connections; the CLI "
         "figure is the whole `ner tag` / `sentiment predict` command on the same texts (start-up included). An "
         "answer is wrong when it is not the CLI's record for that text (labels, spans, types and text exact; "
-        "probabilities and scores within 1e-4, since a text batched with others sums in another order).",
+        "probabilities and scores within one unit of their last printed digit, 1e-4, since a text batched with "
+        "others sums in another order and a value on a rounding boundary can move by that unit).",
         "",
         "| task | clients | answered | wrong or reordered | records/s | CLI records/s | server / CLI | p50 ms | p95 ms | p99 ms |",
         "|---|---|---|---|---|---|---|---|---|---|",

@@ -25,7 +25,13 @@ class ServeOptions(LoadOptions):
     batch_tokens: int = opt(
         4096, "Gather requests into batches of about this many words, or what came within `max_wait_ms`.", min=1
     )
-    max_wait_ms: float = opt(5.0, "How long a batch waits for more requests before it runs.", min=0.0, max=10_000.0)
+    max_wait_ms: float = opt(
+        0.0,
+        "How long an idle model waits for more requests before it runs a batch (0: at once; requests that arrive "
+        "while a batch runs form the next one).",
+        min=0.0,
+        max=10_000.0,
+    )
     queue: int = opt(
         4096, "Texts waiting per model; a request past it is answered 503 with Retry-After.", min=1, max=10_000_000
     )
