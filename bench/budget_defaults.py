@@ -4,7 +4,7 @@ the plain defaults (`--budget-recipe off`, what `train --time-budget` did before
 recipes) and once with `--time-budget` alone (the recipe the table chooses); each is scored on
 the test set. The language-model rows are in tune-shakespeare-char.md and tune-ptb-word.md.
 
-    python bench/budget_defaults.py [--only sst2,conll]
+    python bench/budget_defaults.py [--only sst2,conll] [--name budget-defaults]
 """
 
 import argparse
@@ -19,7 +19,10 @@ CASES = {
              "accuracy", "test accuracy"),
     "conll": ("ner", "conll2003/train.txt", "conll2003/valid.txt", "conll2003/test.txt", "10m", [], "f1",
               "test micro F1"),
+    "ptb-bpe": ("lm", "ptb/ptb.train.txt", "ptb/ptb.valid.txt", "ptb/ptb.test.txt", "5m", ["--tokenizer", "bpe:8000"],
+                "perplexity", "test perplexity per subword"),
 }  # fmt: skip
+LOWER_IS_BETTER = {"perplexity"}
 
 
 def row(case: str, recipe: str, flags: list[str]) -> dict:
@@ -37,6 +40,7 @@ def row(case: str, recipe: str, flags: list[str]) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--only", default=",".join(CASES))
+    p.add_argument("--name", default="budget-defaults", help="the result files' name in bench/results")
     args = p.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     load = [os.getloadavg()[0]]
@@ -48,7 +52,7 @@ def main() -> None:
     lines = [
         "# The budget recipes against the plain defaults",
         "",
-        f"`python bench/budget_defaults.py --only {args.only}`; {record['machine']['cpu']}, "
+        f"`python bench/budget_defaults.py --only {args.only} --name {args.name}`; {record['machine']['cpu']}, "
         f"{record['machine']['cores']} cores, torch {record['machine']['torch']}, {record['machine']['date']}; "
         f"1-minute load {load[0]:.2f} at the start, {load[1]:.2f} at the end; one run at a time.",
         "",
@@ -58,12 +62,12 @@ def main() -> None:
     for case, rows in tables.items():
         task, _, _, _, budget, _, _, label = CASES[case]
         record["cases"][case] = {"name": case, "task": task, "final_budget_s": budget, "metric": label,
-                                 "lower_is_better": False, "rows": rows}  # fmt: skip
+                                 "lower_is_better": CASES[case][6] in LOWER_IS_BETTER, "rows": rows}  # fmt: skip
         lines.append(f"| {case} | {budget} | {label} | {rows[0]['value']:.4f} | {rows[1]['value']:.4f} | "
                      f"{rows[1]['budget_recipe']} |")  # fmt: skip
     lines += ["", "Commands:", ""]
     lines += [f"- `{r['command']}`" for rows in tables.values() for r in rows]
-    write("budget-defaults", record, "\n".join(lines) + "\n")
+    write(args.name, record, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -47,4 +47,25 @@ RECIPES = (
         level="word",
         min_mb=2.0,  # a vocabulary past the cutoffs
     ),  # fmt: skip
+    BudgetRecipe(
+        "lm-subword-5m",
+        300,
+        # the word recipe's model with a full softmax: a subword vocabulary is small, and may be smaller
+        # than the word recipe's adaptive cutoffs
+        {
+            "encoder": "lstm",
+            "layers": 1,
+            "hidden": 200,
+            "context": 20,
+            "batch_size": 32,
+            "optimizer": "sgd",
+            "lr": 25.2,
+            "schedule": "linear",
+            "clip": 0.25,
+            "dropout": 0.072,
+        },
+        "PTB with bpe:8000, 5 min: SUBWORD",
+        level="subword",
+        min_mb=2.0,
+    ),  # fmt: skip
 )
