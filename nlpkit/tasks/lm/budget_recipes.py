@@ -64,7 +64,8 @@ RECIPES = (
             "clip": 0.25,
             "dropout": 0.072,
         },
-        "PTB with bpe:8000, 5 min: SUBWORD",
+        "PTB with bpe:8000, 5 min: test perplexity per subword 49.1, the plain defaults 259.7 "
+        "(bench/results/budget-defaults-subword.md)",
         level="subword",
         min_mb=2.0,
     ),  # fmt: skip
