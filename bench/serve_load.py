@@ -132,6 +132,40 @@ def agrees(got: dict, expected: dict, tolerance: float = 1e-4 + 1e-9) -> bool:
     return got == expected
 
 
+async def raw(port: int, data: bytes, read: bool = True) -> int:
+    """Send raw bytes on a new connection; the status of the answer (0: none, the client left)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(data)
+        await writer.drain()
+        if not read:
+            return 0
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 60)
+        return int(head.split(b" ", 2)[1])
+    finally:
+        writer.close()
+
+
+async def bad_inputs(port: int) -> dict:
+    """The issue's bad inputs against a serving server: each one's status, then whether it still serves."""
+
+    def post(body: bytes, length: int | None = None) -> bytes:
+        size = len(body) if length is None else length
+        return f"POST /v1/ner HTTP/1.1\r\nHost: x\r\nContent-Length: {size}\r\n\r\n".encode() + body
+
+    found = {
+        "100 MB body (declared)": await raw(port, post(b"[" + b'"x",' * 1000, 100_000_000)),
+        "100k texts": await raw(port, post(json.dumps(["x"] * 100_000).encode())),
+        "invalid UTF-8": await raw(port, post(b'["\xff\xfe"]')),
+        "JSON nested 100k deep": await raw(port, post(b"[" * 100_000 + b"]" * 100_000)),
+        "a text of 200k characters": await raw(port, post(json.dumps(["x" * 200_000]).encode())),
+    }
+    for _ in range(50):  # clients that send a request and leave before the answer
+        await raw(port, post(json.dumps(["Greta Sato sailed to Northwick ."] * 50).encode()), read=False)
+    found["still serving"] = await raw(port, post(b'["Greta Sato sailed to Northwick ."]'))
+    return found
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
@@ -172,6 +206,7 @@ def main() -> None:
                 "p99_ms": round(1000 * percentile(found["latencies"], 0.99), 1), "statuses": found["statuses"],
             })  # fmt: skip
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    refused = asyncio.run(bad_inputs(server.port))
     peak = server.peak_rss_mib()
     stopped = server.stop()
     small = Server(f"ner={args.ner}", "--queue", "200", "--log-format", "none")
@@ -187,6 +222,7 @@ def main() -> None:
     load.append(os.getloadavg()[0])
     record = {"machine": machine(), "load_1m": load, "rows": rows, "overload": overload,
               "server_rss_mib": {"idle": round(idle_rss, 1), "peak": round(peak, 1)}, "sigterm_exit": stopped,
+              "bad_inputs": refused,
               "models": models, "texts": args.texts}  # fmt: skip
     lines = [
         "# nlpkit serve under load",
@@ -213,7 +249,17 @@ def main() -> None:
         f"requests, statuses {overload['statuses']}, 503 rate {overload['rate_503']:.1%}, p99 {overload['p99_ms']:.0f} ms, "
         f"server peak RSS {overload['peak_rss_mib']:.0f} MiB.",
         "",
-        f"Server RSS: {idle_rss:.0f} MiB idle with both models, {peak:.0f} MiB at its peak; SIGTERM exit status {stopped}.",
+        "Bad input against the serving server (after the load; default limits), each on a new connection:",
+        "",
+        "| request | status |",
+        "|---|---|",
+        *(f"| {what} | {status} |" for what, status in refused.items()),
+        "",
+        '("still serving": an ordinary request after those and after 50 clients that sent 50 texts each and '
+        "left before their answer.)",
+        "",
+        f"Server RSS: {idle_rss:.0f} MiB idle with both models, {peak:.0f} MiB at its peak (load and bad input "
+        f"included); SIGTERM exit status {stopped}.",
     ]
     write("serve-load", record, "\n".join(lines) + "\n")
 
