@@ -19,6 +19,8 @@ CASES = {
              "accuracy", "test accuracy"),
     "conll": ("ner", "conll2003/train.txt", "conll2003/valid.txt", "conll2003/test.txt", "10m", [], "f1",
               "test micro F1"),
+    "ptb-10m": ("lm", "ptb/ptb.train.txt", "ptb/ptb.valid.txt", "ptb/ptb.test.txt", "10m", ["--tokenizer", "word"],
+                "perplexity", "test perplexity"),
     "ptb-bpe": ("lm", "ptb/ptb.train.txt", "ptb/ptb.valid.txt", "ptb/ptb.test.txt", "5m", ["--tokenizer", "bpe:8000"],
                 "perplexity", "test perplexity per subword"),
 }  # fmt: skip
