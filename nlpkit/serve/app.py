@@ -72,9 +72,18 @@ def read_items(body: bytes, task: str, o) -> list:
         length = len(item) if isinstance(item, str) else sum(len(t) + 1 for t in item)
         if length > o.max_text_chars:
             raise Refused(413, f"item {n}: {length:,} characters; at most {o.max_text_chars:,}")
-        if isinstance(item, str) and any("\ud800" <= ch <= "\udfff" for ch in item):
+        if isinstance(item, str) and not _encodable(item):
             raise Refused(400, f"item {n}: holds a lone surrogate (not a Unicode text)")
     return found
+
+
+def _encodable(text: str) -> bool:
+    """Whether `text` is Unicode text (JSON's \\ud800 escapes can make lone surrogates), checked in C."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 async def read_body(request: Request, o) -> bytes:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nlpkit.errors import option
 from nlpkit.options import LoadOptions, opt
 
 MAX_REQUEST_BYTES = 1 << 30
@@ -48,10 +47,3 @@ class ServeOptions(LoadOptions):
         "auto: a JSON access line per request off a terminal, a short one on it | json | text | none.",
         choices=("auto", "json", "text", "none"),
     )
-
-    def check(self) -> None:
-        if self.max_text_chars > self.max_request_bytes:
-            self.max_text_chars = self.max_request_bytes  # no text can be longer than its request
-        names = [spec.split("=", 1)[0] for spec in self.models if "=" in spec]
-        if len(names) != len(set(names)):
-            raise ValueError(f"{option('models')}: a NAME is given twice")

@@ -98,4 +98,4 @@ def test_a_port_in_use_and_a_bad_model_are_one_line(tmp_path, ner_model):
     bad = shell("serve", junk, "--port", "0", fresh=True)
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "junk.nlpk" in bad.stderr
     twice = shell("serve", f"a={ner_model[0]}", f"a={ner_model[0]}", "--port", "0", fresh=True)
-    assert twice.returncode == 1 and "given twice" in twice.stderr and "Traceback" not in twice.stderr
+    assert twice.returncode == 1 and "two models named 'a'" in twice.stderr and "Traceback" not in twice.stderr
