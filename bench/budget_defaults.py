@@ -27,12 +27,13 @@ CASES = {
 LOWER_IS_BETTER = {"perplexity"}
 
 
-def row(case: str, recipe: str, flags: list[str]) -> dict:
-    task, train, valid, test, budget, extra, key, _ = CASES[case]
-    model = WORK / f"budget-{case}-{recipe}.nlpk"
+def row(case: str, recipe: str, flags: list[str], budget: str | None = None, prefix: str = "budget") -> dict:
+    task, train, valid, test, case_budget, extra, key, _ = CASES[case]
+    budget = budget or case_budget
+    model = WORK / f"{prefix}-{case}-{recipe}.nlpk"
     cmd = ["nlpkit", task, "train", str(need(SHARED / train)), "--valid", str(SHARED / valid), *extra, *flags,
            "--time-budget", budget, "--out", str(model), "--quiet"]  # fmt: skip
-    trained = run(cmd, WORK / f"budget-{case}-{recipe}.log")
+    trained = run(cmd, WORK / f"{prefix}-{case}-{recipe}.log")
     scored = json.loads(run(["nlpkit", task, "eval", str(model), str(SHARED / test), "--format", "json"])["stdout"])
     chosen = json.loads(run(["nlpkit", "info", str(model), "--format", "json"])["stdout"])["recipe"]["budget_recipe"]
     return {"recipe": recipe, "value": round(scored[key], 4), "budget_recipe": chosen, "wall_s": trained["wall_s"],
