@@ -67,8 +67,8 @@ def main() -> None:
     started = time.time()
     found = {}
     for quantize in ("none", "int8"):
-        sentiment = nlpkit.load(args.sentiment, device="cpu", threads=2, quantize=quantize)
-        lm = nlpkit.load(args.lm, device="cpu", threads=2, quantize=quantize)
+        sentiment = nlpkit.load(args.sentiment, device="cpu", threads=2, quantize=quantize, runtime="torch")
+        lm = nlpkit.load(args.lm, device="cpu", threads=2, quantize=quantize, runtime="torch")
         found[quantize] = {"sentiment": sentiment_rows(sentiment, lines), "lm": lm_rows(lm, lines)}
     record = {
         "command": "python bench/batch_invariance.py " + " ".join(f"--{k} {v}" for k, v in vars(args).items()),

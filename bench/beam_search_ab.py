@@ -44,7 +44,9 @@ def main() -> None:
     from nlpkit import decoding
     from nlpkit.tasks.translate import search as translation
 
-    model = nlpkit.load(need(WORK / "quantize" / "multi30k-gru.nlpk"), device="cpu", threads=2, quantize="none")
+    model = nlpkit.load(
+        need(WORK / "quantize" / "multi30k-gru.nlpk"), device="cpu", threads=2, quantize="none", runtime="torch"
+    )
     src = need(SHARED / "multi30k" / "test_2016_flickr.de").read_text(encoding="utf-8").splitlines()
     versions = {"before": old_module(args.before).beam_search, "after": decoding.beam_search}
     seconds: dict[str, list[float]] = {name: [] for name in versions}

@@ -27,17 +27,25 @@ def recipe(name: str) -> list[str]:
 def machine() -> dict:
     import torch
 
-    cpu = "unknown"
+    cpu, flags = "unknown", []
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
+            if line.startswith("flags"):  # what the matrix kernels can use (VNNI decides int8 speed)
+                have = line.split(":", 1)[1].split()
+                flags = [
+                    f
+                    for f in ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8")
+                    if f in have
+                ]
                 break
     except OSError:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return {
         "cpu": cpu,
+        "cpu_flags": flags,
         "cores": os.cpu_count(),
         "memory_gib": round(mem, 1),
         "torch": torch.__version__,

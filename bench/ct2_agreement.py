@@ -25,7 +25,7 @@ def main() -> None:
     refs = args.ref.read_text(encoding="utf-8").splitlines()
     rows, records = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        torch_model = nlpkit.load(args.model, device="cpu", threads=2, quantize="none")
+        torch_model = nlpkit.load(args.model, device="cpu", threads=2, quantize="none", runtime="torch")
         for int8 in (False, True):
             target, _ = export_file(args.model, Path(tmp) / f"ct2-{int8}", int8=int8)
             ct2_model = nlpkit.load(target, threads=2)

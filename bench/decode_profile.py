@@ -42,7 +42,7 @@ def main() -> None:
     stream = stream_bandwidth()
     for kind in ("transformer", "lstm"):
         path = WORK / f"generation-{kind}.nlpk"
-        model = nlpkit.load(path, device="cpu", threads=2, quantize="none")
+        model = nlpkit.load(path, device="cpu", threads=2, quantize="none", runtime="torch")
         model.generate(PROMPT, max_new_tokens=8, temperature=0)
         t0 = time.perf_counter()
         model.generate(PROMPT, max_new_tokens=256, temperature=0)

@@ -10,7 +10,6 @@ bench/tune.py (Tiny Shakespeare) and bench/tune_ptb.py (PTB).
 """
 
 import argparse
-import json
 import os
 import time
 

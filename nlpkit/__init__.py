@@ -17,51 +17,81 @@ from nlpkit.errors import NlpkitError
 __version__ = "0.1.0"
 
 
-def load(path, device: str = "auto", threads: int | None = None, task: str | None = None, quantize: str = "auto"):
+def load(
+    path,
+    device: str = "auto",
+    threads: int | None = None,
+    task: str | None = None,
+    quantize: str = "auto",
+    runtime: str = "auto",
+):
     """The model in a model file, as its task's object (nlpkit.tasks.contract.Task): an
     nlpkit.tasks.lm.task.LanguageModelTask, sentiment.SentimentTask, ner.NERTask or
     translate.TranslationTask, on `device` (auto | cpu | cuda). `threads` sets torch's CPU
     threads (0: $NLPKIT_THREADS, else the cores free now); None leaves them as they are. With
     `task` (lm | sentiment | ner | translate), a model of another task is refused. `quantize`:
     int8 runs the linear and recurrent layers in int8 on the CPU (an error elsewhere), auto does
-    so for a file written by `nlpkit quantize` when on the CPU, none runs float32. A .onnx file
-    written by `nlpkit export` (sentiment, ner, translate) runs in onnxruntime on the CPU; a
-    directory written by `nlpkit export --format ctranslate2` (Transformer translation models and
-    language models) runs in CTranslate2, where `quantize` int8 / none picks its compute type."""
+    so for a file written by `nlpkit quantize` when on the CPU, none runs float32. `runtime`
+    (auto | torch | ct2 | onnx) picks what runs a .nlpk file: auto, the fastest runtime that gives
+    its results (nlpkit.export.auto; `model.runtime` says which ran). A .onnx file written by
+    `nlpkit export` (sentiment, ner, translate) runs in onnxruntime on the CPU; a directory
+    written by `nlpkit export --format ctranslate2` (Transformer translation models and language
+    models) runs in CTranslate2, where `quantize` int8 / none picks its compute type."""
     from nlpkit import tasks
-    from nlpkit import threads as cpu_threads
-    from nlpkit.device import resolve_device
-    from nlpkit.modelfile import load as read
     from nlpkit.modelfile import read_header
     from nlpkit.options import LoadOptions
 
     path = _model_path(path)
-    given = {"device": device, "quantize": quantize, **({"threads": threads} if threads is not None else {})}
+    given = {
+        "device": device,
+        "quantize": quantize,
+        "runtime": runtime,
+        **({"threads": threads} if threads is not None else {}),
+    }
     checked = LoadOptions.create(given)
     device, quantize = checked.device, checked.quantize
     expected = tasks.get(task) if task is not None else None  # an unknown name fails before any reading
-    if os.path.isdir(path):  # a directory written by `nlpkit export --format ctranslate2`
+    kind = "ct2" if os.path.isdir(path) else "onnx" if str(path).endswith(".onnx") else None
+    if kind is not None and checked.runtime not in ("auto", kind):  # an export runs on its own runtime
+        raise NlpkitError(f"{path}: an export for {kind}; runtime={checked.runtime!r} applies to .nlpk files")
+    if kind == "ct2":  # a directory written by `nlpkit export --format ctranslate2`
         from nlpkit.export.ct2_runtime import load_ct2
 
         return _from(path, load_ct2(path, task=task, device=device, quantize=quantize, threads=threads))
-    if str(path).endswith(".onnx"):  # a graph written by `nlpkit export`, run by onnxruntime
+    if kind == "onnx":  # a graph written by `nlpkit export`, run by onnxruntime
         from nlpkit.export.runtime import load_onnx
 
         return _from(path, load_onnx(path, task=task, device=device, quantize=quantize, threads=threads))
-    if threads is not None:
-        cpu_threads.apply(threads)
+    meta = read_header(path)
+    found = tasks.FILE_TASKS.get(meta.get("task"), meta.get("task"))
+    if expected is not None and meta.get("task") != expected.file_task:  # named the way the commands name it
+        raise NlpkitError(f"{path}: a model for 'nlpkit {found}', not for 'nlpkit {expected.name}'")
+
+    def in_torch(quantize: str):
+        return _from(path, _load_torch(path, device, threads, quantize))
+
+    if checked.runtime == "torch" or found not in tasks.FILE_TASKS.values():
+        return in_torch(quantize)
+    from nlpkit.export.auto import load as on_runtime
+
+    return _from(path, on_runtime(str(path), found, meta, checked.runtime, device, quantize, threads, in_torch))
+
+
+def _load_torch(path, device: str, threads, quantize: str):
+    """The .nlpk at `path` in PyTorch: float32, or int8 as `quantize` says (nlpkit.quantize)."""
+    from nlpkit import tasks
+    from nlpkit import threads as cpu_threads
+    from nlpkit.device import resolve_device
+    from nlpkit.modelfile import load as read
     from nlpkit.quantize import wanted
 
-    if expected is not None:  # a model of another task is named the way the commands name it (header only)
-        found = read_header(path).get("task")
-        if found != expected.file_task:
-            group = tasks.FILE_TASKS.get(found, found)
-            raise NlpkitError(f"{path}: a model for 'nlpkit {group}', not for 'nlpkit {expected.name}'")
+    if threads is not None:
+        cpu_threads.apply(threads)
     saved = read(path)
     where = resolve_device(device)
     int8 = wanted(quantize, where, bool(saved.meta.get("quantized")))
     model = tasks.get(saved.task).from_file(saved, where)
-    return _from(path, model.quantize() if int8 else model)
+    return model.quantize() if int8 else model
 
 
 def _from(path, model):
@@ -134,7 +164,8 @@ def ensemble(models, out=None, device: str = "auto"):
         members = [m if isinstance(m, str | Path) else getattr(m, "source", "") for m in models]
         claim(inputs=members, outputs=[Output("out", os.fspath(out), required=True)])
     loaded = [
-        load(m, device="cpu", task="sentiment", quantize="none") if isinstance(m, str | Path) else m for m in models
+        load(m, device="cpu", task="sentiment", quantize="none", runtime="torch") if isinstance(m, str | Path) else m
+        for m in models
     ]
     task = combine(loaded, names)
     if out is not None:

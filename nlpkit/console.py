@@ -38,6 +38,14 @@ def info(message: str, quiet: bool = False) -> None:
         console().print(message, soft_wrap=True)
 
 
+def note(message: str, quiet: bool = False) -> None:
+    """A note for a person watching (which runtime runs a model, a one-time conversion): shown
+    on a terminal only, so that a pipeline's or a job's stderr holds results' errors alone
+    (a bad input is still one line)."""
+    if not (quiet or _silent) and console().is_terminal:
+        console().print(message, soft_wrap=True)
+
+
 def table(title: str, rows: list[tuple[str, str]]) -> None:
     """A two-column key/value table on stderr (training summaries)."""
     from rich.table import Table

@@ -192,6 +192,13 @@ class LoadOptions(RunOptions):
         "written by `nlpkit quantize` (or exported with --int8) on the CPU, else float32 | none: float32.",
         choices=("auto", "none", "int8"),
     )
+    runtime: str = opt(
+        "auto",
+        "What runs a .nlpk file. auto: the fastest runtime that gives the .nlpk's results (CTranslate2 for a "
+        "Transformer language or translation model, onnxruntime for a tagger or classifier, when installed; "
+        "converted once into $NLPKIT_CACHE), else PyTorch | torch | ct2 | onnx (docs/fast-decoding.md).",
+        choices=("auto", "torch", "ct2", "onnx"),
+    )
 
 
 @dataclass

@@ -15,6 +15,13 @@ SHARED = ROOT.parent / "shared" / "data"
 
 torch.set_num_threads(1)  # tiny models: threads cost more than they give, and CI has 2 cores
 os.environ.setdefault("NLPKIT_THREADS", "1")  # the same for the API calls made in this process
+if "NLPKIT_CACHE" not in os.environ:  # runtime conversions (nlpkit.export.auto) of this run only, never the user's
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["NLPKIT_CACHE"] = tempfile.mkdtemp(prefix="nlpkit-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["NLPKIT_CACHE"], True)
 
 
 # every command in a new interpreter: asked for, or where there is no fork (Windows); slower

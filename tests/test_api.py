@@ -31,8 +31,9 @@ def test_train_returns_the_model_and_writes_the_file(lm_model):
 )  # fmt: skip
 def test_load_returns_the_task_of_the_file(request, fixture, cls):
     out, _ = request.getfixturevalue(fixture)
-    model = nlpkit.load(out, device="cpu")
+    model = nlpkit.load(out, device="cpu", runtime="torch")
     assert type(model) is cls and not model.model.training
+    assert type(nlpkit.load(out, device="cpu")) is cls  # whatever runtime auto picks
     assert model.recipe == request.getfixturevalue(fixture)[1].recipe
 
 

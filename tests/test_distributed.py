@@ -52,7 +52,7 @@ def two_process_model(tmp_path_factory):
 def test_two_processes_equal_one_process_accumulating(two_process_model, tmp_path):
     one = tmp_path / "one.nlpk"
     run_cli("sentiment", "train", *ARGS, "--accumulate", "2", "--out", one, check=True)
-    a, b = nlpkit.load(two_process_model), nlpkit.load(one)
+    a, b = nlpkit.load(two_process_model, runtime="torch"), nlpkit.load(one, runtime="torch")
     assert a.meta["training"]["world_size"] == 2 and b.meta["training"]["world_size"] == 1
     for name, tensor in a.model.state_dict().items():
         assert (tensor - b.model.state_dict()[name]).abs().max().item() < 1e-5, name

@@ -20,8 +20,8 @@ TEXTS = {
 def test_int8_predictions_stay_close_to_float(request, fixture, tmp_path):
     path, _ = request.getfixturevalue(fixture)
     texts = TEXTS[fixture]
-    exact = list(nlpkit.load(path, device="cpu", quantize="none").predict(texts))
-    int8 = nlpkit.load(path, device="cpu", quantize="int8")
+    exact = list(nlpkit.load(path, device="cpu", quantize="none", runtime="torch").predict(texts))
+    int8 = nlpkit.load(path, device="cpu", quantize="int8", runtime="torch")
     assert int8.quantized
     approx = list(int8.predict(texts))
     assert len(approx) == len(exact)

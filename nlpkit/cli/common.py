@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from nlpkit.console import info, warn  # noqa: F401 - the CLI's stderr, re-exported
+from nlpkit.console import info, note, warn  # noqa: F401 - the CLI's stderr, re-exported
 from nlpkit.data.writers import AS_SPACE, json_line  # noqa: F401 - re-exported for the commands
 
 
@@ -18,7 +18,10 @@ def load(o, task: str):
     from nlpkit import console as stderr
 
     stderr.silence(o.quiet)
-    return nlpkit.load(o.model, o.device, o.threads, task=task, quantize=o.quantize)
+    model = nlpkit.load(o.model, o.device, o.threads, task=task, quantize=o.quantize, runtime=o.runtime)
+    if model.runtime != "PyTorch float32":  # the start-up line: what runs it, when not the plain path
+        note(f"{o.model}: running in {model.runtime}", o.quiet)
+    return model
 
 
 def write_lines(lines) -> None:

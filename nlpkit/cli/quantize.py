@@ -23,7 +23,9 @@ def quantize(o: QuantizeCommand) -> None:
     import nlpkit
     from nlpkit.console import info
 
-    model = nlpkit.load(o.model, device="cpu", threads=0, quantize="none")  # OUT was checked before (outputs.claim)
+    model = nlpkit.load(
+        o.model, device="cpu", threads=0, quantize="none", runtime="torch"
+    )  # OUT was checked before (outputs.claim)
     target = Path(o.out)
     model.save(o.out, int8=True)
     before, after = Path(o.model).stat().st_size / 1e6, target.stat().st_size / 1e6

@@ -59,29 +59,31 @@ def iter_conll(path: str, token_column: int = 1, tag_column: int | None = -1, en
     tokens: list[str] = []
     tags: list[str] = []
     lines = array("I")
-    width = None
+    width = t = g = None
+    split = COLUMNS.split
     for line_no, line in enumerate(iter_lines(path, encoding_errors), start=1):
         if not line.strip():
             if tokens:
                 yield tokens, (tags if tag_column is not None else None), SentenceAt(name, lines)
             tokens, tags, lines = [], [], array("I")
             continue
-        cells = COLUMNS.split(line.strip(" \t\r"))  # only spaces and tabs part columns: a no-break space is text
+        cells = split(line.strip(" \t\r"))  # only spaces and tabs part columns: a no-break space is text
         if cells[0] == "-DOCSTART-":
             continue
-        if width is None:
+        if width is None:  # the first line fixes the columns (and where the token and tag are)
             width = len(cells)
+            t = _column(token_column, width)
+            if not 0 <= t < width:
+                raise NlpkitError(f"{name}:{line_no}: no column {token_column} for the token (the line has {width})")
+            if tag_column is not None:
+                g = _column(tag_column, width)
+                if not 0 <= g < width or g == t:
+                    raise NlpkitError(f"{name}:{line_no}: no column {tag_column} for the tag (the line has {width})")
         if len(cells) != width:
             raise NlpkitError(f"{name}:{line_no}: {len(cells)} columns, expected {width} like the lines before")
-        t = _column(token_column, width)
-        if not 0 <= t < width:
-            raise NlpkitError(f"{name}:{line_no}: no column {token_column} for the token (the line has {width})")
         lines.append(line_no)
         tokens.append(cells[t])
-        if tag_column is not None:
-            g = _column(tag_column, width)
-            if not 0 <= g < width or g == t:
-                raise NlpkitError(f"{name}:{line_no}: no column {tag_column} for the tag (the line has {width})")
+        if g is not None:
             tags.append(cells[g])
     if tokens:
         yield tokens, (tags if tag_column is not None else None), SentenceAt(name, lines)

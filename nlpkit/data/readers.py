@@ -73,12 +73,86 @@ def iter_lines(path: str, encoding_errors: str = "strict", start: int = 0, end: 
     """Lines without their line end, streamed (flat memory); CRLF and a UTF-8 BOM are handled.
     With `start`/`end` (a seekable file): the lines that begin at byte offsets start..end-1,
     `start` being the first byte of a line."""
-    import zlib
-    from gzip import BadGzipFile
-
     check_readable(path)
     name = display_name(path)
     f = _open_binary(path)
+    try:
+        if start or end is not None:
+            yield from _shard_lines(f, path, name, encoding_errors, start, end)
+        else:
+            first = True
+            for lines in _line_blocks(f, name, encoding_errors):
+                if first and lines and lines[0].startswith("\ufeff"):
+                    lines[0] = lines[0][1:]
+                first = False
+                yield from lines
+    finally:
+        if f is not sys.stdin.buffer:
+            f.close()
+
+
+READ_BLOCK = 1 << 20  # bytes read (and decoded) at a time
+NEWLINE = b"\n"
+
+
+def _line_blocks(f, name: str, errors: str) -> Iterator[list[str]]:
+    """The lines of a binary stream as text, a block at a time: each block's whole lines are
+    decoded in one call and split in one call (per-line work in Python was most of reading a
+    large file). A decoding error is then found line by line, to name its line and offset.
+    `read1` returns what a pipe has, so a stream's lines come as they arrive."""
+    import zlib
+    from gzip import BadGzipFile
+
+    read = getattr(f, "read1", None) or f.read
+    rest, done, offset = b"", 0, 0  # done: lines already given; offset: their bytes
+    while True:
+        try:
+            chunk = read(READ_BLOCK)
+        except (BadGzipFile, EOFError, zlib.error) as exc:  # a damaged or cut .gz file
+            raise NlpkitError(f"{name}:{done + 1}: not a readable gzip file ({exc})") from None
+        if chunk:
+            data = rest + chunk if rest else chunk
+            body, sep, rest = data.rpartition(b"\n")
+            if not sep:
+                body, rest = b"", data
+            if len(rest) > MAX_LINE_BYTES:
+                long_line = done + body.count(NEWLINE) + (2 if sep else 1)
+                raise NlpkitError(
+                    f"{name}:{long_line}: a line longer than {MAX_LINE_BYTES >> 20} MiB (not a text file of lines?)"
+                )
+            if not sep:
+                continue
+        else:
+            if not rest:
+                return
+            body, rest = rest, b""
+        if len(body) > MAX_LINE_BYTES:  # a whole line over the limit may arrive in one block
+            for i, raw in enumerate(body.split(b"\n")):
+                if len(raw) > MAX_LINE_BYTES:
+                    raise NlpkitError(f"{name}:{done + i + 1}: a line longer than {MAX_LINE_BYTES >> 20} MiB "
+                                      "(not a text file of lines?)")  # fmt: skip
+        try:
+            text = body.decode("utf-8", errors=errors)
+        except UnicodeDecodeError:
+            for i, raw in enumerate(body.split(b"\n")):  # raises, naming the line
+                _decode(raw, name, offset, done + i + 1, errors)
+                offset += len(raw) + 1
+            raise AssertionError("unreachable: the block failed to decode but none of its lines did") from None
+        lines = text.split("\n")
+        if "\r" in text:
+            lines = [line.rstrip("\r") for line in lines]
+        done += len(lines)
+        offset += len(body) + 1
+        yield lines
+        if not chunk:
+            return
+
+
+def _shard_lines(f, path: str, name: str, errors: str, start: int, end: int | None) -> Iterator[str]:
+    """The lines that begin at byte offsets start..end-1, one at a time (offsets counted)."""
+    import zlib
+    from gzip import BadGzipFile
+
     offset, line_no = start, 0
     try:
         if start:
@@ -87,20 +161,17 @@ def iter_lines(path: str, encoding_errors: str = "strict", start: int = 0, end: 
             if end is not None and offset >= end:
                 break
             try:
-                text = _decode(raw, name, offset, line_no, encoding_errors)
+                text = _decode(raw, name, offset, line_no, errors)
             except NlpkitError:
                 if not start:
                     raise
-                _decode(raw, name, offset, line_no + _lines_before(path, start), encoding_errors)
+                _decode(raw, name, offset, line_no + _lines_before(path, start), errors)
             if line_no == 1 and not start and text.startswith("\ufeff"):
                 text = text[1:]
             offset += len(raw)
             yield text.rstrip("\r\n")
     except (BadGzipFile, EOFError, zlib.error) as exc:  # a damaged or cut .gz file
         raise NlpkitError(f"{name}:{line_no + 1}: not a readable gzip file ({exc})") from None
-    finally:
-        if f is not sys.stdin.buffer:
-            f.close()
 
 
 def _lines_before(path: str, offset: int) -> int:

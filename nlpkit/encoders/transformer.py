@@ -172,6 +172,8 @@ class TransformerEncoder(nn.Module):
         """x: [batch, time, input]. With `state` (a KVCache, causal models) the new positions
         continue the cached ones. Returns outputs [batch, time, hidden] and the cache."""
         batch, time, _ = x.shape
+        if time == 1 and state is not None and lengths is None and not self.training and self._plain():
+            return self.step(x, state), state
         offset = state.length if state is not None else 0
         if offset + time > self.config.max_len and self.positions is not None:
             raise ValueError(f"sequence of {offset + time} positions exceeds the model's {self.config.max_len}")
@@ -194,3 +196,42 @@ class TransformerEncoder(nn.Module):
         if lengths is not None:
             h = h * (torch.arange(time, device=x.device)[None, :] < lengths.to(x.device)[:, None])[..., None]
         return h, state
+
+    def _plain(self) -> bool:
+        """Whether every layer is a float nn.Linear / nn.LayerNorm (not int8 modules from
+        nlpkit.quantize, which replaces them): what the lean step reads directly. Checked every
+        step (two dozen type checks), so a model quantized after a step is never misread."""
+        layers = (m for b in self.blocks for m in (b.attn.qkv, b.attn.out, b.ff[0], b.ff[2]))
+        return all(type(m) is nn.Linear for m in layers) and type(self.input_proj) in (nn.Identity, nn.Linear)
+
+    def step(self, x: torch.Tensor, cache: KVCache) -> torch.Tensor:
+        """One new position per row (x: [batch, 1, input]) after the cached ones, in eval mode:
+        the arithmetic of forward() (the same kernels in the same order, so the same numbers)
+        without its module calls, dropout, masks and checks, which cost as much as the
+        arithmetic at batch 1 (bench/results/decode-profile.md). A single query sees every
+        cached key, so attention needs no mask."""
+        batch, _, _ = x.shape
+        offset = cache.length
+        if offset + 1 > self.config.max_len and self.positions is not None:
+            raise ValueError(f"sequence of {offset + 1} positions exceeds the model's {self.config.max_len}")
+        h = self.input_proj(x)
+        dim = h.size(-1)
+        if self.positions is not None:
+            h = h + self.positions.weight[offset : offset + 1]
+        else:
+            h = h + self.position_scale * sinusoidal_positions(1, dim, offset, x.device).to(h.dtype)
+        heads = self.config.heads
+        for i, block in enumerate(self.blocks):
+            attn, n1, n2, up, down = block.attn, block.norm1, block.norm2, block.ff[0], block.ff[2]
+            a = F.layer_norm(h, (dim,), n1.weight, n1.bias, n1.eps)
+            q, k, v = (
+                F.linear(a, attn.qkv.weight, attn.qkv.bias)
+                .view(batch, 1, 3, heads, dim // heads)
+                .permute(2, 0, 3, 1, 4)
+            )
+            k, v = cache.append(i, k, v)
+            y = F.scaled_dot_product_attention(q, k, v)
+            h = h + F.linear(y.transpose(1, 2).reshape(batch, 1, dim), attn.out.weight, attn.out.bias)
+            f = F.layer_norm(h, (dim,), n2.weight, n2.bias, n2.eps)
+            h = h + F.linear(F.gelu(F.linear(f, up.weight, up.bias)), down.weight, down.bias)
+        return F.layer_norm(h, (dim,), self.norm.weight, self.norm.bias, self.norm.eps)

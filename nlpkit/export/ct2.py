@@ -311,7 +311,7 @@ def export_file(model_path: str | Path, out: str | Path = "", int8: bool = False
     if source.is_dir() or source.suffix == ".onnx":
         raise NlpkitError(f"{model_path}: already exported; export the .nlpk file it came from")
     check_target(target, source)
-    model = nlpkit.load(model_path, device="cpu", threads=0, quantize="none")
+    model = nlpkit.load(model_path, device="cpu", threads=0, quantize="none", runtime="torch")
 
     def verify(folder: Path) -> dict:
         difference = check_export(model, folder)

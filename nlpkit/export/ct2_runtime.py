@@ -48,17 +48,24 @@ class Runner:
 class Translator(Runner):
     """Stands where nlpkit.tasks.translate.model.Seq2Seq stands, for nlpkit.tasks.translate.search."""
 
+    def refuses(self, o) -> str | None:
+        """Why CTranslate2 cannot search with options `o` exactly as nlpkit does (None: it can)."""
+        if o.coverage_penalty:
+            return (
+                f"{option('coverage_penalty')}: CTranslate2 computes its coverage penalty its own way; "
+                "use the .nlpk file for GNMT's"
+            )
+        return None
+
     def search(self, sources: list[list[int]], max_lens: list[int], o) -> list[list]:
         """The n-best Hypotheses (nlpkit.decoding) of each source, ranked as nlpkit ranks them:
         CTranslate2 searches with raw log-probabilities and returns the whole beam; GNMT's
         length penalty then orders it (CTranslate2's own penalty is another formula)."""
         from nlpkit.decoding import Hypothesis, length_penalty
 
-        if o.coverage_penalty:
-            raise NlpkitError(
-                f"{option('coverage_penalty')}: CTranslate2 computes its coverage penalty its own way; "
-                "use the .nlpk file for GNMT's"
-            )
+        why = self.refuses(o)
+        if why is not None:
+            raise NlpkitError(why)
         longest = max([*max_lens, *(len(s) for s in sources)], default=0)
         if longest > self.positions:
             raise NlpkitError(
@@ -114,6 +121,19 @@ class Generator(Runner):
         self.reload = reload  # a fresh engine: CTranslate2 seeds a sampler once, when it first samples
         self.sampled = False
 
+    def refuses(self, o) -> str | None:
+        """Why CTranslate2 cannot generate with options `o` exactly as nlpkit does (None: it can);
+        scoring options (no use_cache) it always can."""
+        if not getattr(o, "use_cache", True):
+            return "--no-cache (use_cache=False): CTranslate2 always keeps its cache; it is for the .nlpk"
+        for name, off, why in (
+            ("repetition_penalty", 1.0, "penalises repeated tokens by another rule"),
+            ("no_repeat_ngram", 0, "looks for repeated n-grams in other tokens"),
+        ):
+            if getattr(o, name, off) != off:
+                return f"{option(name)}: CTranslate2 {why} than nlpkit; use the .nlpk file"
+        return None
+
     def generate(self, tokenizer, prompt: str, o, generator=None, on_token=None, reseed=False) -> list[str]:
         """As nlpkit.tasks.lm.model.generate: num_samples completions of `prompt`, the context
         sliding the same way (when a completion reaches the context, the last half context is
@@ -126,14 +146,9 @@ class Generator(Runner):
 
         ids, _ = prompt_ids(self, tokenizer, prompt)
         limit = self.config.context
-        if not o.use_cache:
-            raise NlpkitError("--no-cache (use_cache=False): CTranslate2 always keeps its cache; it is for the .nlpk")
-        for name, off, why in (
-            ("repetition_penalty", 1.0, "penalises repeated tokens by another rule"),
-            ("no_repeat_ngram", 0, "looks for repeated n-grams in other tokens"),
-        ):
-            if getattr(o, name) != off:
-                raise NlpkitError(f"{option(name)}: CTranslate2 {why} than nlpkit; use the .nlpk file")
+        why = self.refuses(o)
+        if why is not None:
+            raise NlpkitError(why)
         if o.temperature > 0:
             self._seed(generator, reseed)
         n = o.num_samples

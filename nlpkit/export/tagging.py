@@ -28,6 +28,8 @@ class GraphTagger:
         self.session = session
         self.config = config
         self.crf = crf is not None
+        # a tagger without character features reads no chars (its graph has no such input)
+        self.reads_chars = session is None or "chars" in {i.name for i in session.get_inputs()}
         allowed = [np.asarray(flags, dtype=bool) for flags in allowed_transitions(config.tags)]
         learned = (crf["transitions"], crf["start"], crf["end"]) if crf else [np.zeros(a.shape) for a in allowed]
         # [from, to], [first tag], [last tag]: forbidden moves pushed down as the CRF does
@@ -41,7 +43,11 @@ class GraphTagger:
         for group in token_budget_groups([len(encoded[i][0]) for i in nonempty], batch_tokens):
             indices = [nonempty[g] for g in group]
             words, chars, lengths = padded([encoded[i] for i in indices])
-            feed = {"words": words, "chars": chars, "lengths": lengths}
+            feed = (
+                {"words": words, "chars": chars, "lengths": lengths}
+                if self.reads_chars
+                else {"words": words, "lengths": lengths}
+            )
             emissions = self.session.run(None, feed)[0].astype(np.float32, copy=False)
             paths, probs = self.decode(emissions, lengths, with_probs)
             for row, i in enumerate(indices):

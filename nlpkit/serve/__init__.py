@@ -69,7 +69,7 @@ def serve(models, **options) -> None:
     sock = bind(o.host, o.port)
     served = {}
     for name, path in paths.items():
-        model = nlpkit.load(path, device=o.device, threads=o.threads, quantize=o.quantize)
+        model = nlpkit.load(path, device=o.device, threads=o.threads, quantize=o.quantize, runtime=o.runtime)
         if not hasattr(model, "record"):
             raise NlpkitError(f"{path}: a model nlpkit serve cannot answer for")
         served[name] = Served(name, path, model, header(path, brief=True), o)

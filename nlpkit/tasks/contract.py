@@ -41,6 +41,50 @@ class Task(ABC):
         self.quantized = False  # running int8 (nlpkit.quantize): for inference only
         self.vectors = None  # the word vectors the embedding started from, while training
         self.source = ""  # the file or folder nlpkit.load read it from: no output of its may go there
+        self._runtime = ""  # set by nlpkit.export.auto on what it converted: "CTranslate2 float32"
+        self.fallback = None  # with runtime "auto": loads the .nlpk in PyTorch, for what the runtime cannot do
+
+    @property
+    def runtime(self) -> str:
+        """What runs the model: "PyTorch float32", "PyTorch int8", "CTranslate2 float32", ..."""
+        if self._runtime:
+            return self._runtime
+        if not hasattr(self.model, "state_dict"):  # an export, loaded as one (nlpkit.export)
+            return "CTranslate2" if getattr(self.model, "runtime", None) == "ctranslate2" else "onnxruntime"
+        return f"PyTorch {'int8' if self.quantized else 'float32'}"
+
+    @runtime.setter
+    def runtime(self, value: str) -> None:
+        self._runtime = value
+
+    def exact_model(self, o):
+        """The module that runs options `o` exactly: the runtime's, or, where `auto` chose a
+        runtime that cannot honour one of them (nlpkit.export.auto), the .nlpk's own module in
+        PyTorch from now on (said in one line). With the runtime named, its refusal is the error."""
+        why = self.model.refuses(o) if hasattr(self.model, "refuses") else None
+        if why is None:
+            return self.model
+        if self.fallback is None:
+            raise NlpkitError(why)
+        from nlpkit.console import note
+
+        ran = self.runtime
+        self.in_torch()
+        note(
+            f"{self.source or 'the model'}: {why.split(': ', 1)[0]} is not run exactly by {ran}; running it in PyTorch"
+        )
+        return self.model
+
+    def in_torch(self) -> bool:
+        """Whether a torch module runs the model: true of a .nlpk, made true by loading its .nlpk
+        in PyTorch where `runtime="auto"` chose another runtime; false of an export loaded as one."""
+        if hasattr(self.model, "state_dict"):
+            return True
+        if self.fallback is None:
+            return False
+        torch_task = self.fallback()
+        self.model, self.quantized, self.fallback, self.runtime = torch_task.model, torch_task.quantized, None, ""
+        return True
 
     # ----- training: the class side ---------------------------------------------------------
     @classmethod
@@ -163,13 +207,13 @@ class Task(ABC):
         if not isinstance(path, str | os.PathLike):
             raise NlpkitError(f"save: expected the path of the model file to write, got {path!r}")
         claim(outputs=[Output("out", os.fspath(path), required=True)])
-        if self.quantized:
-            raise NlpkitError("a model quantized for inference cannot be saved: save the float model (quantize='none')")
-        if not hasattr(self.model, "state_dict"):  # an export run by onnxruntime or CTranslate2 (nlpkit.export)
+        if not self.in_torch():  # an export run by onnxruntime or CTranslate2 (nlpkit.export)
             raise NlpkitError(
                 "an exported model (ONNX graph or CTranslate2 directory) cannot be written as a model file: "
                 "use the .nlpk it came from"
             )
+        if self.quantized:
+            raise NlpkitError("a model quantized for inference cannot be saved: save the float model (quantize='none')")
         if int8 and "quantized" in self.meta:  # quantizing again would round its rounded weights once more
             raise NlpkitError("this model was read from an int8 file (nlpkit quantize): its weights are int8 already")
         model_file = self.to_file({k: v for k, v in self.meta.items() if k != "quantized"})
@@ -190,7 +234,7 @@ class Task(ABC):
         """Run the linear and recurrent layers in int8 on the CPU from now on (dynamic quantization)."""
         from nlpkit.quantize import quantize_model
 
-        if not hasattr(self.model, "state_dict"):
+        if not self.in_torch():
             raise NlpkitError(
                 "an exported ONNX graph runs as exported: quantize the .nlpk it came from, or export it with --int8"
             )

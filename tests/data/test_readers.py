@@ -27,6 +27,31 @@ def test_invalid_utf8_names_file_line_and_byte_offset(tmp_path):
     assert list(readers.iter_lines(str(path), "replace"))[2] == "bad \ufffd here"
 
 
+def test_block_reading_gives_the_lines_and_errors_of_line_by_line_reading(tmp_path, monkeypatch):
+    """Lines are read and decoded a block at a time; across block ends (a tiny block here), with
+    CRLF, a BOM, Unicode line separators inside lines and no final line end, they are the lines
+    a line-by-line reading gives, and a bad byte deep in the file is named by line and offset."""
+    import random
+
+    monkeypatch.setattr(readers, "READ_BLOCK", 7)
+    rng = random.Random(0)
+    data = "\ufeff" + "".join(rng.choice(["é", "a", " ", "\r\n", "\n", "\u2028", "\x0b"]) for _ in range(3000)) + "end"
+    path = tmp_path / "mixed.txt"
+    path.write_bytes(data.encode())
+    expected = [line.rstrip("\r") for line in data[1:].split("\n")]
+    assert list(readers.iter_lines(str(path))) == expected
+    bad = tmp_path / "bad.txt"
+    body = b"".join(b"line %d\n" % i for i in range(500))
+    bad.write_bytes(body + b"x \xfe y\nlast\n")
+    with pytest.raises(NlpkitError, match=f"{bad}:501: invalid UTF-8 at byte offset {len(body) + 2}"):
+        list(readers.iter_lines(str(bad)))
+    monkeypatch.setattr(readers, "MAX_LINE_BYTES", 50)
+    long = tmp_path / "long.txt"
+    long.write_bytes(b"short\n" + b"x" * 51 + b"\nend\n")
+    with pytest.raises(NlpkitError, match=f"{long}:2: a line longer than"):
+        list(readers.iter_lines(str(long)))
+
+
 def test_missing_path_and_directory(tmp_path):
     with pytest.raises(NlpkitError, match="no such file"):
         list(readers.iter_lines(str(tmp_path / "nope.txt")))

@@ -138,3 +138,29 @@ def test_single_sequence_inference_path_matches_the_batched_one(kind):
         fast, _ = enc(x)  # batch 1 without grad: torch's own kernel
     slow, _ = enc(x)  # with grad: the default (oneDNN) kernel
     torch.testing.assert_close(fast, slow.detach(), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("positions", ["sinusoidal", "learned"])
+@pytest.mark.parametrize("input_size", [16, 12])
+def test_the_lean_decoding_step_gives_the_layered_path_exactly(positions, input_size):
+    """TransformerEncoder.step (one new position on a KV cache, eval) computes what forward's
+    layer-by-layer path computes, to the bit, and a quantized model keeps the layered path."""
+    torch.manual_seed(0)
+    cfg = EncoderConfig(kind="transformer", input_size=input_size, hidden_size=16, layers=2, heads=4, causal=True,
+                        positions=positions)  # fmt: skip
+    enc = build_encoder(cfg).eval()
+    x = torch.randn(3, 7, input_size)
+    with torch.no_grad():
+        lean_cache, layered_cache = initial_cache(enc), initial_cache(enc)
+        enc(x[:, :4], None, lean_cache)
+        enc(x[:, :4], None, layered_cache)
+        for t in range(4, 7):
+            lean, _ = enc(x[:, t : t + 1], None, lean_cache)  # the lean step
+            enc.training = True  # forward's layered path (dropout 0: the same arithmetic)
+            for m in enc.modules():
+                m.training = True
+            layered, _ = enc.forward(x[:, t : t + 1], None, layered_cache)
+            enc.eval()
+            assert torch.equal(lean, layered)
+    int8 = torch.ao.quantization.quantize_dynamic(enc, {torch.nn.Linear}, dtype=torch.qint8)
+    assert not int8._plain() and enc._plain()

@@ -56,7 +56,7 @@ def language_model(tmp_path_factory):
 
 @pytest.mark.parametrize("beam, n_best", [(1, 1), (4, 3)])
 def test_translations_and_scores_are_those_of_the_nlpk(translator, beam, n_best):
-    torch_model, ct2_model = (nlpkit.load(p, device="cpu") for p in translator)
+    torch_model, ct2_model = nlpkit.load(translator[0], device="cpu", runtime="torch"), nlpkit.load(translator[1])
     want = list(torch_model.predict(SOURCES, beam=beam, n_best=n_best))
     have = list(ct2_model.predict(SOURCES, beam=beam, n_best=n_best))
     assert [h["translations"][k]["text"] for h in have for k in range(len(h["translations"]))] == [
@@ -68,7 +68,7 @@ def test_translations_and_scores_are_those_of_the_nlpk(translator, beam, n_best)
 
 
 def test_alignments_and_unknown_replacement_agree(translator):
-    torch_model, ct2_model = (nlpkit.load(p, device="cpu") for p in translator)
+    torch_model, ct2_model = nlpkit.load(translator[0], device="cpu", runtime="torch"), nlpkit.load(translator[1])
     want = list(torch_model.predict(SOURCES[:6], alignments=True, replace_unk=True))
     have = list(ct2_model.predict(SOURCES[:6], alignments=True, replace_unk=True))
     for h, w in zip(have, want, strict=True):
@@ -103,7 +103,10 @@ def test_int8_export_translates_close_to_float(translator, tmp_path):
 
 
 def test_generation_is_that_of_the_nlpk_across_context_slides(language_model):
-    torch_model, ct2_model = (nlpkit.load(p, device="cpu") for p in language_model)
+    torch_model, ct2_model = (
+        nlpkit.load(language_model[0], device="cpu", runtime="torch"),
+        nlpkit.load(language_model[1]),
+    )
     for options in (
         dict(max_new_tokens=60, temperature=0),  # slides twice past the 24-token context
         dict(max_new_tokens=30, temperature=0, num_samples=3),
@@ -114,7 +117,10 @@ def test_generation_is_that_of_the_nlpk_across_context_slides(language_model):
 
 
 def test_scores_and_perplexity_are_those_of_the_nlpk(language_model):
-    torch_model, ct2_model = (nlpkit.load(p, device="cpu") for p in language_model)
+    torch_model, ct2_model = (
+        nlpkit.load(language_model[0], device="cpu", runtime="torch"),
+        nlpkit.load(language_model[1]),
+    )
     lines = ["The harbour was quiet.", "", "x" * 60]  # the last one is longer than the context
     for want, have in zip(torch_model.predict(lines), ct2_model.predict(lines), strict=True):
         assert have["tokens"] == want["tokens"] and abs(have["loglik"] - want["loglik"]) < 1e-3
@@ -284,7 +290,7 @@ def test_separate_vocabularies_scaled_embeddings_and_learned_positions_export_ex
     target, wrote = export_file(out, tmp_path / "sep-ct2")
     assert {"source_vocabulary.json", "target_vocabulary.json"} <= set(wrote["files"])
     assert wrote["difference"] < 1e-4  # checked on export: random sequences through both runtimes
-    torch_model, ct2_model = nlpkit.load(out), nlpkit.load(target)
+    torch_model, ct2_model = nlpkit.load(out, runtime="torch"), nlpkit.load(target)
     for beam in (1, 3):
         want = [r["translation"] for r in torch_model.predict(SOURCES, beam=beam)]
         assert [r["translation"] for r in ct2_model.predict(SOURCES, beam=beam)] == want

@@ -25,7 +25,7 @@ TEXTS = {
 @pytest.fixture
 def ensemble_model(sentiment_model, tmp_path):
     """The sentiment model beside a copy with other output weights: a two-member ensemble."""
-    other = nlpkit.load(sentiment_model[0], device="cpu")
+    other = nlpkit.load(sentiment_model[0], device="cpu", runtime="torch")
     torch.manual_seed(0)
     with torch.no_grad():
         other.model.head.weight.add_(torch.randn_like(other.model.head.weight))
@@ -36,7 +36,7 @@ def ensemble_model(sentiment_model, tmp_path):
 @pytest.mark.parametrize("fixture", TEXTS)
 def test_an_exported_model_predicts_what_the_original_does(request, fixture, tmp_path):
     path, _ = request.getfixturevalue(fixture)
-    original = nlpkit.load(path, device="cpu")
+    original = nlpkit.load(path, device="cpu", runtime="torch")
     out = tmp_path / "m.onnx"
     checked = export_onnx(original, out)
     assert checked["max_difference"] < 1e-4
@@ -74,7 +74,7 @@ def test_a_language_model_exports_its_scoring_graph(lm_model, tmp_path):
     import onnxruntime as ort
 
     path, _ = lm_model
-    model = nlpkit.load(path, device="cpu")
+    model = nlpkit.load(path, device="cpu", runtime="torch")
     out = tmp_path / "lm.onnx"
     assert export_onnx(model, out)["outputs"] == ["log_probs"]
     ids = [model.tokenizer.eos_id, *model.tokenizer.encode("At dawn the harbour")]
@@ -92,7 +92,9 @@ def test_a_language_model_exports_its_scoring_graph(lm_model, tmp_path):
 
 def test_quantized_models_are_refused(sentiment_model, tmp_path):
     with pytest.raises(NlpkitError, match="float model"):
-        export_onnx(nlpkit.load(sentiment_model[0], device="cpu", quantize="int8"), tmp_path / "q.onnx")
+        export_onnx(
+            nlpkit.load(sentiment_model[0], device="cpu", quantize="int8", runtime="torch"), tmp_path / "q.onnx"
+        )
     assert not list(tmp_path.iterdir())
 
 
@@ -100,7 +102,7 @@ def test_bad_graph_files_get_one_line_errors(sentiment_model, tmp_path):
     import onnx
 
     out = tmp_path / "s.onnx"
-    export_onnx(nlpkit.load(sentiment_model[0], device="cpu"), out)
+    export_onnx(nlpkit.load(sentiment_model[0], device="cpu", runtime="torch"), out)
     with pytest.raises(NlpkitError, match="not a ner model|'sentiment' model, not"):
         nlpkit.load(out, task="ner")
     with pytest.raises(NlpkitError, match="on the CPU"):
@@ -131,7 +133,7 @@ def test_bad_graph_files_get_one_line_errors(sentiment_model, tmp_path):
 def test_an_int8_export_is_checked_against_pytorch(ner_model, tmp_path, monkeypatch):
     from nlpkit.export import graphs
 
-    model = nlpkit.load(ner_model[0], device="cpu")
+    model = nlpkit.load(ner_model[0], device="cpu", runtime="torch")
     out = tmp_path / "q.onnx"
     checked = export_onnx(model, out, int8=True)
     assert checked["max_difference"] < 1e-4 < checked["int8_difference"]  # the float graph first, then int8

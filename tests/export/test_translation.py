@@ -77,7 +77,7 @@ def test_the_first_transformer_step_runs_on_an_empty_cache():
     ],
 )  # fmt: skip
 def test_beam_search_over_the_graphs_translates_as_pytorch_does(translate_model, tmp_path, options):
-    original = nlpkit.load(translate_model[0], device="cpu")
+    original = nlpkit.load(translate_model[0], device="cpu", runtime="torch")
     out = tmp_path / "t.onnx"
     assert export_onnx(original, out)["max_difference"] < 1e-4
     graph = nlpkit.load(out)
@@ -94,7 +94,7 @@ def test_beam_search_over_the_graphs_translates_as_pytorch_does(translate_model,
 
 
 def test_an_int8_translation_export_checks_both_graphs(translate_model, tmp_path):
-    model = nlpkit.load(translate_model[0], device="cpu")
+    model = nlpkit.load(translate_model[0], device="cpu", runtime="torch")
     checked = export_onnx(model, tmp_path / "q.onnx", int8=True)
     assert checked["max_difference"] < 1e-4 < checked["int8_difference"]
     translated = list(nlpkit.load(tmp_path / "q.onnx").predict(LINES, beam=2))
@@ -105,7 +105,7 @@ def test_a_damaged_encoder_graph_is_a_one_line_error(translate_model, sentiment_
     import onnx
 
     out = tmp_path / "t.onnx"
-    export_onnx(nlpkit.load(translate_model[0], device="cpu"), out)
+    export_onnx(nlpkit.load(translate_model[0], device="cpu", runtime="torch"), out)
     for damage in ("drop", "cut"):
         proto = onnx.load(str(out))
         entries = list(proto.metadata_props)
@@ -120,7 +120,7 @@ def test_a_damaged_encoder_graph_is_a_one_line_error(translate_model, sentiment_
             nlpkit.load(tmp_path / f"{damage}.onnx")
     proto = onnx.load(str(out))  # an encoder graph of another model: its outputs do not fit
     other = tmp_path / "s.onnx"
-    export_onnx(nlpkit.load(sentiment_model[0], device="cpu"), other)
+    export_onnx(nlpkit.load(sentiment_model[0], device="cpu", runtime="torch"), other)
     for entry in proto.metadata_props:
         if entry.key == ENCODER_KEY:
             entry.value = base64.b64encode(other.read_bytes()).decode()

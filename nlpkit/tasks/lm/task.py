@@ -259,6 +259,8 @@ class LanguageModelTask(Task):
             generator = torch.Generator(device=self.device)
             generator.manual_seed(o.seed if o.seed is not None else torch.seed())
         if self._exported():
+            self.exact_model(o)  # with runtime auto, an option CTranslate2 cannot honour moves it to PyTorch
+        if self._exported():
             return self.model.generate(self.tokenizer, prompt, o, generator, on_token, reseed=seeded_here)
         return generate(
             self.model,

@@ -56,7 +56,22 @@ def word_key(word: str, config: TaggerConfig) -> str:
     return word.lower() if config.lowercase else word
 
 
-def encode_sentence(words: list[str], vocab_index: dict, char_index: dict, config: TaggerConfig):
+def encode_sentence(words: list[str], vocab_index: dict, char_index: dict, config: TaggerConfig, seen=None):
+    """(word ids, character ids of each word); `seen`, a dict kept by the caller, remembers each
+    word's character ids (a text repeats its words: most are looked up once, not spelled out)."""
     ids = [vocab_index.get(word_key(w, config), UNK_ID) for w in words]
-    chars = [[char_index.get(ch, 1) for ch in w[:MAX_WORD_CHARS]] or [1] for w in words]
+    if seen is None:
+        return ids, [_spelled(w, char_index) for w in words]
+    if len(seen) > 100_000:  # bounded, whatever the stream holds
+        seen.clear()
+    chars = []
+    for w in words:
+        found = seen.get(w)
+        if found is None:
+            found = seen[w] = _spelled(w, char_index)
+        chars.append(found)
     return ids, chars
+
+
+def _spelled(word: str, char_index: dict) -> list[int]:
+    return [char_index.get(ch, 1) for ch in word[:MAX_WORD_CHARS]] or [1]

@@ -176,7 +176,9 @@ class NERTask(Task):
     def encode(self, words: list[str]):
         from nlpkit.tasks.ner.config import encode_sentence
 
-        return encode_sentence(words, self.tokenizer.index, self.char_index, self.model.config)
+        if not hasattr(self, "_spellings"):
+            self._spellings = {}  # word -> its character ids (encode_sentence); never mutated by the callers
+        return encode_sentence(words, self.tokenizer.index, self.char_index, self.model.config, self._spellings)
 
     def predict(self, items: Iterable, **options) -> Iterator[dict]:
         """Entities of each item, in input order. An item is raw text (split into words by

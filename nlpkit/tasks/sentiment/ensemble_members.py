@@ -28,7 +28,7 @@ def combine(models: list, names: list[str]):
             raise NlpkitError(
                 f"{name}: a {getattr(model, 'name', type(model).__name__)} model; ensembles are of sentiment models"
             )
-        if not hasattr(model.model, "state_dict"):
+        if not model.in_torch():  # a .nlpk that `runtime="auto"` runs elsewhere is run in PyTorch here
             raise NlpkitError(f"{name}: an exported ONNX graph; give the .nlpk model it came from")
         if model.quantized:
             raise NlpkitError(f"{name}: loaded quantized for inference; load it with quantize='none'")

@@ -209,7 +209,9 @@ class TranslationTask(Task):
         search = SearchOptions(**o.pick(SearchOptions))
         search.alignments = alignments or replace_unk
         for chunk in chunks(texts(items), o.chunk_size):
-            for line, found in zip(chunk, translate(self.model, self.tokenizer, chunk, search), strict=True):
+            for line, found in zip(
+                chunk, translate(self.exact_model(search), self.tokenizer, chunk, search), strict=True
+            ):
                 # an empty source has one translation, the empty one (as in text output)
                 if replace_unk:
                     hyps = [(self._with_source_words(found, h, line), h.score) for h in found.hypotheses]
