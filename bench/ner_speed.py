@@ -67,7 +67,7 @@ def main() -> None:
     for name, (mode, runtime) in variants.items():  # also converts each form into the cache
         scores = subprocess.run(
             ["nlpkit", "ner", "eval", str(model), str(test), "--format", "json", "--quantize", mode, "--runtime", runtime],
-            capture_output=True, text=True, check=True,
+            capture_output=True, text=True, check=True, env={**os.environ, "FORCE_COLOR": "1"},  # the start-up note
         )  # fmt: skip
         f1[name] = json.loads(scores.stdout)["f1"]
         ran[name] = next((line.split("running in ", 1)[1] for line in scores.stderr.splitlines() if "running in " in line),

@@ -195,7 +195,7 @@ class LoadOptions(RunOptions):
     runtime: str = opt(
         "auto",
         "What runs a .nlpk file. auto: the fastest runtime that gives the .nlpk's results (CTranslate2 for a "
-        "Transformer language or translation model, onnxruntime for a tagger or classifier, when installed; "
+        "Transformer language or translation model, onnxruntime for a classifier, when installed; "
         "converted once into $NLPKIT_CACHE), else PyTorch | torch | ct2 | onnx (docs/fast-decoding.md).",
         choices=("auto", "torch", "ct2", "onnx"),
     )

@@ -2,8 +2,8 @@
 
 `auto` runs a model on the fastest runtime whose results are those of the .nlpk: a Transformer
 language or translation model in CTranslate2 float32 (its export is checked to score within 1e-3
-of PyTorch, and greedy and beam search give the same tokens), a tagger or classifier in
-onnxruntime float32 (checked within 1e-4). It converts the file once, into the cache
+of PyTorch, and greedy and beam search give the same tokens), a classifier in onnxruntime float32
+(checked within 1e-4); a tagger stays in PyTorch (onnxruntime was slower once loaded). It converts the file once, into the cache
 (nlpkit.export.cache), and runs the conversion from then on. It keeps PyTorch where no faster
 exact runtime applies: a recurrent model, a GPU, a file written by `nlpkit quantize`, a missing
 extra, a cache it cannot write (said in one line), an option the runtime cannot honour exactly
@@ -25,7 +25,10 @@ from nlpkit.errors import NlpkitError, option
 from nlpkit.export import cache
 
 RUNTIMES = ("auto", "torch", "ct2", "onnx")
-FORMS = {"lm": "ct2", "translate": "ct2", "ner": "onnx", "sentiment": "onnx"}  # what auto tries per task
+# What auto tries per task: where the runtime was measured faster than PyTorch float32 (a tagger's
+# BiLSTM-CRF ran slower in onnxruntime than in PyTorch once loaded, bench/results/ner-speed.md of
+# 2026-12-06: 12,592 against 17,756 words/s, so taggers stay in PyTorch; `--runtime onnx` still runs them).
+FORMS = {"lm": "ct2", "translate": "ct2", "sentiment": "onnx"}
 EXTRAS = {"ct2": ("ctranslate2", "pip install 'nlpkit[ct2]'"), "onnx": ("onnxruntime", "pip install 'nlpkit[onnx]'")}
 NAMES = {"ct2": "CTranslate2", "onnx": "onnxruntime", "torch": "PyTorch"}
 
@@ -36,6 +39,8 @@ def load(path: str, name: str, meta: dict, runtime: str, device: str, quantize: 
     if runtime == "torch":
         return torch_load(quantize)
     form = FORMS.get(name) if runtime == "auto" else runtime
+    if form is None:  # no runtime was measured faster for this task
+        return torch_load(quantize)
     why = _not_here(form, name, meta, _device_kind(device), quantize, runtime)
     if why is not None:
         if runtime == "auto":
@@ -268,7 +273,7 @@ def describe(path: str, meta: dict) -> str:
     name = tasks.FILE_TASKS.get(meta.get("task"), meta.get("task"))
     form = FORMS.get(name)
     plain = f"PyTorch {'int8' if meta.get('quantized') is not None else 'float32'}"
-    why = _not_here(form, name, meta, "cpu", "auto", "auto") if form else "no other runtime runs it"
+    why = _not_here(form, name, meta, "cpu", "auto", "auto") if form else "measured the fastest for this task"
     if why is not None:
         return f"{plain} ({why})"
     digest = cache.content_hash(path)

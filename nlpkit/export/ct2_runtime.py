@@ -20,6 +20,7 @@ from nlpkit.export.ct2 import EXPORT_VERSION, EXTRA, MODEL_FILE
 from nlpkit.text.tokenizers import BOS_ID, EOS_ID, PAD_ID
 
 FILES = ("model.bin", "config.json", MODEL_FILE)
+MANY_SAMPLES = 8  # from this many samples at once, `auto` generates in PyTorch (Generator.slower)
 
 
 class Runner:
@@ -120,6 +121,14 @@ class Generator(Runner):
         super().__init__(engine, config, where, positions)
         self.reload = reload  # a fresh engine: CTranslate2 seeds a sampler once, when it first samples
         self.sampled = False
+
+    def slower(self, o) -> str | None:
+        """Why PyTorch runs options `o` faster (None: CTranslate2 is faster): many samples at
+        once (bench/results/generation.md: at batch 16, PyTorch float32 was about 2x
+        CTranslate2 float32 on the project's machine of 2026-12-06). `auto` switches then."""
+        if getattr(o, "num_samples", 1) >= MANY_SAMPLES:
+            return f"{o.num_samples} samples at once run faster in PyTorch than in CTranslate2"
+        return None
 
     def refuses(self, o) -> str | None:
         """Why CTranslate2 cannot generate with options `o` exactly as nlpkit does (None: it can);

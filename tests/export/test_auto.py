@@ -73,8 +73,12 @@ def test_a_transformer_lm_runs_in_ctranslate2_with_the_nlpk_results(transformer_
     assert "converting it for CTranslate2" in capsys.readouterr().err
     options = dict(max_new_tokens=40, temperature=0.0)
     assert auto.generate("The ", **options) == plain.generate("The ", **options)
-    for a, b in zip(auto.predict(LINES), plain.predict(LINES), strict=True):
+    named = nlpkit.load(transformer_lm, runtime="ct2")  # scoring runs on CTranslate2 when it is named
+    for a, b in zip(named.predict(LINES), plain.predict(LINES), strict=True):
         assert a["tokens"] == b["tokens"] and a["loglik"] == pytest.approx(b["loglik"], abs=1e-3)
+    assert named.runtime == "CTranslate2 float32"
+    list(auto.predict(LINES))  # under auto, scoring (not measured faster there) runs in PyTorch
+    assert auto.runtime == "PyTorch float32"
     assert [c.endswith("-ct2") for c in conversions()] == [True]
     again = nlpkit.load(transformer_lm)  # from the cache: no second conversion
     assert again.runtime == "CTranslate2 float32" and "converting" not in capsys.readouterr().err
@@ -92,9 +96,10 @@ def test_a_transformer_translator_runs_in_ctranslate2_with_the_nlpk_results(tran
             assert g["translations"][0]["score"] == pytest.approx(w["translations"][0]["score"], abs=1e-3)
 
 
-def test_taggers_and_classifiers_run_in_onnxruntime_with_the_nlpk_results(ner_model, sentiment_model, fresh_cache):
+def test_classifiers_run_in_onnxruntime_with_the_nlpk_results(ner_model, sentiment_model, fresh_cache):
     pytest.importorskip("onnxruntime")
-    tagger, plain = nlpkit.load(ner_model[0]), nlpkit.load(ner_model[0], runtime="torch")
+    assert nlpkit.load(ner_model[0]).runtime == "PyTorch float32"  # a tagger: PyTorch was measured faster
+    tagger, plain = nlpkit.load(ner_model[0], runtime="onnx"), nlpkit.load(ner_model[0], runtime="torch")
     assert tagger.runtime == "onnxruntime float32"
     texts = ["Ann went to Paris .", "", "John Smith met the EU in Berlin on Monday ."]
     assert [r["tags"] for r in tagger.predict(texts)] == [r["tags"] for r in plain.predict(texts)]
@@ -117,6 +122,9 @@ def test_an_option_ctranslate2_cannot_honour_moves_auto_to_pytorch(
     terminal, transformer_lm, transformer_translator, fresh_cache, capsys
 ):
     pytest.importorskip("ctranslate2")
+    many = nlpkit.load(transformer_lm)  # many samples at once: PyTorch was measured faster
+    assert len(many.generate("The ", max_new_tokens=5, num_samples=8, seed=1)) == 8
+    assert many.runtime == "PyTorch float32" and "8 samples at once" in capsys.readouterr().err
     lm, plain = nlpkit.load(transformer_lm), nlpkit.load(transformer_lm, runtime="torch")
     options = dict(max_new_tokens=30, temperature=0.0, repetition_penalty=1.3)
     assert lm.generate("The ", **options) == plain.generate("The ", **options)

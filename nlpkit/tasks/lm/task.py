@@ -199,6 +199,7 @@ class LanguageModelTask(Task):
         from nlpkit.tasks.lm.scoring import score_lines
 
         o = ScoreOptions.create(options)
+        self._score_in_torch()
         score = score_lines if not self._exported() else _exported_scores
         for chunk in chunks(texts(items), o.chunk_size):
             for loglik, n in score(self.model, self.tokenizer, chunk, o.batch_tokens):
@@ -227,6 +228,7 @@ class LanguageModelTask(Task):
         ids = token_stream(self.tokenizer, lines)
         if ids.numel() < 2:
             raise NlpkitError(f"{what}: no text to evaluate")
+        self._score_in_torch()
         result = evaluate(self.model, ids, o.batch_size) if not self._exported() else _exported_eval(self.model, ids, o)
         out = {"loss": round(result["loss"], 5), "perplexity": round(result["ppl"], 3), "tokens": result["tokens"]}
         if self.tokenizer.kind == "char":
@@ -273,6 +275,13 @@ class LanguageModelTask(Task):
             generator=generator,
             on_token=on_token,
         )
+
+    def _score_in_torch(self) -> None:
+        """Under `runtime="auto"`, scoring runs in PyTorch: CTranslate2 was chosen for generating
+        (measured faster at small batches), not for scoring batches of windows (not measured
+        faster). With `runtime="ct2"` named, scoring runs there (exact within 1e-3)."""
+        if self._exported() and self.fallback is not None:
+            self.in_torch()
 
     def _exported(self) -> bool:
         """Whether this model is a CTranslate2 export (nlpkit.export.ct2_runtime runs it)."""
