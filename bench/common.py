@@ -143,7 +143,15 @@ def spacy_train(cfg: Path, data: Path, out: Path, budget_s: float, log: Path) ->
             proc.wait(timeout=budget_s)
             stopped = "finished (patience or max steps)"
         except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGINT)
-            proc.wait()
+            proc.send_signal(signal.SIGINT)  # spaCy keeps model-best; 3.8 was seen to go on after it
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
             stopped = "time budget"
     return time.perf_counter() - t0, stopped
