@@ -55,6 +55,12 @@ def machine() -> dict:
     }
 
 
+def commands_and_recipe(rows: list[dict], recipe: str) -> list[str]:
+    """The end of a tuned-recipe table's report (bench/tune*.py): each row's command, then the recipe."""
+    return ["Commands:", "", *(f"- {r['recipe']}: `{r['command']}`" for r in rows), "", "The tuned recipe:", "",
+            "```toml", recipe, "```"]  # fmt: skip
+
+
 def run(cmd: list[str], log: Path | None = None) -> dict:
     """Run a command, returning its stdout, wall time and the peak RSS of the child."""
     print("+", shlex.join(cmd), file=sys.stderr, flush=True)

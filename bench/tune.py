@@ -15,7 +15,7 @@ import os
 import sys
 import time
 
-from common import ROOT, SHARED, WORK, machine, recipe, run, write
+from common import ROOT, SHARED, WORK, commands_and_recipe, machine, recipe, run, write
 
 sys.path.insert(0, str(ROOT / "bench"))
 from shakespeare import split  # noqa: E402 - the same train/valid cut as the other Shakespeare runs
@@ -99,15 +99,7 @@ def main() -> None:
         "(`--start-from`), the space of bench/recipes/shakespeare-space.toml; the best trial scored "
         f"{found['value']:.4f} in its own validation.",
         "",
-        "Commands:",
-        "",
-        *(f"- {r['recipe']}: `{r['command']}`" for r in rows),
-        "",
-        "The tuned recipe:",
-        "",
-        "```toml",
-        best.read_text(encoding="utf-8").strip(),
-        "```",
+        *commands_and_recipe(rows, best.read_text(encoding="utf-8").strip()),
     ]
     write("tune-shakespeare-char", result, "\n".join(lines) + "\n")
 

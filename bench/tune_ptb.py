@@ -17,7 +17,7 @@ import os
 import sys
 import time
 
-from common import ROOT, SHARED, WORK, machine, need, run, write
+from common import ROOT, SHARED, WORK, commands_and_recipe, machine, need, run, write
 
 PTB = SHARED / "ptb"
 
@@ -159,15 +159,7 @@ def report(result: dict, final: str, tune_budget: str, recipe: str) -> None:
         f"validation perplexity in the search: {2.718281828 ** found['best_in_search']:.2f}.",
         "",
         *cost_curve(),
-        "Commands:",
-        "",
-        *(f"- {r['recipe']}: `{r['command']}`" for r in rows),
-        "",
-        "The tuned recipe:",
-        "",
-        "```toml",
-        recipe,
-        "```",
+        *commands_and_recipe(rows, recipe),
     ]
     write("tune-ptb-word", result, "\n".join(lines) + "\n")
 

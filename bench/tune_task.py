@@ -14,7 +14,7 @@ import os
 import time
 
 from budget_defaults import CASES, row
-from common import ROOT, SHARED, WORK, machine, need, write
+from common import ROOT, SHARED, WORK, commands_and_recipe, machine, need, write
 
 HAND = {"sst2": "sst2-scratch.toml", "conll": "conll-bilstm-crf.toml"}
 FIXED = {"sst2": {"encoder": "lstm", "bidirectional": True, "pooling": "max", "embed": 128, "min_freq": 2,
@@ -90,15 +90,7 @@ def main() -> None:
             for t in sorted(nlpkit.tune(task, show=True, out=str(best))["trials"], key=lambda t: t["at"] or 0)
         ),
         "",
-        "Commands:",
-        "",
-        *(f"- {r['recipe']}: `{r['command']}`" for r in rows),
-        "",
-        "The tuned recipe:",
-        "",
-        "```toml",
-        best.read_text(encoding="utf-8").strip(),
-        "```",
+        *commands_and_recipe(rows, best.read_text(encoding="utf-8").strip()),
     ]
     write(f"tune-{args.case}", result, "\n".join(lines) + "\n")
 

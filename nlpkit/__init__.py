@@ -179,10 +179,11 @@ def ensemble(models, out=None, device: str = "auto"):
 def info(path) -> dict:
     """The metadata a model file (.nlpk) or exported graph (.onnx) holds, read from its header
     alone: task, config, tokenizer, training data, metrics, recipe and versions (what `nlpkit
-    info --format json` prints, with the whole vocabulary)."""
+    info --format json` prints, with the whole vocabulary), and for a .nlpk what `runtime="auto"`
+    runs it on here ("runtime")."""
     from nlpkit.model_info import header
 
-    return header(_model_path(path))
+    return header(_model_path(path), runtime=True)
 
 
 def _model_path(path) -> str:

@@ -11,10 +11,11 @@ import os
 from nlpkit.errors import NlpkitError
 
 
-def header(path: str, *, brief: bool = False) -> dict:
+def header(path: str, *, brief: bool = False, runtime: bool = False) -> dict:
     """The metadata of a model file (.nlpk), of an exported graph (.onnx) or of a CTranslate2
     export (a directory): for the exports, that of the model file they carry. With `brief`, a
-    long word vocabulary shows its first 20 entries."""
+    long word vocabulary shows its first 20 entries. With `runtime`, a .nlpk's also says what
+    `runtime="auto"` runs it on here (nlpkit.export.auto.describe: hashes the file once)."""
     from nlpkit.modelfile import read_header
 
     path = str(path)
@@ -31,6 +32,10 @@ def header(path: str, *, brief: bool = False) -> dict:
     else:
         meta = read_header(path)
     meta.pop("tied", None)
+    if runtime and os.path.isfile(path) and not path.endswith(".onnx"):
+        from nlpkit.export.auto import describe
+
+        meta["runtime"] = describe(path, meta)
     tok = meta.get("tokenizer", {})
     if brief and isinstance(tok, dict) and isinstance(tok.get("symbols"), list) and len(tok["symbols"]) > 20:
         meta["tokenizer"] = {**tok, "symbols": tok["symbols"][:20] + ["..."]}

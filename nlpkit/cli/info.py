@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 
 from nlpkit.cli.common import table
@@ -26,11 +25,7 @@ def info(o: InfoCommand) -> None:
     if o.recipe:
         print(model_info.recipe_toml(o.model), end="")
         return
-    meta = model_info.header(o.model, brief=True)
-    if os.path.isfile(o.model) and not o.model.endswith(".onnx"):  # a .nlpk: what --runtime auto runs it on
-        from nlpkit.export.auto import describe
-
-        meta["runtime"] = describe(o.model, meta)
+    meta = model_info.header(o.model, brief=True, runtime=True)
     if o.format == "json":
         print(json.dumps(meta, indent=2, ensure_ascii=False))
         return

@@ -62,9 +62,7 @@ def raw_lines(f, name: str, first_line_no: int = 1) -> Iterator[bytes]:
     line_no = first_line_no
     for raw in iter(lambda: f.readline(MAX_LINE_BYTES + 1), b""):
         if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            raise NlpkitError(
-                f"{name}:{line_no}: a line longer than {MAX_LINE_BYTES >> 20} MiB (not a text file of lines?)"
-            )
+            raise _too_long(name, line_no)
         yield raw
         line_no += 1
 
@@ -116,10 +114,7 @@ def _line_blocks(f, name: str, errors: str) -> Iterator[list[str]]:
             if not sep:
                 body, rest = b"", data
             if len(rest) > MAX_LINE_BYTES:
-                long_line = done + body.count(NEWLINE) + (2 if sep else 1)
-                raise NlpkitError(
-                    f"{name}:{long_line}: a line longer than {MAX_LINE_BYTES >> 20} MiB (not a text file of lines?)"
-                )
+                raise _too_long(name, done + body.count(NEWLINE) + (2 if sep else 1))
             if not sep:
                 continue
         else:
@@ -129,8 +124,7 @@ def _line_blocks(f, name: str, errors: str) -> Iterator[list[str]]:
         if len(body) > MAX_LINE_BYTES:  # a whole line over the limit may arrive in one block
             for i, raw in enumerate(body.split(b"\n")):
                 if len(raw) > MAX_LINE_BYTES:
-                    raise NlpkitError(f"{name}:{done + i + 1}: a line longer than {MAX_LINE_BYTES >> 20} MiB "
-                                      "(not a text file of lines?)")  # fmt: skip
+                    raise _too_long(name, done + i + 1)
         try:
             text = body.decode("utf-8", errors=errors)
         except UnicodeDecodeError:
@@ -146,6 +140,10 @@ def _line_blocks(f, name: str, errors: str) -> Iterator[list[str]]:
         yield lines
         if not chunk:
             return
+
+
+def _too_long(name: str, line_no: int) -> NlpkitError:
+    return NlpkitError(f"{name}:{line_no}: a line longer than {MAX_LINE_BYTES >> 20} MiB (not a text file of lines?)")
 
 
 def _shard_lines(f, path: str, name: str, errors: str, start: int, end: int | None) -> Iterator[str]:

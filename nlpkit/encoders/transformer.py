@@ -198,8 +198,8 @@ class TransformerEncoder(nn.Module):
         return h, state
 
     def _plain(self) -> bool:
-        """Whether every layer is a float nn.Linear / nn.LayerNorm (not int8 modules from
-        nlpkit.quantize, which replaces them): what the lean step reads directly. Checked every
+        """Whether every linear layer is a float nn.Linear (not an int8 module from
+        nlpkit.quantize, which replaces them): what the lean step reads the weights of. Checked every
         step (two dozen type checks), so a model quantized after a step is never misread."""
         layers = (m for b in self.blocks for m in (b.attn.qkv, b.attn.out, b.ff[0], b.ff[2]))
         return all(type(m) is nn.Linear for m in layers) and type(self.input_proj) in (nn.Identity, nn.Linear)

@@ -36,23 +36,19 @@ NAMES = {"ct2": "CTranslate2", "onnx": "onnxruntime", "torch": "PyTorch"}
 def load(path: str, name: str, meta: dict, runtime: str, device: str, quantize: str, threads, torch_load):
     """The task of the .nlpk at `path` (a `name` model, header `meta`) on the runtime `runtime`
     picks; `torch_load(quantize)` loads it in PyTorch, as nlpkit.load always did."""
-    if runtime == "torch":
-        return torch_load(quantize)
     form = FORMS.get(name) if runtime == "auto" else runtime
-    if form is None:  # no runtime was measured faster for this task
+    if runtime == "torch" or form is None:  # auto: no runtime was measured faster for this task
         return torch_load(quantize)
-    why = _not_here(form, name, meta, _device_kind(device), quantize, runtime)
+    int8, digest = quantize == "int8", None
+    why = _not_here(form, name, meta, _device_kind(device), runtime)
+    if why is None:
+        digest = cache.content_hash(path)
+        refused = cache.recalled(digest, _variant(form, int8))  # converting it failed before: it fails again
+        why = refused if isinstance(refused, str) else None
     if why is not None:
         if runtime == "auto":
             return torch_load(quantize)
         raise NlpkitError(f"{path}: {option('runtime')} {runtime}: {why}")
-    digest = cache.content_hash(path)
-    refused = cache.recalled(digest, _variant(form, quantize == "int8"))
-    if isinstance(refused, str):  # converting it failed before: the same model fails the same way
-        if runtime == "auto":
-            return torch_load(quantize)
-        raise NlpkitError(f"{path}: {option('runtime')} {runtime}: {refused}")
-    int8 = quantize == "int8"
     if int8 and runtime == "auto":
         return _fastest_int8(path, name, form, digest, device, threads, torch_load)
     return _converted(path, name, form, digest, device, threads, torch_load, int8, runtime == "auto")
@@ -80,7 +76,7 @@ def _device_kind(device: str) -> str:
 RUNS = {"ct2": ("lm", "translate"), "onnx": ("sentiment", "ner", "translate")}  # what each runtime runs in nlpkit
 
 
-def _not_here(form: str, name: str, meta: dict, device: str, quantize: str, runtime: str) -> str | None:
+def _not_here(form: str, name: str, meta: dict, device: str, runtime: str) -> str | None:
     """Why `form` cannot run this model here (None: it may), from what is known before reading
     the weights; what only the model can say (a recurrent encoder) is found when converting."""
     if name not in RUNS[form]:
@@ -109,8 +105,7 @@ def _converted(path, name, form, digest, device, threads, torch_load, int8: bool
     `auto`, the .nlpk in PyTorch when it cannot be converted."""
     variant = _variant(form, int8)
     place = cache.find(digest, variant, on_refused=warn)
-    fresh = place is None
-    if fresh:
+    if place is None:
         loaded = torch_load("none")
         try:
             place = _build(loaded, form, digest, variant, path, int8)
@@ -273,7 +268,7 @@ def describe(path: str, meta: dict) -> str:
     name = tasks.FILE_TASKS.get(meta.get("task"), meta.get("task"))
     form = FORMS.get(name)
     plain = f"PyTorch {'int8' if meta.get('quantized') is not None else 'float32'}"
-    why = _not_here(form, name, meta, "cpu", "auto", "auto") if form else "measured the fastest for this task"
+    why = _not_here(form, name, meta, _device_kind("auto"), "auto") if form else "measured the fastest for this task"
     if why is not None:
         return f"{plain} ({why})"
     digest = cache.content_hash(path)
@@ -281,7 +276,10 @@ def describe(path: str, meta: dict) -> str:
     if isinstance(refused, str):
         return f"{plain} (converting it failed: {refused})"
     place = cache.folder(digest, form)
-    where = f"converted, in {place}" if cache.valid(place, digest) is None else "converted on first use"
     if not place.is_dir():
         where = f"converted on first use into {cache.root()}"
+    elif cache.valid(place, digest) is None:
+        where = f"converted, in {place}"
+    else:
+        where = "converted again on first use: the cached conversion fails its check"
     return f"{_label(form, False)} ({where}; --runtime torch: {plain})"

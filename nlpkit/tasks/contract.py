@@ -62,24 +62,18 @@ class Task(ABC):
         runtime that cannot honour one of them (nlpkit.export.auto), the .nlpk's own module in
         PyTorch from now on (said in one line). With the runtime named, its refusal is the error."""
         why = self.model.refuses(o) if hasattr(self.model, "refuses") else None
-        slower = self.model.slower(o) if why is None and self.fallback and hasattr(self.model, "slower") else None
-        if slower is not None:  # auto: for these options the runtime was measured slower than PyTorch
-            from nlpkit.console import note
-
-            self.in_torch()
-            note(f"{self.source or 'the model'}: {slower}; running it in PyTorch")
-            return self.model
+        if why is not None and self.fallback is None:
+            raise NlpkitError(why)
+        if why is not None:
+            why = f"{why.split(': ', 1)[0]} is not run exactly by {self.runtime}"
+        elif self.fallback is not None and hasattr(self.model, "slower"):  # auto: measured slower there
+            why = self.model.slower(o)
         if why is None:
             return self.model
-        if self.fallback is None:
-            raise NlpkitError(why)
         from nlpkit.console import note
 
-        ran = self.runtime
         self.in_torch()
-        note(
-            f"{self.source or 'the model'}: {why.split(': ', 1)[0]} is not run exactly by {ran}; running it in PyTorch"
-        )
+        note(f"{self.source or 'the model'}: {why}; running it in PyTorch")
         return self.model
 
     def in_torch(self) -> bool:

@@ -83,6 +83,7 @@ def test_a_transformer_lm_runs_in_ctranslate2_with_the_nlpk_results(transformer_
     again = nlpkit.load(transformer_lm)  # from the cache: no second conversion
     assert again.runtime == "CTranslate2 float32" and "converting" not in capsys.readouterr().err
     assert len(conversions()) == 1
+    assert nlpkit.info(transformer_lm)["runtime"].startswith("CTranslate2 float32 (converted, in ")
 
 
 def test_a_transformer_translator_runs_in_ctranslate2_with_the_nlpk_results(transformer_translator, fresh_cache):
