@@ -3,10 +3,13 @@ from scratch) and NER (CoNLL-2003): `nlpkit tune` searches with trials of the fi
 hand recipe tried first, the space in bench/recipes/CASE-space.toml), then each recipe trains for
 that budget in the same session, one at a time, scored on the test set: the defaults before the
 budget recipes (`--budget-recipe off`), the new defaults (`--time-budget` alone), the hand recipe
-(`--config bench/recipes/...`) and the tuned recipe. The language-model tables are
+(`--config bench/recipes/...`) and the tuned recipe. CoNLL's rows all start from the word vectors
+of bench/conll.py (`nlpkit vectors train` on CoNLL/PTB/IMDB text, built here when missing), as its
+hand recipe was measured with them. The language-model tables are
 bench/tune.py (Tiny Shakespeare) and bench/tune_ptb.py (PTB).
 
     python bench/tune_task.py --case sst2 --final 10m --tune-budget 50m
+    python bench/tune_task.py --case conll --final 10m --tune-budget 40m
 """
 
 import argparse
@@ -23,6 +26,18 @@ FIXED = {"sst2": {"encoder": "lstm", "bidirectional": True, "pooling": "max", "e
                    "clip": 5.0, "warmup": 100, "eval_every": 1000}}  # fmt: skip
 
 
+def vectors(case: str) -> dict:
+    """Options every row of the case starts from: CoNLL's word vectors (built once, ~2 minutes)."""
+    if case != "conll":
+        return {}
+    from conll import news_vectors
+
+    path = WORK / "vectors" / "news-100.txt"
+    if not path.exists():
+        news_vectors(path, need(SHARED / "conll2003" / "train.txt"))
+    return {"embeddings": str(path)}
+
+
 def main() -> None:
     import nlpkit
     from nlpkit.option_parsing import parse_duration
@@ -35,6 +50,7 @@ def main() -> None:
     task, train, valid, *_ = CASES[args.case]
     need(SHARED / train)
     WORK.mkdir(parents=True, exist_ok=True)
+    start = vectors(args.case)
     load = [os.getloadavg()[0]]
     best = WORK / f"tune-{args.case}-best.toml"
     for stale in (best, best.with_suffix(".journal")):
@@ -42,16 +58,17 @@ def main() -> None:
     hand = ROOT / "bench" / "recipes" / HAND[args.case]
     t0 = time.monotonic()
     found = nlpkit.tune(
-        task, train=str(SHARED / train), valid=[str(SHARED / valid)], **FIXED[args.case],
+        task, train=str(SHARED / train), valid=[str(SHARED / valid)], **FIXED[args.case], **start,
         space=str(ROOT / "bench" / "recipes" / f"{args.case}-space.toml"), start_from=[str(hand)],
         trial_budget=args.final, budget=args.tune_budget, out=str(best),
     )  # fmt: skip
     tune_s = round(time.monotonic() - t0, 1)
+    flags = [f for k, v in start.items() for f in (f"--{k}", v)]
     rows = [
-        row(args.case, "defaults-before", ["--budget-recipe", "off"], args.final, "tune"),
-        row(args.case, "defaults", [], args.final, "tune"),
-        row(args.case, "hand", ["--config", str(hand)], args.final, "tune"),
-        row(args.case, "tuned", ["--config", str(best)], args.final, "tune"),
+        row(args.case, "defaults-before", [*flags, "--budget-recipe", "off"], args.final, "tune"),
+        row(args.case, "defaults", flags, args.final, "tune"),
+        row(args.case, "hand", [*flags, "--config", str(hand)], args.final, "tune"),
+        row(args.case, "tuned", [*flags, "--config", str(best)], args.final, "tune"),
     ]
     load.append(os.getloadavg()[0])
     label = CASES[args.case][-1]
@@ -76,7 +93,7 @@ def main() -> None:
         "",
         f"The search: {found['trials']} trials of {args.final} ({found['pruned']} pruned, {found['failed']} failed) "
         f"in {tune_s:.0f} s of a {args.tune_budget} budget; fixed: "
-        + ", ".join(f"{k} {v}" for k, v in FIXED[args.case].items())
+        + ", ".join(f"{k} {v}" for k, v in {**FIXED[args.case], **start}.items())
         + f"; the hand recipe tried first; the space of bench/recipes/{args.case}-space.toml. The best trial's "
         f"{found['metric']} in the search: {found['value']:.4f}.",
         "",
