@@ -1,10 +1,14 @@
 """The shared encoders: every task builds its encoder with `build_encoder(config)`."""
 
-from nlpkit.encoders.config import ENCODER_KINDS, RECURRENT_KINDS, EncoderConfig
+from nlpkit.encoders.config import BAG, ENCODER_KINDS, RECURRENT_KINDS, EncoderConfig
 
 
 def build_encoder(config: EncoderConfig):
     """A module with forward(x [B,T,D], lengths=None, state=None) -> (outputs, state)."""
+    if config.kind == BAG:
+        from nlpkit.encoders.bag import BagEncoder
+
+        return BagEncoder(config)
     if config.is_recurrent:
         from nlpkit.encoders.recurrent import RecurrentEncoder
 
@@ -23,4 +27,4 @@ def initial_cache(encoder):
     return KVCache(encoder.config.layers)
 
 
-__all__ = ["ENCODER_KINDS", "RECURRENT_KINDS", "EncoderConfig", "build_encoder", "initial_cache"]
+__all__ = ["BAG", "ENCODER_KINDS", "RECURRENT_KINDS", "EncoderConfig", "build_encoder", "initial_cache"]

@@ -7,12 +7,13 @@ from dataclasses import asdict, dataclass, fields, replace
 from nlpkit.errors import option
 
 RECURRENT_KINDS = ("rnn", "lstm", "gru")
-ENCODER_KINDS = (*RECURRENT_KINDS, "transformer")
+ENCODER_KINDS = (*RECURRENT_KINDS, "transformer")  # every task's
+BAG = "bag"  # no context: each position its word (and hashed n-grams); a classifier's only (nlpkit.encoders.bag)
 
 
 @dataclass
 class EncoderConfig:
-    kind: str = "lstm"  # rnn | lstm | gru | transformer
+    kind: str = "lstm"  # rnn | lstm | gru | transformer | bag (classifiers)
     input_size: int = 256
     hidden_size: int = 256  # recurrent hidden size, or the Transformer's model width
     layers: int = 2
@@ -27,7 +28,7 @@ class EncoderConfig:
     layer_dropout: float = 0.0  # recurrent, training only: locked dropout between layers
 
     def __post_init__(self) -> None:
-        if self.kind not in ENCODER_KINDS:
+        if self.kind not in (*ENCODER_KINDS, BAG):
             raise ValueError(f"unknown encoder {self.kind!r}; choose one of {', '.join(ENCODER_KINDS)}")
         if self.layers < 1 or self.hidden_size < 1:
             raise ValueError("an encoder needs at least one layer and a positive hidden size")
@@ -54,16 +55,30 @@ class EncoderConfig:
 
     @property
     def output_size(self) -> int:
+        if self.kind == BAG:
+            return self.input_size
         return self.hidden_size * (2 if self.bidirectional else 1)
 
     @classmethod
-    def from_options(cls, options, *, causal: bool = False, bidirectional: bool = False, **extra) -> EncoderConfig:
+    def from_options(
+        cls, options, *, causal: bool = False, bidirectional: bool = False, kinds=ENCODER_KINDS, **extra
+    ) -> EncoderConfig:
         """The encoder a task's training options ask for (encoder, layers, hidden, dropout, heads,
         positions), built alike for every task. `dropout` goes inside every Transformer block and
         between recurrent layers, so a one-layer recurrent encoder gets none (there is no
         "between"; torch would only warn); `bidirectional` applies to recurrent kinds only.
-        `extra`: further fields a task sets (ff_size, weight_drop, ...)."""
+        `extra`: further fields a task sets (ff_size, weight_drop, ...). `kinds`: the encoders the
+        task takes (a classifier also takes `bag`)."""
+        if options.encoder not in kinds:
+            if options.encoder == BAG:
+                raise ValueError(
+                    f"{option('encoder')} bag (words and n-grams pooled, no context) is a classifier's: "
+                    "`nlpkit sentiment train` takes it"
+                )
+            raise ValueError(f"unknown encoder {options.encoder!r}; choose one of {', '.join(kinds)}")
         recurrent = options.encoder in RECURRENT_KINDS
+        if options.encoder == BAG:  # no layers: a width of the embedding's, one "layer" for the layer-wise rates
+            return cls(kind=BAG, hidden_size=options.embed or options.hidden, layers=1, dropout=0.0, **extra)
         return cls(
             kind=options.encoder,
             hidden_size=options.hidden,

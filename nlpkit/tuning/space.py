@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from nlpkit.encoders.config import BAG
 from nlpkit.errors import NlpkitError, option
 from nlpkit.options import field_kind
 
@@ -45,12 +46,14 @@ class Dimension:
 
 def declared_space(options_cls, fixed: dict, encoder: str) -> dict[str, Dimension]:
     """The space the declarations of `options_cls` give, less the options in `fixed` and, when
-    the encoder is a Transformer, the recurrent-only ones."""
+    the encoder is a Transformer, the recurrent-only ones (a bag has no layers to count)."""
     hints = options_cls.hints()
     space = {}
     for f in options_cls.declared():
         spec = f.metadata.get("tune")
         if not spec or f.name in fixed or (spec.get("recurrent") and encoder == "transformer"):
+            continue
+        if f.name == "layers" and encoder == BAG:
             continue
         space[f.name] = dimension(f, hints[f.name], spec, "declaration")
     return space

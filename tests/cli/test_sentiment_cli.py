@@ -281,3 +281,45 @@ def test_resume_continues_from_the_checkpoint(tmp_path):
     assert (tmp_path / "r.nlpk.ckpt").exists()
     nlpkit(*args, "--max-steps", "9", "--resume", check=True)
     assert json.loads((tmp_path / "m.json").read_text())["train"]["steps"] == 9
+
+
+def test_the_bag_encoder_end_to_end(tmp_path):
+    """Train a bag of words and bigrams, score it, predict one line per input line (empty ones
+    included), read it back in Python, and run it in onnxruntime with the same probabilities."""
+    out = tmp_path / "bag.nlpk"
+    flags = ["--encoder", "bag", "--ngrams", "2", "--buckets", "4096", "--pooling", "mean"]
+    nlpkit("sentiment", "train", TRAIN, "--valid", VALID, "--out", out, *flags, *SMALL, "--epochs", "8",
+           "--lr", "1e-2", check=True)  # fmt: skip
+    scores = json.loads(nlpkit("sentiment", "eval", out, VALID, "--format", "json", check=True).stdout)
+    assert scores["accuracy"] > 0.75
+    info = json.loads(nlpkit("info", out, "--format", "json", check=True).stdout)
+    assert info["model"]["encoder"]["kind"] == "bag" and info["model"]["ngram_buckets"] == 4096
+    lines = "a wonderful , moving film\n\nthe plot is a dull mess\n"
+    proc = nlpkit("sentiment", "predict", out, "--runtime", "torch", "--format", "jsonl", input=lines, check=True)
+    torch_rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(torch_rows) == 3
+    import nlpkit as api
+
+    model = api.load(str(out), runtime="torch")
+    assert [r["label"] for r in model.predict(lines.splitlines())] == [r["label"] for r in torch_rows]
+    pytest.importorskip("onnxruntime")
+    proc = nlpkit("sentiment", "predict", out, "--runtime", "onnx", "--format", "jsonl", input=lines, check=True)
+    onnx_rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["label"] for r in onnx_rows] == [r["label"] for r in torch_rows]
+    assert all(abs(a["prob"] - b["prob"]) < 1e-4 for a, b in zip(onnx_rows, torch_rows, strict=True))
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["sentiment", "train", TRAIN, "--ngrams", "3"], "--ngrams goes with --encoder bag, not lstm"),
+        (["sentiment", "train", TRAIN, "--encoder", "bag", "--ngrams", "7"], "--ngrams"),
+        (["ner", "train", ROOT / "data" / "ner.train.conll", "--encoder", "bag"], "is a classifier's"),
+        (["lm", "train", ROOT / "data" / "sample.txt", "--encoder", "bag"], "is a classifier's"),
+    ],
+)
+def test_bag_options_where_they_do_not_apply_are_one_line_errors(tmp_path, args, message):
+    proc = nlpkit(*args, "--out", tmp_path / "x.nlpk", "--max-steps", "1", "--device", "cpu")
+    assert proc.returncode != 0 and message in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x.nlpk").exists()

@@ -12,12 +12,14 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from nlpkit.encoders import EncoderConfig, build_encoder
+from nlpkit.encoders import BAG, EncoderConfig, build_encoder
+from nlpkit.encoders.bag import ngram_ids
 from nlpkit.encoders.groups import layer_groups
 from nlpkit.text.tokenizers import PAD_ID, UNK_ID
 
 TASK = "classifier"
 POOLINGS = ("last", "mean", "max", "attention")
+MAX_NGRAMS, MAX_BUCKETS = 4, 1 << 24  # the hash in nlpkit.encoders.bag stays exact below 2**24 buckets
 
 
 @dataclass
@@ -31,6 +33,8 @@ class ClassifierConfig:
     word_dropout: float = 0.0  # share of tokens replaced by <unk> while training
     max_len: int = 512  # tokens read per text; the rest is cut
     backward: bool = False  # a second embedding + encoder reading right to left (init_from_backward)
+    ngrams: int = 1  # encoder bag: n-grams up to this length join the words, hashed into ngram_buckets rows
+    ngram_buckets: int = 0
 
     def __post_init__(self) -> None:
         unknown = [p for p in self.pooling if p not in POOLINGS]
@@ -40,6 +44,10 @@ class ClassifierConfig:
             )
         if len(self.labels) < 2:
             raise ValueError(f"a classifier needs at least 2 labels; the training data has {len(self.labels)}")
+        if not 1 <= self.ngrams <= MAX_NGRAMS or not 0 <= self.ngram_buckets <= MAX_BUCKETS:
+            raise ValueError(f"n-grams 1..{MAX_NGRAMS} and 0..{MAX_BUCKETS:,} buckets; got {self.ngrams}, {self.ngram_buckets}")
+        if self.ngrams > 1 and (self.encoder.kind != BAG or self.ngram_buckets < 1):
+            raise ValueError("hashed n-grams go with encoder bag and at least one bucket")
 
     def to_dict(self) -> dict:
         return {**asdict(self), "encoder": self.encoder.to_dict()}
@@ -68,6 +76,10 @@ class Classifier(nn.Module):
         super().__init__()
         self.config = config
         self.embedding = nn.Embedding(config.vocab_size, config.embed_size, padding_idx=PAD_ID)
+        self.ngrams = None
+        if config.ngrams > 1:  # the last row (index ngram_buckets) stands for "no n-gram here"
+            buckets = config.ngram_buckets
+            self.ngrams = nn.Embedding(buckets + 1, config.embed_size, padding_idx=buckets)
         self.encoder = build_encoder(config.encoder)
         self.drop = nn.Dropout(config.dropout)
         self.backward = None
@@ -81,6 +93,10 @@ class Classifier(nn.Module):
         nn.init.normal_(self.embedding.weight, std=0.1 if config.encoder.is_recurrent else 0.02)
         with torch.no_grad():
             self.embedding.weight[PAD_ID].zero_()
+        if self.ngrams is not None:
+            nn.init.normal_(self.ngrams.weight, std=0.02)
+            with torch.no_grad():
+                self.ngrams.weight[-1].zero_()
 
     def pool(self, h: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Outputs h [batch, time, dim] of sequences of the given lengths -> [batch, pooled]."""
@@ -114,7 +130,10 @@ class Classifier(nn.Module):
             drop = torch.rand(tokens.shape, device=tokens.device) < self.config.word_dropout
             tokens = tokens.masked_fill(drop & (tokens != PAD_ID), UNK_ID)
         lengths = lengths.to(tokens.device)
-        h, _ = self.encoder(self.drop(self.embedding(tokens)), lengths)
+        x = self.embedding(tokens)
+        if self.ngrams is not None:  # each position also holds the n-grams that end there
+            x = x + self.ngrams(ngram_ids(tokens, self.config.ngrams, self.config.ngram_buckets)).sum(2)
+        h, _ = self.encoder(self.drop(x), lengths)
         if self.backward is not None:
             h = torch.cat([h, self.backward(tokens, lengths, self.drop)], dim=-1)
         return self.head(self.drop(self.pool(h, lengths)))
@@ -123,7 +142,7 @@ class Classifier(nn.Module):
         """Parameters bottom to top: embedding (with the encoder's input side), each encoder
         layer, then pooling and output layer."""
         groups = layer_groups(self.encoder)
-        groups[0] = [self.embedding.weight, *groups[0]]
+        groups[0] = [self.embedding.weight, *([self.ngrams.weight] if self.ngrams is not None else []), *groups[0]]
         if self.backward is not None:  # each backward layer learns at the rate of its forward twin
             groups = [a + b for a, b in zip(groups, self.backward.depth_groups(), strict=True)]
         top = list(self.head.parameters()) + (list(self.attention.parameters()) if self.attention else [])

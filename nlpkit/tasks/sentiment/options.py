@@ -9,6 +9,8 @@ import typing
 from dataclasses import dataclass
 
 from nlpkit.data.labeled import FORMATS as INPUT_FORMATS
+from nlpkit.encoders.config import BAG, ENCODER_KINDS
+from nlpkit.errors import option
 from nlpkit.options import (
     BatchOptions,
     InputOptions,
@@ -48,6 +50,28 @@ class SentimentOptions(ModelOptions):
     )
     skip_bad: bool = opt(False, "Skip rows with no label or no text (counted) instead of stopping.", panel="Data")
     tokenizer: str = opt("word", "char | word[:MAX] | bpe:SIZE | unigram:SIZE.", panel="Model")
+    encoder: str = opt(
+        "lstm",
+        " | ".join(ENCODER_KINDS) + " | bag (no context: the words and their hashed n-grams pooled; many times "
+        "faster, as fastText's or spaCy's bag-of-words classifiers).",
+        panel="Model",
+    )
+    ngrams: int | None = opt(
+        None,
+        "Encoder bag: word n-grams up to this length join the words (default 2; 1: words alone).",
+        panel="Model",
+        min=1,
+        max=4,
+        show_default=False,
+    )
+    buckets: int | None = opt(
+        None,
+        "Encoder bag: embedding rows the hashed n-grams share (default 131072).",
+        panel="Model",
+        min=1,
+        max=1 << 24,
+        show_default=False,
+    )
     layers: int = same("layers", 1)
     bidirectional: bool | None = opt(
         None,
@@ -87,6 +111,21 @@ class SentimentOptions(ModelOptions):
         "Train only the output layer at first; the layers below join one by one over the first half of training.",
         panel="Transfer",
     )
+
+    ENCODER_KINDS: typing.ClassVar[tuple[str, ...]] = (*ENCODER_KINDS, BAG)
+    BAG_DEFAULTS: typing.ClassVar[dict] = {"ngrams": 2, "buckets": 1 << 17}
+
+    def check(self) -> None:
+        super().check()
+        if self.encoder != BAG:
+            given = [name for name in self.BAG_DEFAULTS if getattr(self, name) is not None]
+            if given:
+                raise ValueError(f"{option(given[0])} goes with {option('encoder')} bag, not {self.encoder}")
+
+    def bag_value(self, name: str) -> int:
+        """`ngrams` or `buckets` as encoder bag uses it (its default when not given)."""
+        value = getattr(self, name)
+        return self.BAG_DEFAULTS[name] if value is None else value
 
 
 @dataclass

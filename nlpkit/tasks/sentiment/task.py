@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from nlpkit.console import warn
 from nlpkit.data.labeled import hold_out, read_examples
+from nlpkit.encoders.config import BAG
 from nlpkit.errors import NlpkitError, option
 from nlpkit.tasks.contract import Task, as_paths, checked, chunks, records, texts
 from nlpkit.tasks.sentiment.options import EvalOptions, PredictOptions, SentimentOptions
@@ -109,7 +110,7 @@ class SentimentTask(Task):
         else:
             tok = checked(train_tokenizer, options.tokenizer, data.train.texts, options.min_freq)
             both_ways = options.bidirectional is None or options.bidirectional  # None: recurrent ones are
-            enc = checked(EncoderConfig.from_options, options, bidirectional=both_ways)
+            enc = checked(EncoderConfig.from_options, options, bidirectional=both_ways, kinds=options.ENCODER_KINDS)
             embed_size, transfer = options.embed or options.hidden, {}
             if options.embeddings:
                 from nlpkit.vectors import pretrained as pv
@@ -127,6 +128,7 @@ class SentimentTask(Task):
             word_dropout=options.word_dropout,
             max_len=max_len,
             backward=backward_lm is not None,
+            **bag_options(options, enc),
         )
         model = checked(cl.build_model, cfg)
         if lm_task is not None:
@@ -273,6 +275,13 @@ class SentimentTask(Task):
         scores["labels"] = self.labels
         scores["per_class"] = dict(zip(self.labels, scores["per_class"], strict=True))
         return scores
+
+
+def bag_options(options: SentimentOptions, enc) -> dict:
+    """The hashed n-grams of encoder bag (none for other encoders)."""
+    if enc.kind != BAG or options.bag_value("ngrams") < 2:
+        return {}
+    return {"ngrams": options.bag_value("ngrams"), "ngram_buckets": options.bag_value("buckets")}
 
 
 def encode_all(tok, texts: list[str], max_len: int) -> tuple[list[list[int]], int]:

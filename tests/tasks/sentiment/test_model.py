@@ -146,3 +146,50 @@ def test_a_small_model_learns_a_separable_task():
     task = ClassifierTraining(model, (ids[:160], labels[:160]), (ids[160:], labels[160:]), 16, torch.device("cpu"))
     result = Trainer(task, TrainConfig.make(lr=1e-2, epochs=8), torch.device("cpu"), quiet=True).fit()
     assert result.best["valid_accuracy"] >= 0.9
+
+
+def bag(ngrams=2, buckets=64, pooling=("mean",)):
+    enc = EncoderConfig(kind="bag", input_size=8, hidden_size=8, layers=1)
+    cfg = cl.ClassifierConfig(
+        vocab_size=30, labels=["neg", "pos"], embed_size=8, encoder=enc, pooling=list(pooling), ngrams=ngrams,
+        ngram_buckets=buckets,
+    )  # fmt: skip
+    return cl.build_model(cfg).eval()
+
+
+@pytest.mark.parametrize("pooling", ["mean", "max", "last,max,mean"])
+def test_a_bag_classifier_ignores_padding_and_reads_word_order_through_its_ngrams(pooling):
+    torch.manual_seed(0)
+    model = bag(pooling=pooling.split(","))
+    short, long = [3, 7, 9], [3, 5, 6, 7, 8, 9, 10]
+    assert torch.allclose(model(*pad([short]))[0], model(*pad([long, short]))[1], atol=1e-6)
+    swapped = model(*pad([[3, 9, 7]]))[0]
+    assert not torch.allclose(model(*pad([short]))[0], swapped)  # "not good" is not "good not"
+    if "last" not in pooling:  # (last pooling reads the last word: order again)
+        words_only = bag(ngrams=1, buckets=0, pooling=pooling.split(","))
+        words_only.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith("ngrams")})
+        assert torch.allclose(words_only(*pad([[3, 9, 7]]))[0], words_only(*pad([short]))[0])  # a bag of words
+
+
+def test_bag_config_bounds_and_ngrams_without_the_bag_are_refused():
+    with pytest.raises(ValueError, match="n-grams 1..4"):
+        bag(ngrams=9)
+    with pytest.raises(ValueError, match="buckets"):
+        bag(buckets=(1 << 24) + 1)
+    with pytest.raises(ValueError, match="go with encoder bag"):
+        build(ngrams=2, ngram_buckets=8)
+
+
+def test_a_bag_classifier_learns_word_order_from_bigrams():
+    torch.manual_seed(0)
+    # the same words in both classes; only the order tells them apart
+    texts = [([3, 4, 5], 1), ([4, 3, 5], 0), ([5, 3, 4], 1), ([5, 4, 3], 0)] * 8
+    model = bag(buckets=256).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    tokens, lengths = pad([t for t, _ in texts])
+    labels = torch.tensor([y for _, y in texts])
+    for _ in range(60):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(tokens, lengths), labels).backward()
+        optimizer.step()
+    assert (model.eval()(tokens, lengths).argmax(-1) == labels).all()
