@@ -58,7 +58,8 @@ class SentimentOptions(ModelOptions):
     )
     ngrams: int | None = opt(
         None,
-        "Encoder bag: word n-grams up to this length join the words (default 2; 1: words alone).",
+        "Encoder bag: word n-grams up to this length join the words (default 1: words alone, as fastText's "
+        "default; 2 adds bigrams).",
         panel="Model",
         min=1,
         max=4,
@@ -66,7 +67,7 @@ class SentimentOptions(ModelOptions):
     )
     buckets: int | None = opt(
         None,
-        "Encoder bag: embedding rows the hashed n-grams share (default 131072).",
+        "Encoder bag with `ngrams` 2 or more: embedding rows the hashed n-grams share (default 65536).",
         panel="Model",
         min=1,
         max=1 << 24,
@@ -113,7 +114,7 @@ class SentimentOptions(ModelOptions):
     )
 
     ENCODER_KINDS: typing.ClassVar[tuple[str, ...]] = (*ENCODER_KINDS, BAG)
-    BAG_DEFAULTS: typing.ClassVar[dict] = {"ngrams": 2, "buckets": 1 << 17}
+    BAG_DEFAULTS: typing.ClassVar[dict] = {"ngrams": 1, "buckets": 1 << 16}
 
     def check(self) -> None:
         super().check()
