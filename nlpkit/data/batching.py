@@ -17,12 +17,11 @@ def pad(seqs: list[list[int]], value: int = PAD_ID) -> tuple[torch.Tensor, torch
     """Sequences of ids -> a [batch, longest] tensor padded with `value`, and their lengths."""
     import torch
 
-    lengths = torch.tensor([len(s) for s in seqs])
-    batch = torch.full((len(seqs), max(1, int(lengths.max()))), value, dtype=torch.long)
-    for row, seq in enumerate(seqs):
-        if seq:
-            batch[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
-    return batch, lengths
+    sizes = [len(s) for s in seqs]
+    longest = max(1, max(sizes, default=1))
+    # one tensor from padded lists: a tensor per row cost more than the model of a bag classifier
+    batch = torch.tensor([[*s, *[value] * (longest - len(s))] for s in seqs], dtype=torch.long)
+    return batch.view(len(seqs), longest), torch.tensor(sizes, dtype=torch.long)
 
 
 def length_batches(lengths: list[int], batch_size: int, generator: torch.Generator | None = None) -> list[list[int]]:

@@ -4,8 +4,8 @@ The loaded task is the same object `nlpkit.load` returns for a .nlpk file (same 
 evaluate, same output), with its torch module replaced by a small runner that feeds the padded
 batch to the ONNX session. The tokenizer, labels and (for NER) CRF come from the model file the
 export embedded in the graph's metadata, read and checked like any model file. A tagger graph
-runs without torch (tagging.py); the sentiment runner still pads with the task's torch code, and
-a translation's two graphs run under torch's beam search (translation.py).
+(tagging.py) and a classifier's run without torch (torch's import alone is a second or two of
+every command's start-up); a translation's two graphs run under torch's beam search (translation.py).
 """
 
 from __future__ import annotations
@@ -22,23 +22,30 @@ RUNNABLE = ("sentiment", "ner", "translate")
 
 
 class ClassifierRunner:
-    """What the sentiment task's prediction code asks of a torch model: its config, its device
-    (parameters()), and a call on a padded batch."""
+    """The classifier's graph behind what the sentiment task asks of a model: its config and
+    predict_proba (what nlpkit.tasks.sentiment.prediction does with torch, in numpy)."""
 
     def __init__(self, session, config):
         self.session = session
         self.config = config
 
-    def parameters(self):
-        import torch
+    def predict_proba(self, encoded: list[list[int]], batch_tokens: int = 16384):
+        """Class probabilities [n, labels] (a numpy array) of encoded texts, in their order."""
+        import numpy as np
 
-        return iter([torch.empty(0)])  # the CPU: where prediction code puts its batches
+        from nlpkit.data.batching import token_budget_groups
+        from nlpkit.text.tokenizers import PAD_ID
 
-    def __call__(self, tokens, lengths):
-        import torch
-
-        feed = {"tokens": tokens.cpu().numpy(), "lengths": lengths.cpu().numpy()}
-        return torch.from_numpy(self.session.run(None, feed)[0])
+        probs = np.empty((len(encoded), len(self.config.labels)), dtype=np.float32)
+        for group in token_budget_groups([len(e) for e in encoded], batch_tokens):
+            lengths = np.fromiter((len(encoded[i]) for i in group), dtype=np.int64, count=len(group))
+            tokens = np.full((len(group), max(1, int(lengths.max()))), PAD_ID, dtype=np.int64)
+            for row, i in enumerate(group):
+                tokens[row, : lengths[row]] = encoded[i]
+            logits = self.session.run(None, {"tokens": tokens, "lengths": lengths})[0].astype(np.float32)
+            exp = np.exp(logits - logits.max(axis=-1, keepdims=True))
+            probs[group] = exp / exp.sum(axis=-1, keepdims=True)
+        return probs
 
 
 # The inputs of the graphs nlpkit export writes (a translation's depend on its config: checked at load).
@@ -75,11 +82,11 @@ def load_onnx(path, task: str | None = None, device: str = "auto", quantize: str
             f"{where}: its graph takes {', '.join(sorted(takes))}, not what a {name} graph takes "
             f"({', '.join(sorted(expected))}): its metadata does not belong to it"
         )
-    if name in ("sentiment", "translate") and threads is not None:
+    if name == "translate" and threads is not None:
         from nlpkit import threads as cpu_threads
 
         cpu_threads.apply(threads)
-    saved = _embedded_modelfile(metadata[METADATA_KEY], where, arrays=name == "ner")
+    saved = _embedded_modelfile(metadata[METADATA_KEY], where, arrays=name in ("ner", "sentiment"))
     cls = tasks.get(name)
     if cls.file_task != saved.task:
         raise NlpkitError(f"{where}: the graph says {name!r} but its model file is a {saved.task!r} model")
@@ -208,12 +215,10 @@ def _build(cls, saved, session):
     where = saved.path
     tokenizer = read_tokenizer(saved, "tokenizer", saved.tensors)
     if cls.name == "sentiment":
-        import torch
-
-        from nlpkit.tasks.sentiment.ensemble_model import config_from_dict
+        from nlpkit.tasks.sentiment.config import config_from_dict
 
         config = described(lambda: config_from_dict(saved.meta["model"]), where)
-        return cls(ClassifierRunner(session, config), tokenizer, saved.meta, torch.device("cpu"))
+        return cls(ClassifierRunner(session, config), tokenizer, saved.meta, "cpu")
     from nlpkit.export.tagging import GraphTagger
     from nlpkit.tasks.ner.config import TaggerConfig
 

@@ -10,7 +10,8 @@ import torch
 from torch import nn
 
 from nlpkit.errors import NlpkitError
-from nlpkit.tasks.sentiment.ensemble_model import MAX_MEMBERS, ClassifierEnsemble, EnsembleConfig
+from nlpkit.tasks.sentiment.config import MAX_MEMBERS, EnsembleConfig
+from nlpkit.tasks.sentiment.ensemble_model import ClassifierEnsemble
 from nlpkit.tasks.sentiment.task import SentimentTask
 
 

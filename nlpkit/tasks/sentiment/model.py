@@ -7,54 +7,14 @@ text that way while pretraining) starts the classifier in familiar territory.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-
 import torch
 from torch import nn
 
-from nlpkit.encoders import BAG, EncoderConfig, build_encoder
+from nlpkit.encoders import build_encoder
 from nlpkit.encoders.bag import ngram_ids
 from nlpkit.encoders.groups import layer_groups
+from nlpkit.tasks.sentiment.config import POOLINGS, TASK, ClassifierConfig  # noqa: F401 (their home before)
 from nlpkit.text.tokenizers import PAD_ID, UNK_ID
-
-TASK = "classifier"
-POOLINGS = ("last", "mean", "max", "attention")
-MAX_NGRAMS, MAX_BUCKETS = 4, 1 << 24  # the hash in nlpkit.encoders.bag stays exact below 2**24 buckets
-
-
-@dataclass
-class ClassifierConfig:
-    vocab_size: int
-    labels: list[str]
-    embed_size: int = 256
-    encoder: EncoderConfig = field(default_factory=EncoderConfig)
-    pooling: list[str] = field(default_factory=lambda: ["max"])  # several are concatenated
-    dropout: float = 0.3  # on embeddings and on the pooled vector
-    word_dropout: float = 0.0  # share of tokens replaced by <unk> while training
-    max_len: int = 512  # tokens read per text; the rest is cut
-    backward: bool = False  # a second embedding + encoder reading right to left (init_from_backward)
-    ngrams: int = 1  # encoder bag: n-grams up to this length join the words, hashed into ngram_buckets rows
-    ngram_buckets: int = 0
-
-    def __post_init__(self) -> None:
-        unknown = [p for p in self.pooling if p not in POOLINGS]
-        if unknown or not self.pooling:
-            raise ValueError(
-                f"unknown pooling {','.join(unknown) or '(none)'}; use {', '.join(POOLINGS)} or a comma list"
-            )
-        if len(self.labels) < 2:
-            raise ValueError(f"a classifier needs at least 2 labels; the training data has {len(self.labels)}")
-        if not 1 <= self.ngrams <= MAX_NGRAMS or not 0 <= self.ngram_buckets <= MAX_BUCKETS:
-            raise ValueError(f"n-grams 1..{MAX_NGRAMS} and 0..{MAX_BUCKETS:,} buckets; got {self.ngrams}, {self.ngram_buckets}")
-        if self.ngrams > 1 and (self.encoder.kind != BAG or self.ngram_buckets < 1):
-            raise ValueError("hashed n-grams go with encoder bag and at least one bucket")
-
-    def to_dict(self) -> dict:
-        return {**asdict(self), "encoder": self.encoder.to_dict()}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> ClassifierConfig:
-        return cls(**{**data, "encoder": EncoderConfig.from_dict(data["encoder"])})
 
 
 class AttentionPool(nn.Module):

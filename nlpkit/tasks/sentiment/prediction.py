@@ -1,5 +1,5 @@
-"""Classifying texts: each encoded as it follows a line end, in batches of a token budget, to
-class probabilities."""
+"""Classifying encoded texts (nlpkit.tasks.sentiment.task.encode) in batches of a token budget,
+to class probabilities."""
 
 from __future__ import annotations
 
@@ -7,12 +7,6 @@ import torch
 
 from nlpkit.data.batching import pad, token_budget_groups
 from nlpkit.tasks.sentiment.model import Classifier
-
-
-def encode(tokenizer, text: str, max_len: int) -> tuple[list[int], bool]:
-    """Token ids as the classifier reads them, and whether the text was cut."""
-    ids = [tokenizer.eos_id, *tokenizer.encode(text)]
-    return (ids[:max_len], True) if len(ids) > max_len else (ids, False)
 
 
 @torch.no_grad()

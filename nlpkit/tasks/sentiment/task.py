@@ -190,7 +190,7 @@ class SentimentTask(Task):
         )
 
     def __repr__(self) -> str:
-        from nlpkit.tasks.sentiment.ensemble_model import EnsembleConfig
+        from nlpkit.tasks.sentiment.config import EnsembleConfig
 
         if isinstance(self.model.config, EnsembleConfig):
             return f"<nlpkit sentiment ensemble of {self.model.config.describe()} on {self.device}>"
@@ -222,31 +222,37 @@ class SentimentTask(Task):
         """{"label", "prob", "probs" (every label's), "truncated"} per text, in input order; an
         empty text is classified too. A text over the model's max_len tokens is read from its start.
         Options: those of nlpkit.tasks.sentiment.options.PredictOptions (batch_tokens, chunk_size)."""
-        from nlpkit.device import autocast
-        from nlpkit.tasks.sentiment.prediction import encode, predict_proba
-
         o = PredictOptions.create(options)
+        labels, max_len = self.labels, self.model.config.max_len
         for chunk in chunks(texts(items), o.chunk_size):
-            encoded = [encode(self.tokenizer, text, self.model.config.max_len) for text in chunk]
-            with autocast(self.device):
-                probs = predict_proba(self.model, [ids for ids, _ in encoded], o.batch_tokens)
-            best_p, best_i = probs.max(-1)
-            for row, (p, i) in enumerate(zip(best_p.tolist(), best_i.tolist(), strict=True)):
+            encoded = [encode(self.tokenizer, text, max_len) for text in chunk]
+            probs = self._proba([ids for ids, _ in encoded], o.batch_tokens).tolist()
+            for row, (_, cut) in zip(probs, encoded, strict=True):
+                best = max(range(len(row)), key=row.__getitem__)
                 yield {
-                    "label": self.labels[i],
-                    "prob": p,
-                    "probs": dict(zip(self.labels, probs[row].tolist(), strict=True)),
-                    "truncated": encoded[row][1],
+                    "label": labels[best],
+                    "prob": row[best],
+                    "probs": dict(zip(labels, row, strict=True)),
+                    "truncated": cut,
                 }
+
+    def _proba(self, encoded: list[list[int]], batch_tokens: int = 16384):
+        """Class probabilities [n, labels] of encoded texts: an exported graph's runner brings its
+        own, torch-free (nlpkit.export.runtime); a torch module goes through prediction.py."""
+        if hasattr(self.model, "predict_proba"):
+            return self.model.predict_proba(encoded, batch_tokens)
+        from nlpkit.device import autocast
+        from nlpkit.tasks.sentiment.prediction import predict_proba
+
+        with autocast(self.device):
+            return predict_proba(self.model, encoded, batch_tokens)
 
     def evaluate(self, data, **options) -> dict:
         """Accuracy, per-class precision/recall/F1 with support, macro averages and the confusion
         matrix (rows gold, columns predicted) on labeled files or (text, label) pairs. Options:
         those of nlpkit.tasks.sentiment.options.EvalOptions (how the files are read, as for training)."""
         from nlpkit.data.labeled import Labeled
-        from nlpkit.device import autocast
         from nlpkit.option_parsing import every_seconds
-        from nlpkit.tasks.sentiment.prediction import predict_proba
         from nlpkit.tasks.sentiment.scores import classification_scores
         from nlpkit.tracking import follow
 
@@ -269,8 +275,7 @@ class SentimentTask(Task):
         encoded, _ = encode_all(self.tokenizer, examples.texts, self.model.config.max_len)
         predicted = []
         for part in follow(chunks(encoded, 4096), every_seconds(o.log_every), what="examples"):
-            with autocast(self.device):
-                predicted += predict_proba(self.model, part).argmax(-1).tolist()
+            predicted += self._proba(part).argmax(-1).tolist()
         scores = classification_scores(gold, predicted, len(self.labels))
         scores["labels"] = self.labels
         scores["per_class"] = dict(zip(self.labels, scores["per_class"], strict=True))
@@ -284,10 +289,15 @@ def bag_options(options: SentimentOptions, enc) -> dict:
     return {"ngrams": options.bag_value("ngrams"), "ngram_buckets": options.bag_value("buckets")}
 
 
+def encode(tokenizer, text: str, max_len: int) -> tuple[list[int], bool]:
+    """Token ids as the classifier reads them (after the end-of-line token), and whether the
+    text was cut to max_len."""
+    ids = [tokenizer.eos_id, *tokenizer.encode(text)]
+    return (ids[:max_len], True) if len(ids) > max_len else (ids, False)
+
+
 def encode_all(tok, texts: list[str], max_len: int) -> tuple[list[list[int]], int]:
     """Token ids of every text, and how many texts were cut to max_len."""
-    from nlpkit.tasks.sentiment.prediction import encode
-
     encoded, cut = [], 0
     for text in texts:
         ids, was_cut = encode(tok, text, max_len)

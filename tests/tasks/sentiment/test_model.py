@@ -5,8 +5,9 @@ from nlpkit.data.batching import length_batches, pad
 from nlpkit.encoders import EncoderConfig
 from nlpkit.tasks.lm import model as lm
 from nlpkit.tasks.sentiment import model as cl
-from nlpkit.tasks.sentiment.prediction import encode, predict_proba
+from nlpkit.tasks.sentiment.prediction import predict_proba
 from nlpkit.tasks.sentiment.scores import classification_scores
+from nlpkit.tasks.sentiment.task import encode
 from nlpkit.tasks.sentiment.training import ClassifierTraining, balanced_weights
 from nlpkit.text.tokenizers import VocabTokenizer
 
