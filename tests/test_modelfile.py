@@ -102,7 +102,7 @@ def test_loading_and_predicting_stay_off_torch_dynamo_and_torch_onnx(sentiment_m
     import sys
 
     code = (
-        f"import sys, nlpkit; list(nlpkit.load({str(sentiment_model[0])!r}).predict(['a fine inn']));"
+        f"import sys, nlpkit; list(nlpkit.load({str(sentiment_model[0])!r}, runtime='torch').predict(['a fine inn']));"
         "print([m for m in ('torch._dynamo', 'torch.onnx') if m in sys.modules])"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

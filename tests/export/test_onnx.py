@@ -182,3 +182,27 @@ def test_export_never_replaces_a_fifo_or_a_folder(sentiment_model, tmp_path):
         with pytest.raises(NlpkitError, match="not a regular file"):
             export_file(sentiment_model[0], target)
     assert fifo.is_fifo() and folder.is_dir()
+
+
+def test_a_classifier_graph_predicts_without_importing_torch(sentiment_model, tmp_path):
+    """`sentiment predict` on a graph: onnxruntime pads and classifies alone (torch's import was
+    most of the command's start-up), one line per input line, the labels of the .nlpk."""
+    import subprocess
+    import sys
+
+    graph = tmp_path / "s.onnx"
+    export_onnx(nlpkit.load(sentiment_model[0], runtime="torch"), graph)
+    lines = "a fine inn\n\nthe worst stay\n"
+    code = (
+        "import sys, runpy; sys.argv = ['nlpkit', 'sentiment', 'predict', sys.argv[1]];"
+        "import atexit; atexit.register(lambda: print('torch' in sys.modules, file=sys.stderr));"
+        "runpy.run_module('nlpkit', run_name='__main__')"
+    )
+    runs = {}
+    for path in (graph, sentiment_model[0]):
+        cmd = [sys.executable, "-c", code, str(path)] if path == graph else [
+            sys.executable, "-m", "nlpkit", "sentiment", "predict", str(path), "--runtime", "torch"]  # fmt: skip
+        runs[path] = subprocess.run(cmd, input=lines, capture_output=True, text=True, check=True)
+    assert runs[graph].stderr.strip().splitlines()[-1] == "False"
+    got, want = (runs[p].stdout.splitlines() for p in (graph, sentiment_model[0]))
+    assert len(got) == 3 and [g.split("\t")[0] for g in got] == [w.split("\t")[0] for w in want]
