@@ -83,7 +83,10 @@ def sinusoidal_positions(length: int, dim: int, offset: int = 0, device=None) ->
     key = (dim, str(torch.device(device) if device is not None else torch.device("cpu")))
     table = _TABLES.get(key)
     if table is None or table.size(0) < end:
-        table = _TABLES[key] = _sinusoids(0, -(-end // 256) * 256, dim, device)
+        # made outside inference mode even when generation asks first: an inference tensor
+        # could never be used by a training step later in the same process
+        with torch.inference_mode(False):
+            table = _TABLES[key] = _sinusoids(0, -(-end // 256) * 256, dim, device)
     return table[offset:end]
 
 

@@ -164,3 +164,18 @@ def test_the_lean_decoding_step_gives_the_layered_path_exactly(positions, input_
             assert torch.equal(lean, layered)
     int8 = torch.ao.quantization.quantize_dynamic(enc, {torch.nn.Linear}, dtype=torch.qint8)
     assert not int8._plain() and enc._plain()
+
+
+def test_sinusoid_tables_made_while_generating_serve_training_later():
+    """Generation runs under inference mode; the position table it grows is shared with a
+    training step later in the same process, which must be able to use it."""
+    from nlpkit.encoders.transformer import _TABLES, sinusoidal_positions
+
+    _TABLES.pop((24, "cpu"), None)
+    with torch.inference_mode():
+        sinusoidal_positions(300, 24)
+    encoder = build_encoder(EncoderConfig(kind="transformer", input_size=24, hidden_size=24, layers=1, heads=2,
+                                          positions="sinusoidal", causal=True)).train()  # fmt: skip
+    x = torch.randn(2, 5, 24, requires_grad=True)
+    encoder(x)[0].sum().backward()
+    assert x.grad is not None
