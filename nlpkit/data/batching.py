@@ -24,6 +24,18 @@ def pad(seqs: list[list[int]], value: int = PAD_ID) -> tuple[torch.Tensor, torch
     return batch.view(len(seqs), longest), torch.tensor(sizes, dtype=torch.long)
 
 
+def pad_arrays(seqs: list[list[int]], value: int = PAD_ID):
+    """pad() for the torch-free runners of exported graphs: int64 numpy arrays [batch, longest]
+    and [batch], as the graphs were traced."""
+    import numpy as np
+
+    lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+    batch = np.full((len(seqs), max(1, int(lengths.max(initial=1)))), value, dtype=np.int64)
+    for row, seq in enumerate(seqs):
+        batch[row, : len(seq)] = seq
+    return batch, lengths
+
+
 def length_batches(lengths: list[int], batch_size: int, generator: torch.Generator | None = None) -> list[list[int]]:
     """Indices grouped into batches of similar length (little padding). With a generator the
     order is shuffled: within pools of 50 batches before sorting, and then across batches."""

@@ -33,15 +33,11 @@ class ClassifierRunner:
         """Class probabilities [n, labels] (a numpy array) of encoded texts, in their order."""
         import numpy as np
 
-        from nlpkit.data.batching import token_budget_groups
-        from nlpkit.text.tokenizers import PAD_ID
+        from nlpkit.data.batching import pad_arrays, token_budget_groups
 
         probs = np.empty((len(encoded), len(self.config.labels)), dtype=np.float32)
         for group in token_budget_groups([len(e) for e in encoded], batch_tokens):
-            lengths = np.fromiter((len(encoded[i]) for i in group), dtype=np.int64, count=len(group))
-            tokens = np.full((len(group), max(1, int(lengths.max()))), PAD_ID, dtype=np.int64)
-            for row, i in enumerate(group):
-                tokens[row, : lengths[row]] = encoded[i]
+            tokens, lengths = pad_arrays([encoded[i] for i in group])
             logits = self.session.run(None, {"tokens": tokens, "lengths": lengths})[0].astype(np.float32)
             exp = np.exp(logits - logits.max(axis=-1, keepdims=True))
             probs[group] = exp / exp.sum(axis=-1, keepdims=True)

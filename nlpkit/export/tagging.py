@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nlpkit.data.batching import token_budget_groups
+from nlpkit.data.batching import pad_arrays, token_budget_groups
 
 FORBIDDEN = -1e4  # nlpkit.crf.FORBIDDEN (a test keeps them equal): a score no path follows
 
@@ -68,13 +68,10 @@ class GraphTagger:
 def padded(encoded: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Word ids [B, T], character ids [B, T, longest word] and lengths [B], 0-padded (int64, as
     the graph was traced)."""
-    lengths = np.array([len(ids) for ids, _ in encoded], dtype=np.int64)
-    time = int(lengths.max())
+    words, lengths = pad_arrays([ids for ids, _ in encoded], 0)
     longest = max(len(w) for _, chars in encoded for w in chars)
-    words = np.zeros((len(encoded), time), dtype=np.int64)
-    chars = np.zeros((len(encoded), time, longest), dtype=np.int64)
-    for row, (ids, word_chars) in enumerate(encoded):
-        words[row, : len(ids)] = ids
+    chars = np.zeros((len(encoded), words.shape[1], longest), dtype=np.int64)
+    for row, (_, word_chars) in enumerate(encoded):
         for t, w in enumerate(word_chars):
             chars[row, t, : len(w)] = w
     return words, chars, lengths

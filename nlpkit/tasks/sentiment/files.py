@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from nlpkit.tasks.sentiment.model import TASK, Classifier
+from nlpkit.tasks.sentiment.config import TASK
+from nlpkit.tasks.sentiment.model import Classifier
 
 
 def to_modelfile(model: Classifier, tokenizer, extra_meta: dict):

@@ -13,7 +13,7 @@ from torch import nn
 from nlpkit.encoders import build_encoder
 from nlpkit.encoders.bag import ngram_ids
 from nlpkit.encoders.groups import layer_groups
-from nlpkit.tasks.sentiment.config import POOLINGS, TASK, ClassifierConfig  # noqa: F401 (their home before)
+from nlpkit.tasks.sentiment.config import ClassifierConfig
 from nlpkit.text.tokenizers import PAD_ID, UNK_ID
 
 

@@ -23,6 +23,9 @@ from nlpkit.options import (
     reuse,
     same,
 )
+from nlpkit.tasks.sentiment.config import MAX_BUCKETS, MAX_NGRAMS
+
+BAG_DEFAULTS = {"ngrams": 1, "buckets": 1 << 16}  # what encoder bag uses where they are not given
 
 
 @dataclass
@@ -58,19 +61,20 @@ class SentimentOptions(ModelOptions):
     )
     ngrams: int | None = opt(
         None,
-        "Encoder bag: word n-grams up to this length join the words (default 1: words alone, as fastText's "
-        "default; 2 adds bigrams).",
+        f"Encoder bag: word n-grams up to this length join the words (default {BAG_DEFAULTS['ngrams']}: words "
+        "alone, as fastText's default; 2 adds bigrams).",
         panel="Model",
         min=1,
-        max=4,
+        max=MAX_NGRAMS,
         show_default=False,
     )
     buckets: int | None = opt(
         None,
-        "Encoder bag with `ngrams` 2 or more: embedding rows the hashed n-grams share (default 65536).",
+        "Encoder bag with `ngrams` 2 or more: embedding rows the hashed n-grams share "
+        f"(default {BAG_DEFAULTS['buckets']}).",
         panel="Model",
         min=1,
-        max=1 << 24,
+        max=MAX_BUCKETS,
         show_default=False,
     )
     layers: int = same("layers", 1)
@@ -114,19 +118,18 @@ class SentimentOptions(ModelOptions):
     )
 
     ENCODER_KINDS: typing.ClassVar[tuple[str, ...]] = (*ENCODER_KINDS, BAG)
-    BAG_DEFAULTS: typing.ClassVar[dict] = {"ngrams": 1, "buckets": 1 << 16}
 
     def check(self) -> None:
         super().check()
         if self.encoder != BAG:
-            given = [name for name in self.BAG_DEFAULTS if getattr(self, name) is not None]
+            given = [name for name in BAG_DEFAULTS if getattr(self, name) is not None]
             if given:
                 raise ValueError(f"{option(given[0])} goes with {option('encoder')} bag, not {self.encoder}")
 
     def bag_value(self, name: str) -> int:
         """`ngrams` or `buckets` as encoder bag uses it (its default when not given)."""
         value = getattr(self, name)
-        return self.BAG_DEFAULTS[name] if value is None else value
+        return BAG_DEFAULTS[name] if value is None else value
 
 
 @dataclass
