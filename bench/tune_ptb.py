@@ -23,6 +23,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 from common import ROOT, SHARED, WORK, commands_and_recipe, machine, need, run, write
 
@@ -158,11 +159,15 @@ def report(result: dict, final: str, tune_budget: str, recipe: str) -> None:
     reran = [r for r in rows if "rerun" in r]
     space = result.get("space", "bench/recipes/ptb-space.toml")
     tried = ", ".join(result.get("start_from", ["bench/recipes/ptb-5m.toml"]))
-    beside = result.get("beside", "unit tests ran beside the final rows under ../shared/tools/side, which yields the CPU to them")
+    beside = result.get(
+        "beside", "unit tests ran beside the final rows under ../shared/tools/side, which yields the CPU to them"
+    )
     command = f"python bench/tune_ptb.py --final {final} --tune-budget {tune_budget}"
     if "space" in result:
-        hand = next((r["command"].split("--config ")[1].split()[0] for r in rows if r["recipe"] == "hand" and "same_as" not in r), "")
-        command += f" --space {space}" + (f" --hand {os.path.relpath(hand, ROOT)}" if hand else "")
+        hand = [
+            r["command"].split("--config ")[1].split()[0] for r in rows if r["recipe"] == "hand" and "same_as" not in r
+        ]
+        command += f" --space {space}" + "".join(f" --hand bench/recipes/{Path(h).name}" for h in hand)
         command += "".join(f" --start-from {r}" for r in result["start_from"])
     lines = [
         f"# A tuned recipe at the same final budget: PTB, word level, {final}",

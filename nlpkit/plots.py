@@ -81,6 +81,29 @@ def line_plot(
     save(fig, path)
 
 
+def search_curve(trials: list[dict], metric: str, lower_is_better: bool, study: str, path: str) -> None:
+    """A search's cost: each trial's value at its end (minutes since the study began; a pruned
+    trial's last report, hollow) and the best completed value so far, as a step line. `trials`
+    are nlpkit.tuning.study.trial_rows; failed and running trials have no point."""
+    plt = pyplot("--plot")
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    styles = {"complete": {"color": "C0"}, "pruned": {"facecolors": "none", "edgecolors": "C1"}}
+    for state, style in styles.items():
+        shown = [t for t in trials if t["state"] == state and t["at"] is not None and t["value"] is not None]
+        if shown:
+            ax.scatter([t["at"] / 60 for t in shown], [t["value"] for t in shown], label=state, **style)
+    best = sorted((t["at"] / 60, t["best"]) for t in trials if t["at"] is not None and t["best"] is not None)
+    if best:
+        ax.step([x for x, _ in best], [y for _, y in best], where="post", color="C2", label="best so far")
+    ax.set_xlabel("minutes since the study began")
+    ax.set_ylabel(f"{metric} ({'lower' if lower_is_better else 'higher'} is better)")
+    ax.set_title(f"study {study}: {len(trials)} trials")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    save(fig, path)
+
+
 X_AXES = {"step": "step", "epoch": "epoch", "seconds": "seconds"}
 
 

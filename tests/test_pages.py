@@ -94,5 +94,5 @@ def test_a_browser_shows_the_marks_and_the_escaped_text_as_text(tmp_path):
         rgb = tuple(int(colour(kind)[i : i + 2], 16) for i in (1, 3, 5))
         assert rgb in seen, f"{kind}'s colour {colour(kind)} is not on the screenshot"
     assert pixels.getpixel((5, 5)) == (255, 255, 255)
-    if os.environ.get("NLPKIT_DOCS_SHOTS") == "1":  # how docs/images/ner-page.png is made
-        shutil.copyfile(shot, ROOT / "docs" / "images" / "ner-page.png")
+    if os.environ.get("NLPKIT_DOCS_SHOTS") == "1":  # how docs/img/ner-page.png is made
+        shutil.copyfile(shot, ROOT / "docs" / "img" / "ner-page.png")

@@ -38,10 +38,14 @@ def report(task: str, recipe, given: dict) -> None:
         cells = [[_cell(r[k]) for k in ("trial", "state", "value", "seconds", "at", "best")]
                  + [_cell(r["params"].get(n)) for n in names] for r in rows]  # fmt: skip
         c.table(f"study {found['study']}", ["trial", "state", "value", "seconds", "at s", "best so far", *names], cells)
+        if given.get("plot"):
+            c.info(f"{given['plot']}: the cost curve of {len(rows)} trial(s)")
     else:
         trials = f"{found['trials']} ({found['pruned']} pruned, {found['failed']} failed)"
         rows = [["best " + found["metric"], _cell(found["value"])], ["recipe", found["out"]], ["trials", trials],
                 ["wall clock", f"{found['seconds']:,.0f} s"], ["study", found["study"]]]  # fmt: skip
+        if given.get("plot"):
+            rows.append(["cost curve", given["plot"]])
         c.table(f"nlpkit tune {task}", None, rows)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from types import SimpleNamespace
 
-from nlpkit.errors import NlpkitError
+from nlpkit.errors import NlpkitError, option
 
 SEARCH = (
     "storage",
@@ -26,7 +26,8 @@ def tune(task: str, recipe: str | None = None, **options) -> dict:
     TASK` as keyword arguments; the task's training options given (here or in `recipe`) are
     fixed, the others in the space are searched. Writes the best trial's recipe to `out` and
     returns {"best", "metric", "value", "trials", "pruned", "failed", "seconds", "study", "out"};
-    with show=True, {"trials": [...]} of the study, training nothing."""
+    with show=True, {"study", "trials": [...]} of the study, training nothing. With plot=FILE, the
+    study's cost curve is drawn there too (nlpkit.plots.search_curve)."""
     from nlpkit import tasks
     from nlpkit.option_parsing import read_recipe
     from nlpkit.outputs import Output, claim
@@ -45,8 +46,14 @@ def tune(task: str, recipe: str | None = None, **options) -> dict:
     name = o.study or f"nlpkit-{cls.name}"
     journal = [] if "://" in o.storage else [Output("storage", o.storage or _journal(o.out))]
     claim(o, inputs=[recipe], outputs=journal)
+    if o.plot:
+        from nlpkit.plots import pyplot
+
+        pyplot(option("plot"))  # a missing matplotlib fails now, not after an hour of trials
     if o.show:
-        return {"study": name, "trials": st.trial_rows(st.load_existing(o.storage, o.out, name))}
+        rows = st.trial_rows(st.load_existing(o.storage, o.out, name))
+        _draw(o.plot, rows, name, cls.Options.SELECTED_BY)
+        return {"study": name, "trials": rows}
     st.require()
     space = declared_space(cls.Options, fixed, fixed.get("encoder", o.encoder))
     if o.space:
@@ -59,10 +66,19 @@ def tune(task: str, recipe: str | None = None, **options) -> dict:
     best = st.write_best(study, o.out)
     if best is None:
         raise NlpkitError(f"no trial of study {name} completed; nothing was written to {o.out}")
+    _draw(o.plot, st.trial_rows(study), name, cls.Options.SELECTED_BY)
     return {
         "best": best, "metric": cls.Options.SELECTED_BY[0], "value": study.best_value, **counts,
         "seconds": round(time.monotonic() - t0, 1), "study": name, "out": o.out,
     }  # fmt: skip
+
+
+def _draw(path: str | None, rows: list[dict], study: str, selected_by: tuple[str, bool]) -> None:
+    if path:
+        from nlpkit.plots import search_curve
+
+        metric, higher_is_better = selected_by
+        search_curve(rows, metric, not higher_is_better, study, path)
 
 
 def _journal(out: str) -> str:

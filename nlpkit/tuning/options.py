@@ -53,10 +53,22 @@ class TuneOptions(Options):
         False, "Print the study's trials and stop (nothing is trained).", flags=("--show",), panel="Tuning"
     )
     format: str = reuse(TableOutput, "format")
+    plot: str | None = opt(
+        None,
+        "Also draw the study's cost curve (each trial's value when it ended, the best so far) to this figure "
+        "(.png, .svg or .pdf; needs matplotlib), after the search or with --show.",
+        panel="Tuning",
+        metavar="FILE.png",
+        writes="file",
+    )
 
     def check(self) -> None:
         super().check()  # in a task's tune options, the task's own checks come next
         from nlpkit.option_parsing import parse_duration
+        from nlpkit.plots import check_suffix
+
+        if self.plot:
+            check_suffix(self.plot, option("plot"))
 
         for name in ("trial_budget", "budget"):
             try:

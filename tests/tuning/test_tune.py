@@ -2,6 +2,7 @@
 budget, the best recipe repeats with `train --config`, a study goes on where it stopped and is
 shared by processes, and bad input is one line."""
 
+import importlib.util
 import json
 import tomllib
 
@@ -56,12 +57,29 @@ def test_a_study_goes_on_where_it_stopped_and_is_shared_by_processes(tmp_path):
      (dict(time_budget="1m"), "unknown option 'time_budget'"),
      (dict(storage="postgresql://nobody@127.0.0.1:9/none"), "storage postgresql://nobody@127.0.0.1:9/none: cannot open"),
      (dict(trials=-1), "trials: -1 is below the smallest allowed value, 0"),
-     (dict(show=True), "storage .*best.journal: no study has been stored there")],
+     (dict(show=True), "storage .*best.journal: no study has been stored there"),
+     (dict(plot="curve.txt"), "plot: curve.txt: a figure is written as .png, .svg, .pdf")],
 )  # fmt: skip
 def test_bad_search_options_are_one_line(tmp_path, options, message):
     with pytest.raises(nlpkit.NlpkitError, match=message):
         nlpkit.tune("lm", **SMALL, out=str(tmp_path / "best.toml"), **options)
     assert list(tmp_path.iterdir()) == []  # nothing made: no recipe, no empty study
+
+
+def test_the_cost_curve_is_drawn_after_a_search_and_from_a_stored_study(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import nlpkit.plots
+
+    drawn = []
+    real = nlpkit.plots.search_curve
+    monkeypatch.setattr(nlpkit.plots, "search_curve", lambda rows, *a: drawn.append(rows) or real(rows, *a))
+    out = str(tmp_path / "best.toml")
+    found = nlpkit.tune("lm", **SMALL, hidden=16, trial_budget="1s", budget="30s", trials=2, out=out,
+                        plot=str(tmp_path / "search.png"))  # fmt: skip
+    assert (tmp_path / "search.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    shown = nlpkit.tune("lm", show=True, out=out, plot=str(tmp_path / "again.svg"))["trials"]
+    assert b"<svg" in (tmp_path / "again.svg").read_bytes()[:2000]
+    assert len(shown) == found["trials"] >= 1 and drawn == [shown, shown]  # the same points: every trial
 
 
 def test_a_study_of_another_task_is_refused_and_failing_trials_end_the_search(tmp_path):
@@ -110,6 +128,9 @@ def test_tune_from_the_shell_then_train_with_its_recipe(tmp_path):
     shown = json.loads(cli_run("tune", "lm", "--show", "--out", out, "--format", "json", check=True).stdout)
     assert len(shown) == 1 and shown[0]["state"] == "complete"
     cli_run("lm", "train", "--config", out, "--out", tmp_path / "m.nlpk", "--quiet", check=True)
+    if importlib.util.find_spec("matplotlib"):
+        cli_run("tune", "lm", "--show", "--out", out, "--plot", tmp_path / "curve.png", check=True)
+        assert (tmp_path / "curve.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     bad = cli_run("tune", "lm", DATA / "sample.valid.txt", "--trial-budget", "2m", "--budget", "1m", "--out", out)
     assert bad.returncode == 1 and bad.stderr.strip().startswith("error: --trial-budget 2m is longer than --budget 1m")
 
