@@ -18,6 +18,7 @@ SEARCH = (
     "budget",
     "trials",
     "start_from",
+    "prune_after",
 )  # what a worker needs
 
 

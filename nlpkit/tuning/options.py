@@ -34,6 +34,15 @@ class TuneOptions(Options):
         panel="Tuning",
         metavar="RECIPE.toml",
     )
+    prune_after: float = opt(
+        0.2,
+        "No trial is pruned before it has spent this share of its budget; later, one worse than the median of the "
+        "earlier trials at the same share is stopped. A schedule that anneals to the budget ranks trials late: "
+        "raise it (0.5) when in doubt; 1 never prunes.",
+        panel="Tuning",
+        min=0.0,
+        max=1.0,
+    )
     storage: str = opt(
         "",
         "Where the study lives: a journal file (default: OUT with .journal), sqlite:///FILE.db, or a "

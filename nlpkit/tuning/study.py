@@ -41,7 +41,7 @@ def storage_for(url: str, out: str):
         raise NlpkitError(f"{option('storage')} {url}: cannot open the study's storage ({_first_line(exc)})") from None
 
 
-def open_study(storage, name: str, task: str, lower_is_better: bool, seed: int):
+def open_study(storage, name: str, task: str, lower_is_better: bool, seed: int, prune_after: float = 0.2):
     """The study `name` in `storage`, made if new; refused if it belongs to another task."""
     optuna = require()
     study = optuna.create_study(
@@ -51,7 +51,7 @@ def open_study(storage, name: str, task: str, lower_is_better: bool, seed: int):
         load_if_exists=True,
         # a few random trials, then TPE: a budgeted search rarely affords Optuna's default ten
         sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=STARTUP_TRIALS),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2),
+        pruner=pruner(prune_after),
     )
     owner = study.user_attrs.get("task")
     if owner is None:
@@ -59,6 +59,17 @@ def open_study(storage, name: str, task: str, lower_is_better: bool, seed: int):
     elif owner != task:
         raise NlpkitError(f"{option('study')} {name}: a study of '{owner}' models, not '{task}'; give another name")
     return study
+
+
+def pruner(prune_after: float):
+    """The median pruner, which compares a trial with the earlier ones at the same share of their
+    budget (tenths, see Reporter), from `prune_after` of the budget on; none at 1."""
+    import math
+
+    optuna = require()
+    if prune_after >= 1.0:
+        return optuna.pruners.NopPruner()
+    return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=math.ceil(round(10 * prune_after, 6)))
 
 
 class Reporter:
@@ -97,7 +108,7 @@ def run(task_name: str, fixed: dict, space: dict, o, threads: int, worker: int =
     optuna = require()
     metric, higher = nlpkit.tasks.get(task_name).Options.SELECTED_BY
     study = open_study(storage_for(o.storage, o.out), o.study or f"nlpkit-{task_name}", task_name, not higher,
-                       o.sampler_seed + worker)  # fmt: skip
+                       o.sampler_seed + worker, o.prune_after)  # fmt: skip
     if worker == 0:
         start_from(study, o.start_from, space, nlpkit.tasks.get(task_name).Options)
     trial_budget, deadline = parse_duration(o.trial_budget), time.monotonic() + parse_duration(o.budget)

@@ -117,6 +117,23 @@ def test_a_hopeless_trial_is_pruned_at_its_budget_share():
     assert trial.reports == [(1, 2.5), (3, 2.3)]
 
 
+@pytest.mark.parametrize(("prune_after", "pruned"), [(0.2, True), (0.25, False), (0.5, False), (1.0, False)])
+def test_no_trial_is_pruned_before_its_share_of_the_budget(optuna, prune_after, pruned):
+    from nlpkit.tuning.study import pruner
+
+    study = optuna.create_study(direction="minimize", pruner=pruner(prune_after))
+    for value in (4.0, 4.1, 4.2):  # three finished trials, the median's reference
+        done = study.ask()
+        for step in range(11):
+            done.report(value + 1.0 - step / 10, step)
+        study.tell(done, value)
+    late = study.ask()
+    late.report(9.0, 2)  # far behind at a fifth of its budget
+    assert bool(late.should_prune()) is pruned  # 0.25: not before the third tenth; 1: never
+    late.report(9.0, 9)
+    assert bool(late.should_prune()) is (prune_after < 1.0)
+
+
 def test_tune_from_the_shell_then_train_with_its_recipe(tmp_path):
     out = tmp_path / "best.toml"
     proc = cli_run(
