@@ -121,8 +121,8 @@ def rerun(args) -> None:
 
     name = result_name(args.final)
     result = json.loads((RESULTS / f"{name}.json").read_text())
-    fresh = {**nlpkit_row(args.rerun, [], args.final), "rerun": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-             "load_1m": os.getloadavg()[0], "why": args.why}  # fmt: skip
+    load, began = os.getloadavg()[0], time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())  # before it trains
+    fresh = {**nlpkit_row(args.rerun, [], args.final), "rerun": began, "load_1m": load, "why": args.why}
     result["rows"] = [fresh if r["recipe"] == args.rerun else r for r in result["rows"]]
     for r in result["rows"]:
         if r.pop("same_as", None) == "defaults":  # the hand row was the defaults run of its day
