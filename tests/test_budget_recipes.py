@@ -33,7 +33,8 @@ def test_every_recipe_is_a_valid_set_of_its_tasks_options(task):
 def test_the_recipe_follows_level_budget_and_data_size(large):
     lm = tasks.get("lm")
     assert resolve(lm, {"train": large, "time_budget": "5m"})[1].name == "lm-char-5m"  # char by default
-    assert resolve(lm, {"train": large, "time_budget": "1h", "tokenizer": "word:30000"})[1].name == "lm-word-10m"
+    assert resolve(lm, {"train": large, "time_budget": "1h", "tokenizer": "word:30000"})[1].name == "lm-word-30m"
+    assert resolve(lm, {"train": large, "time_budget": "20m", "tokenizer": "word"})[1].name == "lm-word-10m"
     assert resolve(lm, {"train": large, "time_budget": "9m", "tokenizer": "word"})[1].name == "lm-word-5m"
     assert resolve(lm, {"train": large, "time_budget": "30s", "tokenizer": "word"})[1].name == "lm-word-5m"
     assert resolve(lm, {"train": large, "time_budget": "5m", "tokenizer": "unigram:8000"})[1].name == "lm-subword-5m"

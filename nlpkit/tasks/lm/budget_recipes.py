@@ -54,6 +54,28 @@ RECIPES = (
         min_mb=2.0,
     ),  # fmt: skip
     BudgetRecipe(
+        "lm-word-30m",
+        1800,
+        # past 10 minutes the one-layer recipe overfits (lm-word-10m at 30 min: 111.5, worse than at 10); two
+        # layers with dropout 0.25 kept improving for 19 epochs (bench/recipes/ptb-5m.toml's options)
+        {
+            "encoder": "lstm",
+            "layers": 2,
+            "hidden": 200,
+            "context": 35,
+            "batch_size": 20,
+            "optimizer": "sgd",
+            "lr": 20.0,
+            "clip": 0.25,
+            "dropout": 0.25,
+            "adaptive_softmax": "2000,6000",
+        },
+        "PTB, 30 min: test perplexity 92.8 on 2026-11-30 (bench/results/ptb-quality-30m-adaptive.md), where "
+        "lm-word-10m scored 111.5 (bench/results/budget-defaults-ptb-30m.md)",
+        level="word",
+        min_mb=2.0,
+    ),  # fmt: skip
+    BudgetRecipe(
         "lm-subword-5m",
         300,
         # the word recipe's model with a full softmax: a subword vocabulary is small, and may be smaller
