@@ -54,7 +54,7 @@ def main() -> None:
     load = [os.getloadavg()[0]]
     tables = {}
     for case in args.only.split(","):
-        tables[case] = {name: row(case, name, flags[name]) for name in args.rows.split(",")}
+        tables[case] = {name: row(case, name, flags[name], prefix=args.name) for name in args.rows.split(",")}
     load.append(os.getloadavg()[0])
     record = {"machine": machine(), "load_1m": load, "cases": {}}
     lines = [
