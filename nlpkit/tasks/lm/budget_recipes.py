@@ -70,7 +70,7 @@ RECIPES = (
             "dropout": 0.25,
             "adaptive_softmax": "2000,6000",
         },
-        "PTB, 30 min: test perplexity 92.8 on 2026-11-30 (bench/results/ptb-quality-30m-adaptive.md), where "
+        "PTB, 30 min: test perplexity 92.3 (bench/results/budget-defaults-ptb-30m-two-layer.md), where "
         "lm-word-10m scored 111.5 (bench/results/budget-defaults-ptb-30m.md)",
         level="word",
         min_mb=2.0,
