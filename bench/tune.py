@@ -6,7 +6,13 @@ the peer (nanoGPT's CPU recipe for the budget, bench/peers/nanogpt_char.py). nlp
 scored by `lm eval` on the last 10% (windows overlapping by half), the peer's by its own scoring
 of the same characters the same way.
 
-    python bench/tune.py --final 5m --tune-budget 25m [--encoder transformer]
+    python bench/tune.py --final 5m --tune-budget 25m [--encoder transformer] [--space FILE]
+        [--start-from RECIPE ...] [--prune-after SHARE]
+
+Rows: `defaults-before` (`--budget-recipe off`: the plain defaults), `defaults` (the budget recipe
+nlpkit now chooses), `hand`, `tuned`, `peer`. Trials validate once an epoch (about a minute here),
+as the final runs do: a search that validates more often than the recipe it writes scores its
+trials with less training than the repeat gets.
 """
 
 import argparse
@@ -51,6 +57,9 @@ def main() -> None:
     p.add_argument("--final", default="5m")
     p.add_argument("--tune-budget", default="30m")
     p.add_argument("--encoder", default="transformer")
+    p.add_argument("--space", default=str(ROOT / "bench" / "recipes" / "shakespeare-space.toml"))
+    p.add_argument("--start-from", action="append", default=[])
+    p.add_argument("--prune-after", type=float, default=0.2)
     args = p.parse_args()
     train, valid = split()
     load = [os.getloadavg()[0]]
@@ -60,13 +69,14 @@ def main() -> None:
     t0 = time.monotonic()
     hand = ROOT / "bench" / "recipes" / "shakespeare-transformer-nanogpt.toml"
     found = nlpkit.tune(
-        "lm", train=str(train), valid=[str(valid)], tokenizer="char", encoder=args.encoder, eval_every=250,
+        "lm", train=str(train), valid=[str(valid)], tokenizer="char", encoder=args.encoder,
         positions="learned", heads=4, warmup=100,  # the hand recipe's settings outside the space
-        space=str(ROOT / "bench" / "recipes" / "shakespeare-space.toml"), start_from=[str(hand)],
+        space=args.space, start_from=[str(hand), *args.start_from], prune_after=args.prune_after,
         trial_budget=args.final, budget=args.tune_budget, out=str(best),
     )  # fmt: skip
     tune_s = round(time.monotonic() - t0, 1)
     rows = [
+        nlpkit_row("defaults-before", ["--budget-recipe", "off"], train, valid, args.final),
         nlpkit_row("defaults", [], train, valid, args.final),
         nlpkit_row("hand", recipe("shakespeare-transformer-nanogpt"), train, valid, args.final),
         nlpkit_row("tuned", ["--config", str(best)], train, valid, args.final),
@@ -85,7 +95,7 @@ def main() -> None:
     lines = [
         f"# A tuned recipe at the same final budget: Tiny Shakespeare, character level, {args.final}",
         "",
-        f"`python bench/tune.py --final {args.final} --tune-budget {args.tune_budget} --encoder {args.encoder}`; "
+        f"`python bench/tune.py {' '.join(sys.argv[1:])}`; "
         f"{result['machine']['cpu']}, {result['machine']['cores']} cores, torch {result['machine']['torch']}, "
         f"{result['machine']['date']}; 1-minute load {load[0]:.2f} at the start, {load[1]:.2f} at the end; "
         "nothing else ran but the notes this session wrote.",
@@ -96,7 +106,7 @@ def main() -> None:
         "",
         f"The search: {found['trials']} trials of {args.final} ({found['pruned']} pruned, {found['failed']} failed) "
         f"in {tune_s:.0f} s of a {args.tune_budget} budget, {args.encoder} fixed, the hand recipe tried first "
-        "(`--start-from`), the space of bench/recipes/shakespeare-space.toml; the best trial scored "
+        f"(`--start-from`), the space of {os.path.relpath(args.space, ROOT)}; the best trial scored "
         f"{found['value']:.4f} in its own validation.",
         "",
         *commands_and_recipe(rows, best.read_text(encoding="utf-8").strip()),
