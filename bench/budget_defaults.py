@@ -6,6 +6,7 @@ the test set. The language-model rows are in tune-shakespeare-char.md and tune-p
 
     python bench/budget_defaults.py [--only sst2,conll] [--name budget-defaults]
     python bench/budget_defaults.py --only ptb-30m --rows defaults --name budget-defaults-ptb-30m  # one row
+    python bench/budget_defaults.py --only sst2-5m,conll-5m --name budget-defaults-5m  # a 10-minute recipe at 5
 """
 
 import argparse
@@ -18,8 +19,16 @@ CASES = {
     # name: (task, train, valid, test, budget, extra flags, metric key of `eval --format json`, label)
     "sst2": ("sentiment", "sst2/stsa.binary.train", "sst2/stsa.binary.dev", "sst2/stsa.binary.test", "10m", [],
              "accuracy", "test accuracy"),
+    "sst2-5m": ("sentiment", "sst2/stsa.binary.train", "sst2/stsa.binary.dev", "sst2/stsa.binary.test", "5m", [],
+                "accuracy", "test accuracy"),
     "conll": ("ner", "conll2003/train.txt", "conll2003/valid.txt", "conll2003/test.txt", "10m", [], "f1",
               "test micro F1"),
+    "conll-5m": ("ner", "conll2003/train.txt", "conll2003/valid.txt", "conll2003/test.txt", "5m", [], "f1",
+                 "test micro F1"),
+    # Tiny Shakespeare has no test split: bench/shakespeare.py's last 10% is scored, as in bench/tune.py
+    "shakespeare-10m": ("lm", WORK / "shakespeare.train.txt", WORK / "shakespeare.valid.txt",
+                        WORK / "shakespeare.valid.txt", "10m", ["--tokenizer", "char"], "loss",
+                        "valid loss (nats/char)"),
     "ptb-10m": ("lm", "ptb/ptb.train.txt", "ptb/ptb.valid.txt", "ptb/ptb.test.txt", "10m", ["--tokenizer", "word"],
                 "perplexity", "test perplexity"),
     "ptb-30m": ("lm", "ptb/ptb.train.txt", "ptb/ptb.valid.txt", "ptb/ptb.test.txt", "30m", ["--tokenizer", "word"],
@@ -27,7 +36,7 @@ CASES = {
     "ptb-bpe": ("lm", "ptb/ptb.train.txt", "ptb/ptb.valid.txt", "ptb/ptb.test.txt", "5m", ["--tokenizer", "bpe:8000"],
                 "perplexity", "test perplexity per subword"),
 }  # fmt: skip
-LOWER_IS_BETTER = {"perplexity"}
+LOWER_IS_BETTER = {"perplexity", "loss"}
 
 
 def row(case: str, recipe: str, flags: list[str], budget: str | None = None, prefix: str = "budget") -> dict:
@@ -49,6 +58,10 @@ def main() -> None:
     p.add_argument("--name", default="budget-defaults", help="the result files' name in bench/results")
     p.add_argument("--rows", default="defaults-before,defaults", help="which rows to train (a long budget: one)")
     args = p.parse_args()
+    if "shakespeare-10m" in args.only.split(","):
+        from shakespeare import split
+
+        split()  # bench/work/shakespeare.{train,valid}.txt, cut as bench/tune.py cuts them
     flags = {"defaults-before": ["--budget-recipe", "off"], "defaults": []}
     WORK.mkdir(parents=True, exist_ok=True)
     load = [os.getloadavg()[0]]
