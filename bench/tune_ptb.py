@@ -23,7 +23,6 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 
 from common import ROOT, SHARED, WORK, commands_and_recipe, machine, need, run, write
 
@@ -102,6 +101,7 @@ def main() -> None:
         "name": "ptb-word", "task": "lm", "final_budget_s": parse_duration(args.final), "metric": "test perplexity",
         "lower_is_better": True, "rows": rows,
         "space": rel(args.space), "start_from": [rel(r) for r in args.start_from],
+        "hand": rel(args.hand) if args.hand else "",
         "tune": {"budget_s": parse_duration(args.tune_budget), "wall_s": tune_s, "trials": found["trials"],
                  "pruned": found["pruned"], "failed": found["failed"], "best_in_search": found["value"],
                  "recipe": found["best"]},
@@ -164,10 +164,7 @@ def report(result: dict, final: str, tune_budget: str, recipe: str) -> None:
     )
     command = f"python bench/tune_ptb.py --final {final} --tune-budget {tune_budget}"
     if "space" in result:
-        hand = [
-            r["command"].split("--config ")[1].split()[0] for r in rows if r["recipe"] == "hand" and "same_as" not in r
-        ]
-        command += f" --space {space}" + "".join(f" --hand bench/recipes/{Path(h).name}" for h in hand)
+        command += f" --space {space}" + (f" --hand {result['hand']}" if result.get("hand") else "")
         command += "".join(f" --start-from {r}" for r in result["start_from"])
     lines = [
         f"# A tuned recipe at the same final budget: PTB, word level, {final}",
