@@ -70,7 +70,7 @@ def main() -> None:
     hand = ROOT / "bench" / "recipes" / "shakespeare-transformer-nanogpt.toml"
     found = nlpkit.tune(
         "lm", train=str(train), valid=[str(valid)], tokenizer="char", encoder=args.encoder,
-        positions="learned", heads=4, warmup=100,  # the hand recipe's settings outside the space
+        positions="learned", heads=4, warmup=100, dropout=0.0,  # the hand recipe's settings outside the space
         space=args.space, start_from=[str(hand), *args.start_from], prune_after=args.prune_after,
         trial_budget=args.final, budget=args.tune_budget, out=str(best),
     )  # fmt: skip

@@ -15,6 +15,7 @@ from nlpkit.option_parsing import parse_duration, to_toml
 
 STOP_AFTER_FAILURES = 3  # trials failing in a row that end a search (bad data fails every one)
 STARTUP_TRIALS = 4  # random trials (besides the ones started from recipes) before TPE takes over
+PER_TRIAL = ("train", "valid", "time_budget", "out", "quiet", "threads")  # a search sets these for every trial
 
 
 def require():
@@ -110,7 +111,7 @@ def run(task_name: str, fixed: dict, space: dict, o, threads: int, worker: int =
     study = open_study(storage_for(o.storage, o.out), o.study or f"nlpkit-{task_name}", task_name, not higher,
                        o.sampler_seed + worker, o.prune_after)  # fmt: skip
     if worker == 0:
-        start_from(study, o.start_from, space, nlpkit.tasks.get(task_name).Options)
+        start_from(study, o.start_from, space, nlpkit.tasks.get(task_name).Options, fixed)
     trial_budget, deadline = parse_duration(o.trial_budget), time.monotonic() + parse_duration(o.budget)
     counts = {"trials": 0, "pruned": 0, "failed": 0}
     failures, last_error = 0, ""
@@ -158,22 +159,33 @@ def run(task_name: str, fixed: dict, space: dict, o, threads: int, worker: int =
     return counts
 
 
-def start_from(study, recipes: list[str], space: dict, options_cls) -> None:
+def start_from(study, recipes: list[str], space: dict, options_cls, fixed: dict | None = None) -> None:
     """Queue, as the next trials, each recipe's values of the searched options, and for those it
     does not set their defaults (what training with the recipe would use); a recipe already tried
-    is not queued again."""
+    is not queued again. A value the recipe sets for an option that is neither searched nor fixed
+    is said: the trials use the option's default there, so the queued trial is not the recipe."""
     from dataclasses import MISSING
 
     from nlpkit.option_parsing import read_recipe
 
     defaults = {f.name: f.default for f in options_cls.declared() if f.default not in (MISSING, None)}
+    fixed = fixed or {}
     for path in recipes:
-        given = {**defaults, **{str(k).replace("-", "_"): v for k, v in read_recipe(path).items()}}
+        own = {str(k).replace("-", "_"): v for k, v in read_recipe(path).items()}
+        given = {**defaults, **own}
         params = {name: given[name] for name in space if name in given and space[name].contains(given[name])}
         outside = sorted(name for name in space if name in given and name not in params)
         if outside:
             verb = "lies" if len(outside) == 1 else "lie"
             info(f"{path}: {', '.join(outside)} {verb} outside the search space; that trial samples them")
+        left = {
+            n: v
+            for n, v in own.items()
+            if n not in space and n not in PER_TRIAL and n in defaults and v != fixed.get(n, defaults[n])
+        }
+        if left:
+            said = ", ".join(f"{n} {_short(v)} (trials: {_short(fixed.get(n, defaults[n]))})" for n, v in left.items())
+            info(f"{path}: {said} neither searched nor fixed; fix them on the command line to try the recipe as it is")
         if params:
             study.enqueue_trial(params, skip_if_exists=True)
 

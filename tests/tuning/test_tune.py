@@ -154,11 +154,14 @@ def test_tune_from_the_shell_then_train_with_its_recipe(tmp_path):
 
 def test_a_study_starts_from_known_recipes(tmp_path, capsys):
     known = tmp_path / "known.toml"
-    known.write_text("lr = 0.002\nhidden = 32\nbatch_size = 16\n", encoding="utf-8")  # hidden 32: outside the space
+    # hidden 32: outside the space; clip: neither searched nor fixed; context: fixed as the recipe has it
+    known.write_text("lr = 0.002\nhidden = 32\nbatch_size = 16\nclip = 2.0\ncontext = 16\n", encoding="utf-8")
     out = str(tmp_path / "best.toml")
     nlpkit.tune("lm", **SMALL, trial_budget="1s", budget="30s", trials=1, out=out, start_from=[str(known)])
     (first,) = nlpkit.tune("lm", show=True, out=out)["trials"]
     assert first["params"]["lr"] == 0.002 and first["params"]["batch_size"] == 16
     assert first["params"]["schedule"] == "cosine" and first["params"]["dropout"] == 0.1  # the defaults it leaves
     assert first["params"]["hidden"] in (64, 128, 256, 512)  # sampled, and said so
-    assert "known.toml: hidden lies outside the search space" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "known.toml: hidden lies outside the search space" in said
+    assert "known.toml: clip 2 (trials: 1) neither searched nor fixed" in said and "context" not in said
