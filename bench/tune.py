@@ -7,7 +7,8 @@ scored by `lm eval` on the last 10% (windows overlapping by half), the peer's by
 of the same characters the same way.
 
     python bench/tune.py --final 5m --tune-budget 25m [--encoder transformer] [--space FILE]
-        [--start-from RECIPE ...] [--prune-after SHARE]
+        [--start-from RECIPE ...] [--prune-after SHARE] [--beside "what else ran"]
+    python bench/tune.py --final 5m --rerun defaults --why "..."  # one row again (the recipe changed)
 
 Rows: `defaults-before` (`--budget-recipe off`: the plain defaults), `defaults` (the budget recipe
 nlpkit now chooses), `hand`, `tuned`, `peer`. Trials validate once an epoch (about a minute here),
@@ -60,7 +61,12 @@ def main() -> None:
     p.add_argument("--space", default=str(ROOT / "bench" / "recipes" / "shakespeare-space.toml"))
     p.add_argument("--start-from", action="append", default=[])
     p.add_argument("--prune-after", type=float, default=0.2)
+    p.add_argument("--beside", default="nothing else ran", help="what else ran during the search and rows")
+    p.add_argument("--rerun", default="", choices=("", "defaults", "defaults-before"), help="train one row again")
+    p.add_argument("--why", default="", help="with --rerun: why, for the report")
     args = p.parse_args()
+    if args.rerun:
+        return rerun(args)
     train, valid = split()
     load = [os.getloadavg()[0]]
     best = WORK / "tune-shakespeare-best.toml"
@@ -86,30 +92,59 @@ def main() -> None:
     result = {
         "name": "shakespeare-char", "task": "lm", "final_budget_s": parse_duration(args.final),
         "metric": "valid loss (nats/char)", "lower_is_better": True, "rows": rows,
+        "command": f"python bench/tune.py {' '.join(sys.argv[1:])}".replace(str(ROOT) + "/", ""),
+        "space": os.path.relpath(args.space, ROOT), "encoder": args.encoder, "tune_budget": args.tune_budget,
         "tune": {"budget_s": parse_duration(args.tune_budget), "wall_s": tune_s, "trials": found["trials"],
                  "pruned": found["pruned"], "failed": found["failed"], "best_in_search": found["value"],
                  "recipe": found["best"]},
-        "machine": machine(), "load_1m": load,
+        "machine": machine(), "load_1m": load, "beside": args.beside,
     }  # fmt: skip
+    report(result, args.final, best.read_text(encoding="utf-8").strip())
+
+
+def rerun(args) -> None:
+    """Train the row `args.rerun` again with the code as it is now (a budget recipe changed); the
+    other rows, the search and its recipe are kept from the result file."""
+    from common import RESULTS
+
+    result = json.loads((RESULTS / "tune-shakespeare-char.json").read_text())
+    train, valid = split()
+    load, began = os.getloadavg()[0], time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())  # before it trains
+    flags = {"defaults-before": ["--budget-recipe", "off"], "defaults": []}[args.rerun]
+    fresh = {**nlpkit_row(args.rerun, flags, train, valid, args.final), "rerun": began, "load_1m": load,
+             "why": args.why}  # fmt: skip
+    result["rows"] = [fresh if r["recipe"] == args.rerun else r for r in result["rows"]]
+    recipe_text = (RESULTS / "tune-shakespeare-char.md").read_text().split("```toml\n", 1)[1].split("\n```", 1)[0]
+    report(result, args.final, recipe_text)
+
+
+def report(result: dict, final: str, recipe_text: str) -> None:
+    rows, found, load = result["rows"], result["tune"], result["load_1m"]
     peer = next(r["value"] for r in rows if r["recipe"] == "peer")
     lines = [
-        f"# A tuned recipe at the same final budget: Tiny Shakespeare, character level, {args.final}",
+        f"# A tuned recipe at the same final budget: Tiny Shakespeare, character level, {final}",
         "",
-        f"`python bench/tune.py {' '.join(sys.argv[1:])}`; "
+        f"`{result['command']}`; "
         f"{result['machine']['cpu']}, {result['machine']['cores']} cores, torch {result['machine']['torch']}, "
-        f"{result['machine']['date']}; 1-minute load {load[0]:.2f} at the start, {load[1]:.2f} at the end; "
-        "nothing else ran but the notes this session wrote.",
+        f"{result['machine']['date']}; 1-minute load {load[0]:.2f} at the start, {load[1]:.2f} at the end "
+        f"({result['beside']}).",
         "",
         "| recipe | valid loss (nats/char) | against the peer | wall s |",
         "|---|---|---|---|",
         *(f"| {r['recipe']} | {r['value']:.4f} | {r['value'] - peer:+.4f} | {r['wall_s']:.0f} |" for r in rows),
         "",
-        f"The search: {found['trials']} trials of {args.final} ({found['pruned']} pruned, {found['failed']} failed) "
-        f"in {tune_s:.0f} s of a {args.tune_budget} budget, {args.encoder} fixed, the hand recipe tried first "
-        f"(`--start-from`), the space of {os.path.relpath(args.space, ROOT)}; the best trial scored "
-        f"{found['value']:.4f} in its own validation.",
+        *(
+            f"The {r['recipe']} row was trained again on {r['rerun']} (`python bench/tune.py --final {final} --rerun "
+            f"{r['recipe']}`, 1-minute load {r['load_1m']:.2f} at its start): {r['why']}\n"
+            for r in rows
+            if "rerun" in r
+        ),
+        f"The search: {found['trials']} trials of {final} ({found['pruned']} pruned, {found['failed']} failed) "
+        f"in {found['wall_s']:.0f} s of a {result['tune_budget']} budget, {result['encoder']} fixed, the hand recipe "
+        f"tried first (`--start-from`), the space of {result['space']}; the best trial scored "
+        f"{found['best_in_search']:.4f} in its own validation.",
         "",
-        *commands_and_recipe(rows, best.read_text(encoding="utf-8").strip()),
+        *commands_and_recipe(rows, recipe_text),
     ]
     write("tune-shakespeare-char", result, "\n".join(lines) + "\n")
 
