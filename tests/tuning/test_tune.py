@@ -25,7 +25,7 @@ def optuna():
 
 def test_a_search_writes_the_recipe_that_train_repeats(tmp_path):
     out = tmp_path / "best.toml"
-    found = nlpkit.tune("lm", **SMALL, hidden=16, trial_budget="2s", budget="60s", trials=2, out=str(out))
+    found = nlpkit.tune("lm", **SMALL, hidden=16, trial_budget="2s", budget="10m", trials=2, out=str(out))
     assert found["trials"] == 2 and found["metric"] == "valid_loss" and found["value"] > 0
     recipe = tomllib.loads(out.read_text(encoding="utf-8"))
     assert recipe == found["best"] and recipe["time_budget"] == "2s"  # the recipe is for the budget it ran at
@@ -38,9 +38,9 @@ def test_a_search_writes_the_recipe_that_train_repeats(tmp_path):
 
 def test_a_study_goes_on_where_it_stopped_and_is_shared_by_processes(tmp_path):
     out, storage = str(tmp_path / "best.toml"), f"sqlite:///{tmp_path / 'study.db'}"
-    first = nlpkit.tune("lm", **SMALL, hidden=16, trial_budget="1s", budget="60s", trials=1, out=out, storage=storage)
+    first = nlpkit.tune("lm", **SMALL, hidden=16, trial_budget="1s", budget="10m", trials=1, out=out, storage=storage)
     both = nlpkit.tune(
-        "lm", **SMALL, hidden=16, trial_budget="1s", budget="90s", trials=5, out=out, storage=storage, workers=2
+        "lm", **SMALL, hidden=16, trial_budget="1s", budget="10m", trials=5, out=out, storage=storage, workers=2
     )
     shown = nlpkit.tune("lm", show=True, out=out, storage=storage)["trials"]
     assert first["trials"] == 1 and both["trials"] == 4 and len(shown) == 5
@@ -74,7 +74,7 @@ def test_the_cost_curve_is_drawn_after_a_search_and_from_a_stored_study(tmp_path
     real = nlpkit.plots.search_curve
     monkeypatch.setattr(nlpkit.plots, "search_curve", lambda rows, *a: drawn.append(rows) or real(rows, *a))
     out = str(tmp_path / "best.toml")
-    found = nlpkit.tune("lm", **SMALL, hidden=16, trial_budget="1s", budget="30s", trials=2, out=out,
+    found = nlpkit.tune("lm", **SMALL, hidden=16, trial_budget="1s", budget="10m", trials=2, out=out,
                         plot=str(tmp_path / "search.png"))  # fmt: skip
     assert (tmp_path / "search.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     shown = nlpkit.tune("lm", show=True, out=out, plot=str(tmp_path / "again.svg"))["trials"]
@@ -84,7 +84,7 @@ def test_the_cost_curve_is_drawn_after_a_search_and_from_a_stored_study(tmp_path
 
 def test_a_study_of_another_task_is_refused_and_failing_trials_end_the_search(tmp_path):
     out = str(tmp_path / "best.toml")
-    nlpkit.tune("lm", **SMALL, hidden=16, trial_budget="1s", budget="30s", trials=1, out=out, study="s")
+    nlpkit.tune("lm", **SMALL, hidden=16, trial_budget="1s", budget="10m", trials=1, out=out, study="s")
     with pytest.raises(nlpkit.NlpkitError, match="study s: a study of 'lm' models, not 'sentiment'"):
         nlpkit.tune("sentiment", train=str(DATA / "sentiment.valid.tsv"), out=out, study="s", trials=1)
     bad = dict(SMALL, train=str(tmp_path / "missing.txt"))  # every trial fails the same way
@@ -157,7 +157,7 @@ def test_a_study_starts_from_known_recipes(tmp_path, capsys):
     # hidden 32: outside the space; clip: neither searched nor fixed; context: fixed as the recipe has it
     known.write_text("lr = 0.002\nhidden = 32\nbatch_size = 16\nclip = 2.0\ncontext = 16\n", encoding="utf-8")
     out = str(tmp_path / "best.toml")
-    nlpkit.tune("lm", **SMALL, trial_budget="1s", budget="30s", trials=1, out=out, start_from=[str(known)])
+    nlpkit.tune("lm", **SMALL, trial_budget="1s", budget="10m", trials=1, out=out, start_from=[str(known)])
     (first,) = nlpkit.tune("lm", show=True, out=out)["trials"]
     assert first["params"]["lr"] == 0.002 and first["params"]["batch_size"] == 16
     assert first["params"]["schedule"] == "cosine" and first["params"]["dropout"] == 0.1  # the defaults it leaves
