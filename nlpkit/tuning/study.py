@@ -89,7 +89,8 @@ class Reporter:
             return
         self.reported.add(step)
         self.trial.report(float(record[self.metric]), step)
-        if self.trial.should_prune():
+        # at the budget's end the trial has cost all it will: it completes with its value, however poor
+        if step < 10 and self.trial.should_prune():
             raise Pruned(step)
 
     def close(self, model_path) -> None:

@@ -115,6 +115,10 @@ def test_a_hopeless_trial_is_pruned_at_its_budget_share():
     with pytest.raises(Pruned):
         reporter.write({"event": "eval", "elapsed": 35.0, "valid_loss": 2.3})
     assert trial.reports == [(1, 2.5), (3, 2.3)]
+    ended = Reporter(Trial(), "valid_loss", budget=100.0)
+    ended.trial.reports = [(1, 2.5)]  # the pruner would cut it now, but its budget is spent: it completes
+    ended.write({"event": "eval", "elapsed": 101.0, "valid_loss": 2.9})
+    assert ended.trial.reports == [(1, 2.5), (10, 2.9)]
 
 
 @pytest.mark.parametrize(("prune_after", "pruned"), [(0.2, True), (0.25, False), (0.5, False), (1.0, False)])
