@@ -35,6 +35,8 @@ CASES = {
                 "perplexity", "test perplexity"),
     "ptb-bpe": ("lm", "ptb/ptb.train.txt", "ptb/ptb.valid.txt", "ptb/ptb.test.txt", "5m", ["--tokenizer", "bpe:8000"],
                 "perplexity", "test perplexity per subword"),
+    "ptb-bpe-10m": ("lm", "ptb/ptb.train.txt", "ptb/ptb.valid.txt", "ptb/ptb.test.txt", "10m",
+                    ["--tokenizer", "bpe:8000"], "perplexity", "test perplexity per subword"),
 }  # fmt: skip
 LOWER_IS_BETTER = {"perplexity", "loss"}
 
