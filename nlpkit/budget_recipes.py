@@ -6,7 +6,9 @@ the tokenizer level, the data size and the budget; the options the user gives ov
 values, and `budget_recipe` names one, or turns the choice off.
 
 A recipe is used for the budget it was measured at and longer ones (the longest such one wins),
-and for shorter ones when none is shorter; for data at least as large as it asks.
+for shorter ones only when the table has none shorter and the recipe says it serves them
+(`shorter`: a small model that takes many cheap steps does; a 10-minute sentiment or NER recipe,
+measured at 5 minutes, lost to the plain defaults there); for data at least as large as it asks.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class BudgetRecipe:
     measured: str  # what it scored against the plain defaults at that budget, and where that is written
     level: str | None = None  # tokenizer level: char | word | subword; None: any
     min_mb: float = 0.0  # training text it needs, in MB (a word model's adaptive softmax needs a vocabulary)
+    shorter: bool = False  # also used for shorter budgets when the table has no shorter recipe
     notes: dict = field(default_factory=dict)
 
 
@@ -71,10 +74,11 @@ def choose(task_name: str, level: str, budget_s: float, mb: float | None) -> Bud
     fits = [r for r in table(task_name) if r.level in (None, level) and r.min_mb <= (mb or 0.0)]
     if not fits:
         return None
-    shorter = [r for r in fits if r.budget_s <= budget_s]
-    if shorter:
-        return max(shorter, key=lambda r: (r.budget_s, r.min_mb, r.level is not None))
-    return min(fits, key=lambda r: (r.budget_s, -r.min_mb))
+    within = [r for r in fits if r.budget_s <= budget_s]
+    if within:
+        return max(within, key=lambda r: (r.budget_s, r.min_mb, r.level is not None))
+    below = [r for r in fits if r.shorter]
+    return min(below, key=lambda r: (r.budget_s, -r.min_mb)) if below else None
 
 
 def resolve(task_cls, values: dict) -> tuple[dict, BudgetRecipe | None]:

@@ -46,7 +46,7 @@ def test_the_recipe_follows_level_budget_and_data_size(large):
 
 def test_choose_takes_the_longest_budget_not_past_the_run_and_else_the_shortest(monkeypatch):
     recipes = (
-        BudgetRecipe("a-5m", 300, {}, "-", level="word"),
+        BudgetRecipe("a-5m", 300, {}, "-", level="word", shorter=True),
         BudgetRecipe("a-30m", 1800, {}, "-", level="word"),
         BudgetRecipe("a-30m-big", 1800, {}, "-", level="word", min_mb=100),
     )
@@ -57,6 +57,15 @@ def test_choose_takes_the_longest_budget_not_past_the_run_and_else_the_shortest(
     assert choose("lm", "word", 7200, 500.0).name == "a-30m-big"
     assert choose("lm", "word", 7200, None).name == "a-30m"  # unknown size: no recipe that needs much data
     assert choose("lm", "char", 7200, 1.0) is None
+    monkeypatch.setattr("nlpkit.budget_recipes.table", lambda task: recipes[1:])  # none says it serves shorter runs
+    assert choose("lm", "word", 600, 1.0) is None and choose("lm", "word", 1800, 1.0).name == "a-30m"
+
+
+def test_the_ten_minute_sentiment_and_ner_recipes_are_not_used_for_shorter_runs(large):
+    # measured at 5 minutes they lost to the plain defaults (bench/results/budget-defaults-5m.md)
+    for task, name in (("sentiment", "sentiment-word-10m"), ("ner", "ner-10m")):
+        assert resolve(tasks.get(task), {"train": large, "time_budget": "5m"})[1] is None
+        assert resolve(tasks.get(task), {"train": large, "time_budget": "10m"})[1].name == name
 
 
 def test_the_users_options_win_and_a_model_size_option_means_no_recipe(large):
@@ -72,7 +81,7 @@ def test_the_users_options_win_and_a_model_size_option_means_no_recipe(large):
     # named: applied whatever the budget; the vectors' size wins over the recipe's embed
     values, recipe = resolve(tasks.get("sentiment"), {"train": "x", "budget_recipe": "sentiment-word-10m"})
     assert recipe.name == "sentiment-word-10m" and values["embed"] == 128
-    values, _ = resolve(tasks.get("sentiment"), {"train": "x", "time_budget": "9m", "embeddings": "v.txt"})
+    values, _ = resolve(tasks.get("sentiment"), {"train": "x", "time_budget": "12m", "embeddings": "v.txt"})
     assert "embed" not in values and values["hidden"] == 256
 
 
