@@ -55,6 +55,11 @@ def machine() -> dict:
     }
 
 
+def stored_recipe(name: str) -> str:
+    """The tuned recipe a result file's report shows (bench/results/NAME.md), for a rerun of one row."""
+    return (RESULTS / f"{name}.md").read_text().split("```toml\n", 1)[1].split("\n```", 1)[0]
+
+
 def commands_and_recipe(rows: list[dict], recipe: str) -> list[str]:
     """The end of a tuned-recipe table's report (bench/tune*.py): each row's command, then the recipe."""
     return ["Commands:", "", *(f"- {r['recipe']}: `{r['command']}`" for r in rows), "", "The tuned recipe:", "",

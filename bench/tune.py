@@ -22,7 +22,7 @@ import os
 import sys
 import time
 
-from common import ROOT, SHARED, WORK, commands_and_recipe, machine, recipe, run, write
+from common import ROOT, SHARED, WORK, commands_and_recipe, machine, recipe, run, stored_recipe, write
 
 sys.path.insert(0, str(ROOT / "bench"))
 from shakespeare import split  # noqa: E402 - the same train/valid cut as the other Shakespeare runs
@@ -114,8 +114,7 @@ def rerun(args) -> None:
     fresh = {**nlpkit_row(args.rerun, flags, train, valid, args.final), "rerun": began, "load_1m": load,
              "why": args.why}  # fmt: skip
     result["rows"] = [fresh if r["recipe"] == args.rerun else r for r in result["rows"]]
-    recipe_text = (RESULTS / "tune-shakespeare-char.md").read_text().split("```toml\n", 1)[1].split("\n```", 1)[0]
-    report(result, args.final, recipe_text)
+    report(result, args.final, stored_recipe("tune-shakespeare-char"))
 
 
 def report(result: dict, final: str, recipe_text: str) -> None:

@@ -24,7 +24,7 @@ import os
 import sys
 import time
 
-from common import ROOT, SHARED, WORK, commands_and_recipe, machine, need, run, write
+from common import ROOT, SHARED, WORK, commands_and_recipe, machine, need, run, stored_recipe, write
 
 PTB = SHARED / "ptb"
 
@@ -127,7 +127,7 @@ def rerun(args) -> None:
     for r in result["rows"]:
         if r.pop("same_as", None) == "defaults":  # the hand row was the defaults run of its day
             r["command"] += " (the budget recipe lm-word-5m held bench/recipes/ptb-5m.toml's options then)"
-    recipe = (RESULTS / f"{name}.md").read_text().split("```toml\n", 1)[1].split("\n```", 1)[0]
+    recipe = stored_recipe(name)
     report(result, args.final, "30m" if args.final == "5m" else args.tune_budget, recipe)
 
 

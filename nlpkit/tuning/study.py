@@ -15,6 +15,7 @@ from nlpkit.option_parsing import parse_duration, to_toml
 
 STOP_AFTER_FAILURES = 3  # trials failing in a row that end a search (bad data fails every one)
 STARTUP_TRIALS = 4  # random trials (besides the ones started from recipes) before TPE takes over
+TENTHS = 10  # a trial reports its validations at tenths of its budget (the pruner's steps)
 PER_TRIAL = ("train", "valid", "time_budget", "out", "quiet", "threads")  # a search sets these for every trial
 
 
@@ -70,7 +71,7 @@ def pruner(prune_after: float):
     optuna = require()
     if prune_after >= 1.0:
         return optuna.pruners.NopPruner()
-    return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=math.ceil(round(10 * prune_after, 6)))
+    return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=math.ceil(round(TENTHS * prune_after, 6)))
 
 
 class Reporter:
@@ -84,13 +85,13 @@ class Reporter:
     def write(self, record: dict) -> None:
         if record.get("event") != "eval" or not isinstance(record.get(self.metric), int | float):
             return
-        step = min(10, int(10 * record.get("elapsed", 0.0) / self.budget))
+        step = min(TENTHS, int(TENTHS * record.get("elapsed", 0.0) / self.budget))
         if step in self.reported:
             return
         self.reported.add(step)
         self.trial.report(float(record[self.metric]), step)
         # at the budget's end the trial has cost all it will: it completes with its value, however poor
-        if step < 10 and self.trial.should_prune():
+        if step < TENTHS and self.trial.should_prune():
             raise Pruned(step)
 
     def close(self, model_path) -> None:
@@ -132,7 +133,7 @@ def run(task_name: str, fixed: dict, space: dict, o, threads: int, worker: int =
             except Pruned as at:
                 study.tell(trial, state=optuna.trial.TrialState.PRUNED)
                 counts["pruned"] += 1
-                info(f"trial {trial.number} pruned at {10 * at.args[0]}% of its budget")
+                info(f"trial {trial.number} pruned at {100 * at.args[0] // TENTHS}% of its budget")
                 failures = 0
                 continue
             except KeyboardInterrupt:
