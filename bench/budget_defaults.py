@@ -7,6 +7,7 @@ the test set. The language-model rows are in tune-shakespeare-char.md and tune-p
     python bench/budget_defaults.py [--only sst2,conll] [--name budget-defaults]
     python bench/budget_defaults.py --only ptb-30m --rows defaults --name budget-defaults-ptb-30m  # one row
     python bench/budget_defaults.py --only sst2-5m,conll-5m --name budget-defaults-5m  # a 10-minute recipe at 5
+    python bench/budget_defaults.py --only shakespeare-30m,conll-30m --name budget-defaults-30m  # shorter recipes at 30
 """
 
 import argparse
@@ -23,11 +24,18 @@ CASES = {
                 "accuracy", "test accuracy"),
     "conll": ("ner", "conll2003/train.txt", "conll2003/valid.txt", "conll2003/test.txt", "10m", [], "f1",
               "test micro F1"),
+    "conll-30m": ("ner", "conll2003/train.txt", "conll2003/valid.txt", "conll2003/test.txt", "30m", [], "f1",
+                  "test micro F1"),
+    "sst2-30m": ("sentiment", "sst2/stsa.binary.train", "sst2/stsa.binary.dev", "sst2/stsa.binary.test", "30m", [],
+                 "accuracy", "test accuracy"),
     "conll-5m": ("ner", "conll2003/train.txt", "conll2003/valid.txt", "conll2003/test.txt", "5m", [], "f1",
                  "test micro F1"),
     # Tiny Shakespeare has no test split: bench/shakespeare.py's last 10% is scored, as in bench/tune.py
     "shakespeare-10m": ("lm", WORK / "shakespeare.train.txt", WORK / "shakespeare.valid.txt",
                         WORK / "shakespeare.valid.txt", "10m", ["--tokenizer", "char"], "loss",
+                        "valid loss (nats/char)"),
+    "shakespeare-30m": ("lm", WORK / "shakespeare.train.txt", WORK / "shakespeare.valid.txt",
+                        WORK / "shakespeare.valid.txt", "30m", ["--tokenizer", "char"], "loss",
                         "valid loss (nats/char)"),
     "ptb-10m": ("lm", "ptb/ptb.train.txt", "ptb/ptb.valid.txt", "ptb/ptb.test.txt", "10m", ["--tokenizer", "word"],
                 "perplexity", "test perplexity"),
@@ -60,7 +68,7 @@ def main() -> None:
     p.add_argument("--name", default="budget-defaults", help="the result files' name in bench/results")
     p.add_argument("--rows", default="defaults-before,defaults", help="which rows to train (a long budget: one)")
     args = p.parse_args()
-    if "shakespeare-10m" in args.only.split(","):
+    if any(case.startswith("shakespeare") for case in args.only.split(",")):
         from shakespeare import split
 
         split()  # bench/work/shakespeare.{train,valid}.txt, cut as bench/tune.py cuts them
