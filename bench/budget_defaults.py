@@ -16,6 +16,8 @@ import os
 
 from common import SHARED, WORK, machine, need, run, write
 
+from nlpkit.option_parsing import parse_duration
+
 CASES = {
     # name: (task, train, valid, test, budget, extra flags, metric key of `eval --format json`, label)
     "sst2": ("sentiment", "sst2/stsa.binary.train", "sst2/stsa.binary.dev", "sst2/stsa.binary.test", "10m", [],
@@ -94,7 +96,7 @@ def main() -> None:
     ]
     for case, rows in tables.items():
         task, _, _, _, budget, _, _, label = CASES[case]
-        record["cases"][case] = {"name": case, "task": task, "final_budget_s": budget, "metric": label,
+        record["cases"][case] = {"name": case, "task": task, "final_budget_s": parse_duration(budget), "metric": label,
                                  "lower_is_better": CASES[case][6] in LOWER_IS_BETTER, "rows": list(rows.values())}  # fmt: skip
         cells = [
             f"{rows[name]['value']:.4f}" if name in rows else "not run" for name in ("defaults-before", "defaults")
