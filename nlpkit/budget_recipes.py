@@ -112,12 +112,12 @@ def resolve(task_cls, values: dict) -> tuple[dict, BudgetRecipe | None]:
 
 def _resumed(task_cls, values: dict) -> BudgetRecipe | None:
     """A resumed run goes on with the recipe its checkpoint started from, whatever budget it has now."""
+    from nlpkit.checkpoints import path_for
     from nlpkit.modelfile import read_header
-    from nlpkit.tasks.lifecycle import checkpoint_path
 
     out = values.get("out") or task_cls.Options.__dataclass_fields__["out"].default
     try:
-        recorded = (read_header(str(checkpoint_path(str(out)))).get("recipe") or {}).get("budget_recipe")
+        recorded = (read_header(str(path_for(str(out)))).get("recipe") or {}).get("budget_recipe")
     except (NlpkitError, OSError, AttributeError):
         return None  # no checkpoint, or not a readable one: training names the problem
     if not recorded or recorded in (AUTO, OFF):

@@ -4,8 +4,15 @@ checkpoint also says what model it holds)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from nlpkit import modelfile
 from nlpkit.errors import NlpkitError
+
+
+def path_for(out: str) -> Path:
+    """Where the run writing the model `out` keeps its checkpoint: beside it."""
+    return Path(out + ".ckpt")
 
 
 def write(path, task_name: str, meta: dict, tensors: dict, state: dict) -> None:

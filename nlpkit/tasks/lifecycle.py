@@ -11,14 +11,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from nlpkit import checkpoints
 from nlpkit.budget_recipes import AUTO, OFF, describe, named
 from nlpkit.console import console, info, table
 from nlpkit.errors import NlpkitError, option
 from nlpkit.tracking import run_log
-
-
-def checkpoint_path(out: str) -> Path:
-    return Path(out + ".ckpt")
 
 
 def train(task_cls, options, recipe_file: str | None = None):
@@ -57,7 +54,7 @@ def _train(task_cls, options, world, recipe_file=None):
     torch.manual_seed(options.seed)
     data = task_cls.read_data(options)
 
-    ckpt = checkpoint_path(options.out)
+    ckpt = checkpoints.path_for(options.out)
     saved = None
     if options.resume:
         if not ckpt.exists():
@@ -175,7 +172,7 @@ def check_out(options, recipe_file: str | None = None) -> None:
     the options name, the recipe and each other."""
     from nlpkit.outputs import Output, claim
 
-    claim(options, inputs=[recipe_file], outputs=[Output("out", str(checkpoint_path(options.out)))])
+    claim(options, inputs=[recipe_file], outputs=[Output("out", str(checkpoints.path_for(options.out)))])
 
 
 # What a resumed run may change: how long it goes on and how often it validates. Anything else
