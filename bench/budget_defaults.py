@@ -47,6 +47,8 @@ CASES = {
                 "perplexity", "test perplexity per subword"),
     "ptb-bpe-10m": ("lm", "ptb/ptb.train.txt", "ptb/ptb.valid.txt", "ptb/ptb.test.txt", "10m",
                     ["--tokenizer", "bpe:8000"], "perplexity", "test perplexity per subword"),
+    "ptb-bpe-30m": ("lm", "ptb/ptb.train.txt", "ptb/ptb.valid.txt", "ptb/ptb.test.txt", "30m",
+                    ["--tokenizer", "bpe:8000"], "perplexity", "test perplexity per subword"),
 }  # fmt: skip
 LOWER_IS_BETTER = {"perplexity", "loss"}
 
