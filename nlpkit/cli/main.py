@@ -96,9 +96,9 @@ def _interrupted_again(signum, frame) -> None:
 
 
 def main() -> None:
-    use_flags()
+    use_flags()  # library messages name options as flags: --max-len, not max_len
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        signal.signal(signal.SIGINT, _interrupted)  # library messages name options as flags: --max-len, not max_len
+        signal.signal(signal.SIGINT, _interrupted)
     if hasattr(signal, "SIGPIPE"):
         # like any Unix filter: a reader that goes away (`| head -1`) ends the command at once,
         # quietly, with the conventional status (128 + SIGPIPE = 141 in the shell)
