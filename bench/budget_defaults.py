@@ -8,11 +8,14 @@ the test set. The language-model rows are in tune-shakespeare-char.md and tune-p
     python bench/budget_defaults.py --only ptb-30m --rows defaults --name budget-defaults-ptb-30m  # one row
     python bench/budget_defaults.py --only sst2-5m,conll-5m --name budget-defaults-5m  # a 10-minute recipe at 5
     python bench/budget_defaults.py --only shakespeare-30m,conll-30m --name budget-defaults-30m  # shorter recipes at 30
+    python bench/budget_defaults.py --only shakespeare-30m --rows hand --hand recipes/shakespeare-30m.toml \
+        --name budget-defaults-shakespeare-30m-hand  # a candidate recipe
 """
 
 import argparse
 import json
 import os
+from pathlib import Path
 
 from common import SHARED, WORK, machine, need, run, write
 
@@ -71,12 +74,19 @@ def main() -> None:
     p.add_argument("--only", default=",".join(CASES))
     p.add_argument("--name", default="budget-defaults", help="the result files' name in bench/results")
     p.add_argument("--rows", default="defaults-before,defaults", help="which rows to train (a long budget: one)")
+    p.add_argument("--hand", help="a recipe file (bench/recipes) trained as the row 'hand' (give hand in --rows)")
     args = p.parse_args()
     if any(case.startswith("shakespeare") for case in args.only.split(",")):
         from shakespeare import split
 
         split()  # bench/work/shakespeare.{train,valid}.txt, cut as bench/tune.py cuts them
-    flags = {"defaults-before": ["--budget-recipe", "off"], "defaults": []}
+    flags = {
+        "defaults-before": ["--budget-recipe", "off"],
+        "defaults": [],
+        "hand": ["--config", str(Path(args.hand).resolve()) if args.hand else ""],
+    }
+    if "hand" in args.rows.split(",") and not args.hand:
+        p.error("the row hand needs --hand RECIPE.toml")
     WORK.mkdir(parents=True, exist_ok=True)
     load = [os.getloadavg()[0]]
     tables = {}
@@ -89,22 +99,24 @@ def main() -> None:
         "",
         f"`python bench/budget_defaults.py --only {args.only} --name {args.name}"
         + (f" --rows {args.rows}" if args.rows != "defaults-before,defaults" else "")
+        + (f" --hand {args.hand}" if args.hand else "")
         + f"`; {record['machine']['cpu']}, "
         f"{record['machine']['cores']} cores, torch {record['machine']['torch']}, {record['machine']['date']}; "
         f"1-minute load {load[0]:.2f} at the start, {load[1]:.2f} at the end; one run at a time.",
         "",
-        "| data | budget | metric | defaults before (`--budget-recipe off`) | new defaults | recipe chosen |",
-        "|---|---|---|---|---|---|",
+        "| data | budget | metric | defaults before (`--budget-recipe off`) | new defaults | recipe chosen | hand |",
+        "|---|---|---|---|---|---|---|",
     ]
     for case, rows in tables.items():
         task, _, _, _, budget, _, _, label = CASES[case]
         record["cases"][case] = {"name": case, "task": task, "final_budget_s": parse_duration(budget), "metric": label,
                                  "lower_is_better": CASES[case][6] in LOWER_IS_BETTER, "rows": list(rows.values())}  # fmt: skip
         cells = [
-            f"{rows[name]['value']:.4f}" if name in rows else "not run" for name in ("defaults-before", "defaults")
+            f"{rows[name]['value']:.4f}" if name in rows else "not run"
+            for name in ("defaults-before", "defaults", "hand")
         ]
         chosen = rows["defaults"]["budget_recipe"] if "defaults" in rows else ""
-        lines.append(f"| {case} | {budget} | {label} | {cells[0]} | {cells[1]} | {chosen} |")
+        lines.append(f"| {case} | {budget} | {label} | {cells[0]} | {cells[1]} | {chosen} | {cells[2]} |")
     lines += ["", "Commands:", ""]
     lines += [f"- `{r['command']}`" for rows in tables.values() for r in rows.values()]
     write(args.name, record, "\n".join(lines) + "\n")

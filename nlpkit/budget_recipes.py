@@ -5,7 +5,8 @@ starts from the recipe of its task's table (nlpkit/tasks/TASK/budget_recipes.py)
 the tokenizer level, the data size and the budget; the options the user gives override its
 values, and `budget_recipe` names one, or turns the choice off.
 
-A recipe is used for the budget it was measured at and longer ones (the longest such one wins),
+A recipe is used for the budget it was measured at and longer ones (the longest such one wins)
+up to a budget where it was measured worse than the plain defaults (`until_s`),
 for shorter ones only when the table has none shorter and the recipe says it serves them
 (`shorter`: a small model that takes many cheap steps does; a 10-minute sentiment or NER recipe,
 measured at 5 minutes, lost to the plain defaults there); for data at least as large as it asks.
@@ -32,6 +33,7 @@ class BudgetRecipe:
     level: str | None = None  # tokenizer level: char | word | subword; None: any
     min_mb: float = 0.0  # training text it needs, in MB (a word model's adaptive softmax needs a vocabulary)
     shorter: bool = False  # also used for shorter budgets when the table has no shorter recipe
+    until_s: float | None = None  # not used for budgets this long or longer (it lost there); None: no limit
     notes: dict = field(default_factory=dict)
 
 
@@ -71,7 +73,11 @@ def data_mb(train) -> float | None:
 
 def choose(task_name: str, level: str, budget_s: float, mb: float | None) -> BudgetRecipe | None:
     """The recipe for this tokenizer level, data size (None: unknown) and budget, if any."""
-    fits = [r for r in table(task_name) if r.level in (None, level) and r.min_mb <= (mb or 0.0)]
+    fits = [
+        r
+        for r in table(task_name)
+        if r.level in (None, level) and r.min_mb <= (mb or 0.0) and (r.until_s is None or budget_s < r.until_s)
+    ]
     if not fits:
         return None
     within = [r for r in fits if r.budget_s <= budget_s]

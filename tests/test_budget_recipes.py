@@ -61,6 +61,20 @@ def test_choose_takes_the_longest_budget_not_past_the_run_and_else_the_shortest(
     assert choose("lm", "word", 600, 1.0) is None and choose("lm", "word", 1800, 1.0).name == "a-30m"
 
 
+def test_a_recipe_is_not_used_from_the_budget_where_it_lost(monkeypatch):
+    recipes = (BudgetRecipe("a-5m", 300, {}, "-", level="char", until_s=1800),)
+    monkeypatch.setattr("nlpkit.budget_recipes.table", lambda task: recipes)
+    assert choose("lm", "char", 1799, 1.0).name == "a-5m"
+    assert choose("lm", "char", 1800, 1.0) is None and choose("lm", "char", 7200, 1.0) is None
+
+
+def test_the_character_recipe_is_not_used_for_half_an_hour_or_more():
+    # at 30 minutes it scored 1.558 nats/char against the plain defaults' 1.460 (bench/results/budget-defaults-30m.md)
+    lm = tasks.get("lm")
+    assert resolve(lm, {"train": SAMPLE, "time_budget": "20m", "tokenizer": "char"})[1].name == "lm-char-5m"
+    assert resolve(lm, {"train": SAMPLE, "time_budget": "30m", "tokenizer": "char"})[1] is None
+
+
 def test_the_ten_minute_sentiment_and_ner_recipes_are_not_used_for_shorter_runs(large):
     # measured at 5 minutes they lost to the plain defaults (bench/results/budget-defaults-5m.md)
     for task, name in (("sentiment", "sentiment-word-10m"), ("ner", "ner-10m")):
