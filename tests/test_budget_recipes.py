@@ -68,11 +68,13 @@ def test_a_recipe_is_not_used_from_the_budget_where_it_lost(monkeypatch):
     assert choose("lm", "char", 1800, 1.0) is None and choose("lm", "char", 7200, 1.0) is None
 
 
-def test_the_character_recipe_is_not_used_for_half_an_hour_or_more():
-    # at 30 minutes it scored 1.558 nats/char against the plain defaults' 1.460 (bench/results/budget-defaults-30m.md)
-    lm = tasks.get("lm")
+def test_the_character_and_ner_recipes_are_not_used_for_half_an_hour_or_more(large):
+    # at 30 minutes both lost to the plain defaults (bench/results/budget-defaults-30m.md)
+    lm, ner = tasks.get("lm"), tasks.get("ner")
     assert resolve(lm, {"train": SAMPLE, "time_budget": "20m", "tokenizer": "char"})[1].name == "lm-char-5m"
     assert resolve(lm, {"train": SAMPLE, "time_budget": "30m", "tokenizer": "char"})[1] is None
+    assert resolve(ner, {"train": large, "time_budget": "20m"})[1].name == "ner-10m"
+    assert resolve(ner, {"train": large, "time_budget": "1h"})[1] is None
 
 
 def test_the_ten_minute_sentiment_and_ner_recipes_are_not_used_for_shorter_runs(large):
