@@ -80,13 +80,11 @@ def main() -> None:
         from shakespeare import split
 
         split()  # bench/work/shakespeare.{train,valid}.txt, cut as bench/tune.py cuts them
-    flags = {
-        "defaults-before": ["--budget-recipe", "off"],
-        "defaults": [],
-        "hand": ["--config", str(Path(args.hand).resolve()) if args.hand else ""],
-    }
     if "hand" in args.rows.split(",") and not args.hand:
         p.error("the row hand needs --hand RECIPE.toml")
+    flags = {"defaults-before": ["--budget-recipe", "off"], "defaults": []}
+    if args.hand:
+        flags["hand"] = ["--config", str(Path(args.hand).resolve())]
     WORK.mkdir(parents=True, exist_ok=True)
     load = [os.getloadavg()[0]]
     tables = {}
