@@ -38,6 +38,8 @@ def test_the_recipe_follows_level_budget_and_data_size(large):
     assert resolve(lm, {"train": large, "time_budget": "9m", "tokenizer": "word"})[1].name == "lm-word-5m"
     assert resolve(lm, {"train": large, "time_budget": "30s", "tokenizer": "word"})[1].name == "lm-word-5m"
     assert resolve(lm, {"train": large, "time_budget": "5m", "tokenizer": "unigram:8000"})[1].name == "lm-subword-5m"
+    assert resolve(lm, {"train": large, "time_budget": "29m", "tokenizer": "bpe:8000"})[1].name == "lm-subword-5m"
+    assert resolve(lm, {"train": large, "time_budget": "30m", "tokenizer": "bpe:8000"})[1].name == "lm-subword-30m"
     # too little text for the word and subword recipes, a task without a table
     assert resolve(lm, {"train": SAMPLE, "time_budget": "5m", "tokenizer": "word"})[1] is None
     assert resolve(lm, {"train": SAMPLE, "time_budget": "5m", "tokenizer": "bpe:800"})[1] is None
