@@ -15,7 +15,8 @@ TUNED_WORD_MODEL_10M = {**TUNED_WORD_MODEL, "dropout": 0.0, "input_dropout": 0.1
 # improving for 40 epochs of PTB in 30 minutes, where the one-layer recipes overfit
 WORD_MODEL_30M = {"encoder": "lstm", "layers": 2, "hidden": 200, "context": 35, "batch_size": 20, "optimizer": "sgd",
                   "lr": 20.0, "clip": 0.25, "dropout": 0.0, "input_dropout": 0.2, "layer_dropout": 0.1,
-                  "output_dropout": 0.25, "embedding_dropout": 0.05, "weight_drop": 0.15, "adaptive_softmax": "2000,6000"}  # fmt: skip
+                  "output_dropout": 0.25, "embedding_dropout": 0.05, "weight_drop": 0.15,
+                  "adaptive_softmax": "2000,6000"}  # fmt: skip
 
 RECIPES = (
     BudgetRecipe(

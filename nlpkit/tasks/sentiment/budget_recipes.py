@@ -23,7 +23,8 @@ RECIPES = (
             "warmup": 50,
         },
         "SST-2, 10 min: test accuracy 82.48%, the plain defaults 81.44% (bench/results/budget-defaults.md); "
-        "not used below 10 min: at 5 min 80.51% against the plain defaults' 81.71% (bench/results/budget-defaults-5m.md); "
+        "not used below 10 min: at 5 min 80.51% against the plain defaults' 81.71% "
+        "(bench/results/budget-defaults-5m.md); "
         "nor from 30 min: there 80.72% against 80.94% (bench/results/budget-defaults-30m-b.md)",
         level="word",
         # at 30 min both runs kept a model from their first minutes (SST-2 from scratch saturates early;
