@@ -36,7 +36,16 @@ def machine() -> dict:
                 have = line.split(":", 1)[1].split()
                 flags = [
                     f
-                    for f in ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8")
+                    for f in (
+                        "avx2",
+                        "fma",
+                        "avx512f",
+                        "avx512_vnni",
+                        "avx_vnni",
+                        "avx512_bf16",
+                        "amx_bf16",
+                        "amx_int8",
+                    )
                     if f in have
                 ]
                 break

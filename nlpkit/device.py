@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 
 from nlpkit.errors import NlpkitError, option
 
@@ -19,10 +20,38 @@ def resolve_device(name: str = "auto"):
     return torch.device(name)
 
 
-def autocast(device):
-    """bf16 autocast on CUDA; full precision on the CPU, where bf16 matmuls are not faster."""
+def autocast(device, precision: str = "auto"):
+    """bf16 autocast on CUDA unless `precision` is fp32; on the CPU only when it is bf16: there it
+    pays on CPUs with AMX (a 2x200 LSTM language model trained 1.34x as fast, docs/tuning.md) and
+    costs elsewhere, where bf16 is emulated, and small Transformers gain nothing even with AMX."""
     import torch
 
+    if precision == "fp32":
+        return contextlib.nullcontext()
     if device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
+    if precision == "bf16":
+        return torch.autocast("cpu", dtype=torch.bfloat16)
     return contextlib.nullcontext()
+
+
+@functools.cache
+def cpu_has_bf16() -> bool | None:
+    """Whether this CPU does bf16 arithmetic natively (AMX or AVX-512 BF16); None where its
+    flags cannot be read (not Linux)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            flags = next((line for line in f if line.startswith("flags")), "").split()
+    except OSError:
+        return None
+    return bool({"amx_bf16", "avx512_bf16"} & set(flags)) if flags else None
+
+
+def precision_warning(device, precision: str) -> str | None:
+    """What to tell a user who asked for bf16 on a CPU that emulates it (None: nothing)."""
+    if precision == "bf16" and device.type == "cpu" and cpu_has_bf16() is False:
+        return (
+            f"{option('precision')} bf16: this CPU has no native bf16 (AMX or AVX-512 BF16); "
+            "it is emulated and likely slower than float32"
+        )
+    return None

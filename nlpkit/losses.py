@@ -33,10 +33,12 @@ class _LinearCrossEntropy(torch.autograd.Function):
         grad = probs  # reused in place: the forward buffer is not needed again
         grad.scatter_add_(1, targets[:, None], torch.full_like(targets[:, None], -1, dtype=grad.dtype))
         grad.mul_(grad_loss / targets.numel())
+        # under autocast the hidden states are bf16 and the weights float32, and backward runs
+        # without autocast: multiply in the hidden states' type, return each gradient in its input's
+        grad_bias = grad.sum(0).to(weight.dtype) if ctx.has_bias and ctx.needs_input_grad[2] else None
         grad = grad.to(hidden.dtype)
-        grad_hidden = grad @ weight if ctx.needs_input_grad[0] else None
-        grad_weight = grad.t() @ hidden if ctx.needs_input_grad[1] else None
-        grad_bias = grad.sum(0) if ctx.has_bias and ctx.needs_input_grad[2] else None
+        grad_hidden = grad @ weight.to(hidden.dtype) if ctx.needs_input_grad[0] else None
+        grad_weight = (grad.t() @ hidden).to(weight.dtype) if ctx.needs_input_grad[1] else None
         return grad_hidden, grad_weight, grad_bias, None
 
 

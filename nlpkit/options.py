@@ -365,6 +365,14 @@ class TrainOptions(Options):
         0, "Random seed; CPU runs without `time_budget` repeat exactly.", panel="Training", min=0, max=2**32 - 1
     )
     device: str = reuse(RunOptions, "device")
+    precision: str = opt(
+        "auto",
+        "auto: bf16 autocast on CUDA, float32 on the CPU | bf16: bf16 autocast on the CPU too (faster on CPUs "
+        "with AMX, above all for recurrent layers; emulated and slower on others) | fp32: float32 everywhere. "
+        "The weights stay float32 either way.",
+        panel="Training",
+        choices=("auto", "bf16", "fp32"),
+    )
     threads: int = reuse(RunOptions, "threads")
     resume: bool = opt(
         False, "Continue from OUT.ckpt: weights, optimizer, schedule, RNG and data position.", panel="Training"

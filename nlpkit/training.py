@@ -49,6 +49,7 @@ class TrainConfig:
     patience: int  # evaluations without improvement before stopping; 0: never stop early
     asgd: int  # NT-ASGD's non-monotone window in validations (nlpkit.averaging); 0: off
     seed: int
+    precision: str = "auto"  # auto | bf16 | fp32: nlpkit.device.autocast
     momentum: float = 0.0  # sgd; not an option
     min_lr_ratio: float = 0.0  # where the schedule ends; not an option
 
@@ -74,6 +75,7 @@ class TrainConfig:
             patience=options.patience,
             asgd=options.asgd,
             seed=options.seed,
+            precision=options.precision,
         )
 
     @classmethod
@@ -265,7 +267,7 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         loss_sum, tokens = 0.0, 0
         for batch in group:
-            with autocast(self.device):
+            with autocast(self.device, self.config.precision):
                 loss, n_tokens = self.task.loss(batch)
             if not torch.isfinite(loss):
                 raise NlpkitError(
@@ -366,7 +368,7 @@ class Trainer:
     def _validate_model(self) -> None:
         was_training = self.model.training
         self.model.eval()
-        with torch.no_grad(), autocast(self.device):
+        with torch.no_grad(), autocast(self.device, self.config.precision):
             metrics = self.task.evaluate()
         self.model.train(was_training)
         entry = {
@@ -415,7 +417,7 @@ class Trainer:
             warn(f"{option('average_last')} {wanted}: the run made {n} validation(s); averaged those {n}")
         self.model.load_state_dict(mean_weights(self.recent))
         self.model.eval()
-        with torch.no_grad(), autocast(self.device):
+        with torch.no_grad(), autocast(self.device, self.config.precision):
             metrics = self.task.evaluate()
         if metrics:
             self.result.best, self.result.best_step = dict(metrics), self.step

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from nlpkit import checkpoints
 from nlpkit.budget_recipes import AUTO, OFF, describe, named
-from nlpkit.console import console, info, table
+from nlpkit.console import console, info, table, warn
 from nlpkit.errors import NlpkitError, option
 from nlpkit.tracking import run_log
 
@@ -35,7 +35,7 @@ def _train(task_cls, options, world, recipe_file=None):
     import torch
 
     from nlpkit import threads
-    from nlpkit.device import resolve_device
+    from nlpkit.device import precision_warning, resolve_device
     from nlpkit.modelfile import load, save, versions
     from nlpkit.training import TrainConfig, Trainer
 
@@ -51,6 +51,9 @@ def _train(task_cls, options, world, recipe_file=None):
     if device.type == "cuda" and world.distributed:
         device = torch.device("cuda", world.local_rank)
     quiet = options.quiet or not world.main  # rank 0 speaks for all
+    emulated = precision_warning(device, options.precision)
+    if emulated and not quiet:
+        warn(emulated)
     torch.manual_seed(options.seed)
     data = task_cls.read_data(options)
 
@@ -178,7 +181,8 @@ def check_out(options, recipe_file: str | None = None) -> None:
 # What a resumed run may change: how long it goes on and how often it validates. Anything else
 # (data, model, optimizer, seed) would not apply to the weights and state the checkpoint holds,
 # while the model file would record it. (--asgd has its own rule, in nlpkit.averaging.)
-RESUMABLE = ("epochs", "max_steps", "time_budget", "patience", "eval_every", "asgd")
+# precision changes the arithmetic, not the model: a run may resume in another
+RESUMABLE = ("epochs", "max_steps", "time_budget", "patience", "eval_every", "asgd", "precision")
 
 
 def check_same_recipe(saved, given: dict, ckpt) -> None:
