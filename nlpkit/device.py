@@ -20,18 +20,19 @@ def resolve_device(name: str = "auto"):
     return torch.device(name)
 
 
+def uses_bf16(device, precision: str = "auto") -> bool:
+    """Whether `precision` means bf16 autocast on `device`: on CUDA unless it is fp32; on the CPU
+    only when it is bf16: there it pays on CPUs with AMX (bench/results/precision-5m.md) and costs
+    elsewhere, where bf16 is emulated, and small Transformers gain nothing even with AMX."""
+    return precision != "fp32" and (device.type == "cuda" or precision == "bf16")
+
+
 def autocast(device, precision: str = "auto"):
-    """bf16 autocast on CUDA unless `precision` is fp32; on the CPU only when it is bf16: there it
-    pays on CPUs with AMX (a 2x200 LSTM language model trained 1.34x as fast, docs/tuning.md) and
-    costs elsewhere, where bf16 is emulated, and small Transformers gain nothing even with AMX."""
+    """bf16 autocast where uses_bf16() says so, else nothing (float32)."""
     import torch
 
-    if precision == "fp32":
-        return contextlib.nullcontext()
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    if precision == "bf16":
-        return torch.autocast("cpu", dtype=torch.bfloat16)
+    if uses_bf16(device, precision):
+        return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 

@@ -28,3 +28,22 @@ def test_without_bias_and_with_large_logits():
     ref = F.cross_entropy(h @ w.t(), y)
     assert torch.isfinite(ours)
     torch.testing.assert_close(ours, ref)
+
+
+def test_under_bf16_autocast_each_gradient_comes_back_in_its_inputs_type():
+    # autocast makes the hidden states bf16 while the weights stay float32; backward runs
+    # without autocast, so the loss must reconcile the two itself
+    torch.manual_seed(2)
+    h = torch.randn(30, 8, requires_grad=True)
+    w = torch.randn(50, 8, requires_grad=True)
+    b = torch.randn(50, requires_grad=True)
+    y = torch.randint(0, 50, (30,))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        hidden = h * 1.0  # a float32 leaf; autocast turns the product's operands to bf16
+        ours = linear_cross_entropy(hidden.bfloat16(), w, b, y)
+    gh, gw, gb = torch.autograd.grad(ours, [h, w, b])
+    assert (gh.dtype, gw.dtype, gb.dtype) == (torch.float32,) * 3
+    ref = F.cross_entropy(F.linear(h, w, b), y)
+    for a, r in zip((gh, gw, gb), torch.autograd.grad(ref, [h, w, b]), strict=True):
+        torch.testing.assert_close(a, r, atol=2e-2, rtol=5e-2)  # bf16 keeps 8 bits of mantissa
+    torch.testing.assert_close(ours, ref, atol=5e-2, rtol=2e-2)

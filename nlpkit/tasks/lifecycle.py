@@ -35,7 +35,7 @@ def _train(task_cls, options, world, recipe_file=None):
     import torch
 
     from nlpkit import threads
-    from nlpkit.device import precision_warning, resolve_device
+    from nlpkit.device import precision_warning, resolve_device, uses_bf16
     from nlpkit.modelfile import load, save, versions
     from nlpkit.training import TrainConfig, Trainer
 
@@ -111,7 +111,8 @@ def _train(task_cls, options, world, recipe_file=None):
                 f"to train on, raise {option('max_steps')}, {option('epochs')} or {option('time_budget')}"
             )
     processes = f", {world.size} processes ({world.backend})" if world.distributed else ""
-    what = task.describe(data, adapter) + f", device {device}, {torch.get_num_threads()} threads{processes}"
+    arithmetic = " (bf16 autocast)" if uses_bf16(device, options.precision) else ""
+    what = task.describe(data, adapter) + f", device {device}{arithmetic}, {torch.get_num_threads()} threads{processes}"
     info(f"{what}; the model goes to {options.out}", quiet or options.log_format == "json")
     if options.budget_recipe not in (AUTO, OFF):
         info(describe(named(task_cls.name, options.budget_recipe)), quiet or options.log_format == "json")

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 
 import pytest
 import torch
@@ -394,3 +395,15 @@ def test_backward_direction_end_to_end(tmp_path, corpus):
     assert len(scored) == 3
     proc = nlpkit("generate", out, "--prompt", "a", "--max-new-tokens", "3")
     assert proc.returncode == 1 and "predicts what comes before" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_bf16_training_from_the_cli_is_recorded_and_a_bad_precision_is_one_line(tmp_path, corpus):
+    out = tmp_path / "bf16.nlpk"
+    nlpkit("lm", "train", corpus, "--out", out, *TINY, "--max-steps", "5", "--precision", "bf16", check=True)
+    recipe = tomllib.loads(nlpkit("info", out, "--recipe", check=True).stdout)
+    assert recipe["precision"] == "bf16"  # and --config repeats it
+    (row,) = nlpkit("lm", "score", out, input="the harbour\n", check=True).stdout.splitlines()
+    assert float(row.split("\t")[0]) < 0
+    bad = nlpkit("lm", "train", corpus, "--out", tmp_path / "x.nlpk", *TINY, "--precision", "half")
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr and "half" in bad.stderr
+    assert not (tmp_path / "x.nlpk").exists()

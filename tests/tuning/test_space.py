@@ -57,3 +57,14 @@ def test_a_classifier_may_search_its_vocabulary(tmp_path):
     path.write_text('[tokenizer]\nchoices = ["bpe:400", "unigram:800"]\n', encoding="utf-8")
     space = read_space(str(path), SentimentOptions, declared_space(SentimentOptions, {}, "lstm"), {})
     assert space["tokenizer"].choices == ("bpe:400", "unigram:800")
+
+
+def test_a_space_file_may_search_the_precision_within_its_choices(tmp_path):
+    # on a CPU with AMX a search can find whether bf16 pays for the model (docs/tuning.md)
+    path = tmp_path / "space.toml"
+    path.write_text('[precision]\nchoices = ["fp32", "bf16"]\n', encoding="utf-8")
+    space = read_space(str(path), LMOptions, declared_space(LMOptions, {}, "lstm"), {})
+    assert space["precision"].choices == ("fp32", "bf16") and "precision" not in declared_space(LMOptions, {}, "lstm")
+    path.write_text('[precision]\nchoices = ["fp32", "half"]\n', encoding="utf-8")
+    with pytest.raises(NlpkitError, match="half"):
+        read_space(str(path), LMOptions, declared_space(LMOptions, {}, "lstm"), {})

@@ -116,7 +116,8 @@ class LMTraining:
         if self.state is None:
             return {}
         parts = self.state if isinstance(self.state, tuple) else (self.state,)
-        return {str(i): p.detach() for i, p in enumerate(parts)}
+        # float32 even when computed under bf16 autocast: a run may resume in another precision
+        return {str(i): p.detach().float() for i, p in enumerate(parts)}
 
     def restore_carry(self, tensors: dict) -> None:
         if not tensors:
