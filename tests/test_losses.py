@@ -4,12 +4,17 @@ import torch.nn.functional as F
 from nlpkit.losses import linear_cross_entropy
 
 
-def test_fused_linear_cross_entropy_matches_the_reference():
-    torch.manual_seed(0)
+def problem(seed: int):
+    """Hidden states [30, 8], an output layer of 50 words and targets, all float32."""
+    torch.manual_seed(seed)
     h = torch.randn(30, 8, requires_grad=True)
     w = torch.randn(50, 8, requires_grad=True)
     b = torch.randn(50, requires_grad=True)
-    y = torch.randint(0, 50, (30,))
+    return h, w, b, torch.randint(0, 50, (30,))
+
+
+def test_fused_linear_cross_entropy_matches_the_reference():
+    h, w, b, y = problem(0)
     ours = linear_cross_entropy(h, w, b, y)
     grads = torch.autograd.grad(3 * ours, [h, w, b])
     ref = F.cross_entropy(F.linear(h, w, b), y)
@@ -33,14 +38,9 @@ def test_without_bias_and_with_large_logits():
 def test_under_bf16_autocast_each_gradient_comes_back_in_its_inputs_type():
     # autocast makes the hidden states bf16 while the weights stay float32; backward runs
     # without autocast, so the loss must reconcile the two itself
-    torch.manual_seed(2)
-    h = torch.randn(30, 8, requires_grad=True)
-    w = torch.randn(50, 8, requires_grad=True)
-    b = torch.randn(50, requires_grad=True)
-    y = torch.randint(0, 50, (30,))
+    h, w, b, y = problem(2)
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        hidden = h * 1.0  # a float32 leaf; autocast turns the product's operands to bf16
-        ours = linear_cross_entropy(hidden.bfloat16(), w, b, y)
+        ours = linear_cross_entropy(h.bfloat16(), w, b, y)  # bf16, as an autocast layer hands them on
     gh, gw, gb = torch.autograd.grad(ours, [h, w, b])
     assert (gh.dtype, gw.dtype, gb.dtype) == (torch.float32,) * 3
     ref = F.cross_entropy(F.linear(h, w, b), y)
