@@ -22,9 +22,9 @@ def resolve_device(name: str = "auto"):
 
 def uses_bf16(device, precision: str = "auto") -> bool:
     """Whether `precision` means bf16 autocast on `device`: on CUDA unless it is fp32; on the CPU
-    only when asked, because even with AMX only an LSTM language model trained faster (1.28x), and
-    with a worse result at the float32 recipe's budget; the other tasks' models ran slower
-    (bench/results/precision-5m.md); without AMX or AVX-512 BF16, bf16 is emulated."""
+    only when asked, because even with AMX only an LSTM language model trained faster (1.41x), and
+    no better for it at 5 minutes; the other tasks' models ran slower
+    (bench/results/precision-5m*.md); without AMX or AVX-512 BF16, bf16 is emulated."""
     return precision != "fp32" and (device.type == "cuda" or precision == "bf16")
 
 

@@ -368,7 +368,7 @@ class TrainOptions(Options):
     precision: str = opt(
         "auto",
         "auto: bf16 autocast on CUDA, float32 on the CPU | bf16: bf16 autocast on the CPU too (with AMX an LSTM "
-        "language model trained 1.28x as fast, smaller models slower; without, emulated and slow) | fp32: "
+        "language model trained 1.41x as fast, smaller models slower; without, emulated and slow) | fp32: "
         "float32 everywhere. The weights stay float32 either way (docs/cli.md).",
         panel="Training",
         choices=("auto", "bf16", "fp32"),
