@@ -64,9 +64,10 @@ def row(case: str, recipe: str, flags: list[str], budget: str | None = None, pre
            "--time-budget", budget, "--out", str(model), "--quiet"]  # fmt: skip
     trained = run(cmd, WORK / f"{prefix}-{case}-{recipe}.log")
     scored = json.loads(run(["nlpkit", task, "eval", str(model), str(SHARED / test), "--format", "json"])["stdout"])
-    chosen = json.loads(run(["nlpkit", "info", str(model), "--format", "json"])["stdout"])["recipe"]["budget_recipe"]
-    return {"recipe": recipe, "value": round(scored[key], 4), "budget_recipe": chosen, "wall_s": trained["wall_s"],
-            "command": " ".join(cmd).replace(str(SHARED) + "/", "")}  # fmt: skip
+    info = json.loads(run(["nlpkit", "info", str(model), "--format", "json"])["stdout"])
+    speed = {k: info["metrics"]["train"][k] for k in ("tokens_per_s", "steps", "epochs")}
+    return {"recipe": recipe, "value": round(scored[key], 4), "budget_recipe": info["recipe"]["budget_recipe"],
+            "wall_s": trained["wall_s"], **speed, "command": " ".join(cmd).replace(str(SHARED) + "/", "")}  # fmt: skip
 
 
 def main() -> None:

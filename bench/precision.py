@@ -1,6 +1,6 @@
 """float32 against bf16 autocast on the CPU (`--precision fp32|bf16`), each task's budget recipe
 trained for the same wall clock, one run at a time: tokens per second and the test metric. bf16
-pays only where the CPU does it natively (AMX, AVX-512 BF16: the machine's flags are recorded).
+can pay only where the CPU does it natively (AMX, AVX-512 BF16: the machine's flags are recorded).
 
     python bench/precision.py [--budget 5m] [--only ptb,shakespeare,sst2,conll] [--name precision]
 
@@ -12,11 +12,10 @@ bench/tune_ptb.py searched in float32, then trains the best for the budget and s
 """
 
 import argparse
-import json
 import os
 
 from budget_defaults import CASES, LOWER_IS_BETTER, row
-from common import ROOT, SHARED, WORK, machine, run, write
+from common import ROOT, SHARED, WORK, machine, write
 
 from nlpkit.option_parsing import parse_duration
 
@@ -43,19 +42,15 @@ def main() -> None:
         case = DATA[name]
         for precision in ("fp32", "bf16"):
             found = row(case, precision, ["--precision", precision], args.budget, prefix=args.name)
-            model = WORK / f"{args.name}-{case}-{precision}.nlpk"
-            train = json.loads(run(["nlpkit", "info", str(model), "--format", "json"])["stdout"])["metrics"]["train"]
-            rows.append({"data": name, "precision": precision, **found, "tokens_per_s": train["tokens_per_s"],
-                         "steps": train["steps"], "epochs": train["epochs"]})  # fmt: skip
+            rows.append({"data": name, "precision": precision, **found})
     load.append(os.getloadavg()[0])
     m = machine()
     lines = [
         "# float32 against bf16 autocast on the CPU, the same wall clock",
         "",
-        f"`python bench/precision.py --budget {args.budget} --only {args.only} --name {args.name}`; {m['cpu']} "
-        f"(flags {', '.join(m['cpu_flags'])}), {m['cores']} cores, torch {m['torch']}, {m['date']}; 1-minute load "
-        f"{load[0]:.2f} at the start, {load[1]:.2f} at the end; one run at a time. Each row is the budget recipe "
-        "nlpkit chooses for the data at this budget (`nlpkit info MODEL --recipe`), with `--precision`.",
+        header(f"--budget {args.budget} --only {args.only} --name {args.name}", m, load)
+        + " Each row is the budget recipe nlpkit chooses for the data at this budget (`nlpkit info MODEL --recipe`), "
+        "with `--precision`.",
         "",
         "| data | recipe chosen | metric | fp32 | bf16 | tokens/s fp32 | tokens/s bf16 | speed-up | epochs fp32 | epochs bf16 |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -77,6 +72,15 @@ def main() -> None:
     write(args.name, record, "\n".join(lines) + "\n")
 
 
+def header(flags: str, m: dict, load: list[float]) -> str:
+    """The result file's first line: the command, the machine with its CPU flags, the load."""
+    return (
+        f"`python bench/precision.py {flags}`; {m['cpu']} (flags {', '.join(m['cpu_flags'])}), {m['cores']} cores, "
+        f"torch {m['torch']}, {m['date']}; 1-minute load {load[0]:.2f} at the start, {load[1]:.2f} at the end; one "
+        "run at a time."
+    )
+
+
 def tune_ptb(args) -> None:
     import time
 
@@ -96,16 +100,12 @@ def tune_ptb(args) -> None:
     )  # fmt: skip
     tune_s = round(time.monotonic() - t0, 1)
     found_row = row("ptb-10m", "tuned-bf16", ["--config", str(best)], args.budget, prefix=args.name)
-    train = json.loads(run(["nlpkit", "info", str(WORK / f"{args.name}-ptb-10m-tuned-bf16.nlpk"), "--format", "json"])[
-        "stdout"])["metrics"]["train"]  # fmt: skip
     load.append(os.getloadavg()[0])
     m = machine()
     lines = [
         f"# PTB, word level, {args.budget}: a recipe searched in bf16",
         "",
-        f"`python bench/precision.py --tune-ptb {args.tune_ptb} --budget {args.budget} --name {args.name}`; {m['cpu']} "
-        f"(flags {', '.join(m['cpu_flags'])}), {m['cores']} cores, torch {m['torch']}, {m['date']}; 1-minute load "
-        f"{load[0]:.2f} at the start, {load[1]:.2f} at the end; one run at a time.",
+        header(f"--tune-ptb {args.tune_ptb} --budget {args.budget} --name {args.name}", m, load),
         "",
         f"The search: {found['trials']} trials of {args.budget} ({found['pruned']} pruned, {found['failed']} failed) in "
         f"{tune_s:.0f} s, `--precision bf16` fixed with SGD, LSTM, clip 0.25 and the adaptive softmax; "
@@ -113,7 +113,7 @@ def tune_ptb(args) -> None:
         f"trial's validation loss {found['value']:.4f}.",
         "",
         f"The best recipe trained again for {args.budget}: test perplexity **{found_row['value']:.2f}**, "
-        f"{train['tokens_per_s']:,.0f} tokens/s, {train['epochs']:.2f} epochs "
+        f"{found_row['tokens_per_s']:,.0f} tokens/s, {found_row['epochs']:.2f} epochs "
         f"(`{found_row['command']}`).",
         "",
         "The recipe:",
@@ -126,7 +126,7 @@ def tune_ptb(args) -> None:
               "tune": {"budget_s": parse_duration(args.tune_ptb), "wall_s": tune_s, "trials": found["trials"],
                        "pruned": found["pruned"], "failed": found["failed"], "best_in_search": found["value"],
                        "recipe": found["best"]},
-              "row": {**found_row, "tokens_per_s": train["tokens_per_s"], "epochs": train["epochs"]}}  # fmt: skip
+              "row": found_row}  # fmt: skip
     write(args.name, record, "\n".join(lines) + "\n")
 
 
