@@ -44,6 +44,8 @@ def report(task: str, recipe, given: dict) -> None:
         trials = f"{found['trials']} ({found['pruned']} pruned, {found['failed']} failed)"
         rows = [["best " + found["metric"], _cell(found["value"])], ["recipe", found["out"]], ["trials", trials],
                 ["wall clock", f"{found['seconds']:,.0f} s"], ["study", found["study"]]]  # fmt: skip
+        if found.get("model"):
+            rows.insert(2, ["model", found["model"]])
         if given.get("plot"):
             rows.append(["cost curve", given["plot"]])
         c.table(f"nlpkit tune {task}", None, rows)

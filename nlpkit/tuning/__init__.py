@@ -19,6 +19,7 @@ SEARCH = (
     "trials",
     "start_from",
     "prune_after",
+    "best_model",
 )  # what a worker needs
 
 
@@ -71,6 +72,7 @@ def tune(task: str, recipe: str | None = None, **options) -> dict:
     return {
         "best": best, "metric": cls.Options.SELECTED_BY[0], "value": study.best_value, **counts,
         "seconds": round(time.monotonic() - t0, 1), "study": name, "out": o.out,
+        "model": st.kept_model(study, o.best_model) if o.best_model else None,
     }  # fmt: skip
 
 

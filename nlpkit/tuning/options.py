@@ -58,6 +58,14 @@ class TuneOptions(Options):
         0, "The sampler's seed (a trial's own training seed is `seed`).", panel="Tuning", min=0, max=2**32 - 1
     )
     out: str = opt("best.toml", "The best trial's recipe, for `train --config`.", flags=("--out", "-o"), writes="file")
+    best_model: str | None = opt(
+        None,
+        "Also keep the best trial's model here: it trained with the recipe at the trial budget already, so a "
+        "search at the final budget needs no second training. Kept when the trial ran on this machine.",
+        panel="Tuning",
+        metavar="MODEL.nlpk",
+        writes="file",
+    )
     show: bool = opt(
         False, "Print the study's trials and stop (nothing is trained).", flags=("--show",), panel="Tuning"
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from nlpkit.console import info
@@ -118,7 +119,8 @@ def run(task_name: str, fixed: dict, space: dict, o, threads: int, worker: int =
     counts = {"trials": 0, "pruned": 0, "failed": 0}
     failures, last_error = 0, ""
     folder = Path(o.out).resolve().parent
-    while time.monotonic() + trial_budget <= deadline and not _enough(study, o.trials):
+    # the first trial always fits (the budget is at least a trial's); later ones need a whole trial budget left
+    while (not counts["trials"] or time.monotonic() + trial_budget <= deadline) and not _enough(study, o.trials):
         trial = study.ask()
         options = {**fixed, **{n: d.suggest(trial) for n, d in space.items()}}
         shown = ", ".join(f"{n} {_short(v)}" for n, v in options.items() if n in space)
@@ -147,14 +149,18 @@ def run(task_name: str, fixed: dict, space: dict, o, threads: int, worker: int =
                 if failures >= STOP_AFTER_FAILURES:
                     raise NlpkitError(f"{failures} trials in a row failed; the last: {last_error}") from None
                 continue
-        if model.result.interrupted:  # Ctrl-C stopped the training: the trial does not count
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            raise KeyboardInterrupt
-        value = (model.meta["metrics"].get("valid") or {}).get(metric)
-        if value is None:
-            raise NlpkitError(f"a trial needs validation data: give {option('valid')} (or a validation share)")
-        trial.set_user_attr("recipe", model.meta["recipe"])
-        study.tell(trial, float(value))
+            if model.result.interrupted:  # Ctrl-C stopped the training: the trial does not count
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                raise KeyboardInterrupt
+            value = (model.meta["metrics"].get("valid") or {}).get(metric)
+            if value is None:
+                raise NlpkitError(f"a trial needs validation data: give {option('valid')} (or a validation share)")
+            trial.set_user_attr("recipe", model.meta["recipe"])
+            with _keeping(o.best_model):
+                if o.best_model and _beats(study, float(value)):
+                    keep(values["out"], o.best_model)
+                    trial.set_user_attr("model", _here(o.best_model))
+                study.tell(trial, float(value))
         failures = 0
         best = study.best_trial
         info(f"trial {trial.number}: {metric} {value:.4g}; best so far {best.value:.4g} (trial {best.number})")
@@ -190,6 +196,69 @@ def start_from(study, recipes: list[str], space: dict, options_cls, fixed: dict 
             info(f"{path}: {said} neither searched nor fixed; fix them on the command line to try the recipe as it is")
         if params:
             study.enqueue_trial(params, skip_if_exists=True)
+
+
+@contextmanager
+def _keeping(path: str | None):
+    """With a kept model, one process at a time judges and tells a finished trial (a lock on the
+    model's folder), so that two workers ending together cannot leave the worse model behind."""
+    if not path:
+        yield
+        return
+    import fcntl
+
+    folder = Path(path).resolve().parent
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _beats(study, value: float) -> bool:
+    """Whether `value` is better than every completed trial's (the study's best so far)."""
+    done = [t.value for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+    if not done:
+        return True
+    return value < min(done) if study.direction.name == "MINIMIZE" else value > max(done)
+
+
+def keep(model: str, path: str) -> None:
+    """Copy a trial's model file to `path`, whole or not at all (the trial's folder is about to go)."""
+    import shutil
+
+    from nlpkit.outputs import atomic_open
+
+    try:
+        with open(model, "rb") as src, atomic_open(path, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+    except OSError as exc:
+        raise NlpkitError(f"{option('best_model')} {path}: cannot write the model ({exc.strerror or exc})") from None
+
+
+def _here(path: str) -> str:
+    """Where a kept model lies, machine and all: several machines may share one study."""
+    import socket
+
+    return f"{socket.gethostname()}:{Path(path).resolve()}"
+
+
+def kept_model(study, path: str) -> str | None:
+    """`path` when it holds the study's best trial's model, else None, saying why: the best trial
+    ran on another machine (or before --best-model was given); `path` then holds the best model
+    trained here, if any."""
+    best = study.best_trial
+    here = _here(path)
+    if best.user_attrs.get("model") == here and Path(path).is_file():
+        info(f"{path}: the model of trial {best.number}, the best")
+        return path
+    mine = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("model") == here]
+    held = f"; {path} holds trial {mine[-1].number}'s, the best trained here" if mine and Path(path).is_file() else ""
+    info(f"the best trial ({best.number}) was not trained here, so its model was not kept{held}: "
+         f"train it with `train --config` and the recipe")  # fmt: skip
+    return None
 
 
 def _enough(study, limit: int) -> bool:

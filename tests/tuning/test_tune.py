@@ -51,6 +51,39 @@ def test_a_study_goes_on_where_it_stopped_and_is_shared_by_processes(tmp_path):
     assert [t["best"] for t in done] == [min(t["value"] for t in done[: k + 1]) for k in range(len(done))]
 
 
+def test_the_best_trials_model_is_kept_when_asked(tmp_path):
+    out, kept = str(tmp_path / "best.toml"), tmp_path / "models" / "best.nlpk"
+    first = nlpkit.tune("lm", **SMALL, trial_budget="1s", budget="10m", trials=3, out=out, best_model=str(kept))
+    # two workers ending trials together: the lock leaves the model of the study's best behind
+    both = nlpkit.tune("lm", **SMALL, trial_budget="1s", budget="10m", trials=6, out=out, best_model=str(kept),
+                       workers=2)  # fmt: skip
+    for found in (first, both):
+        assert found["model"] == str(kept)
+    model = nlpkit.load(str(kept))
+    assert model.meta["metrics"]["valid"]["valid_loss"] == both["value"] and model.meta["recipe"] == both["best"]
+    assert sorted(p.name for p in kept.parent.iterdir()) == ["best.nlpk"]  # no trial's scratch left behind
+
+
+def test_a_budget_of_one_trial_budget_runs_one_trial(tmp_path):
+    found = nlpkit.tune("lm", **SMALL, trial_budget="2s", budget="2s", out=str(tmp_path / "best.toml"))
+    assert found["trials"] == 1
+
+
+def test_a_best_trial_trained_elsewhere_is_said_not_kept(optuna, tmp_path, capsys):
+    from nlpkit.tuning.study import _here, kept_model
+
+    kept = tmp_path / "best.nlpk"
+    study = optuna.create_study(direction="minimize")
+    for value, where in ((1.0, "another-machine:/models/best.nlpk"), (2.0, _here(str(kept)))):
+        trial = study.ask()
+        trial.set_user_attr("model", where)
+        study.tell(trial, value)
+    kept.write_bytes(b"trial 1's model")
+    assert kept_model(study, str(kept)) is None
+    said = capsys.readouterr().err
+    assert "the best trial (0) was not trained here" in said and "best.nlpk holds trial 1's" in said
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [(dict(trial_budget="10m", budget="5m"), "trial_budget 10m is longer than budget 5m"),
@@ -58,9 +91,12 @@ def test_a_study_goes_on_where_it_stopped_and_is_shared_by_processes(tmp_path):
      (dict(storage="postgresql://nobody@127.0.0.1:9/none"), "storage postgresql://nobody@127.0.0.1:9/none: cannot open"),
      (dict(trials=-1), "trials: -1 is below the smallest allowed value, 0"),
      (dict(show=True), "storage .*best.journal: no study has been stored there"),
-     (dict(plot="curve.txt"), "plot: curve.txt: a figure is written as .png, .svg, .pdf")],
+     (dict(plot="curve.txt"), "plot: curve.txt: a figure is written as .png, .svg, .pdf"),
+     (dict(best_model=str(DATA / "sample.valid.txt")), "best_model: .*sample.valid.txt is an input"),
+     (dict(best_model="{tmp}/best.toml"), "out: .*best.toml is also another output")],
 )  # fmt: skip
 def test_bad_search_options_are_one_line(tmp_path, options, message):
+    options = {k: v.format(tmp=tmp_path) if isinstance(v, str) else v for k, v in options.items()}
     with pytest.raises(nlpkit.NlpkitError, match=message):
         nlpkit.tune("lm", **SMALL, out=str(tmp_path / "best.toml"), **options)
     assert list(tmp_path.iterdir()) == []  # nothing made: no recipe, no empty study
@@ -142,10 +178,14 @@ def test_tune_from_the_shell_then_train_with_its_recipe(tmp_path):
     out = tmp_path / "best.toml"
     proc = cli_run(
         "tune", "lm", DATA / "sample.valid.txt", "--valid-fraction", "0.2", "--context", "16", "--layers", "1",
-        "--hidden", "16", "--trial-budget", "2s", "--budget", "60s", "--trials", "1", "--out", out, fresh=True,
+        "--hidden", "16", "--trial-budget", "2s", "--budget", "60s", "--trials", "1", "--out", out,
+        "--best-model", tmp_path / "best.nlpk", fresh=True,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "trial 0 started (2s)" in proc.stderr and "best valid_loss" in proc.stdout
+    assert "best.nlpk: the model of trial 0, the best" in proc.stderr and "best.nlpk" in proc.stdout
+    scored = cli_run("lm", "eval", tmp_path / "best.nlpk", DATA / "sample.valid.txt", "--format", "json", check=True)
+    assert json.loads(scored.stdout)["loss"] > 0
     shown = json.loads(cli_run("tune", "lm", "--show", "--out", out, "--format", "json", check=True).stdout)
     assert len(shown) == 1 and shown[0]["state"] == "complete"
     cli_run("lm", "train", "--config", out, "--out", tmp_path / "m.nlpk", "--quiet", check=True)
