@@ -254,10 +254,13 @@ def kept_model(study, path: str) -> str | None:
     if best.user_attrs.get("model") == here and Path(path).is_file():
         info(f"{path}: the model of trial {best.number}, the best")
         return path
+    if best.user_attrs.get("model") == here:
+        why = f"was kept at {path}, which is gone"
+    else:
+        why = "was not kept here (it ran on another machine, or before --best-model was given)"
     mine = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("model") == here]
     held = f"; {path} holds trial {mine[-1].number}'s, the best trained here" if mine and Path(path).is_file() else ""
-    info(f"the best trial ({best.number}) was not trained here, so its model was not kept{held}: "
-         f"train it with `train --config` and the recipe")  # fmt: skip
+    info(f"the model of the best trial ({best.number}) {why}{held}: train it with `train --config` and the recipe")
     return None
 
 

@@ -81,7 +81,14 @@ def test_a_best_trial_trained_elsewhere_is_said_not_kept(optuna, tmp_path, capsy
     kept.write_bytes(b"trial 1's model")
     assert kept_model(study, str(kept)) is None
     said = capsys.readouterr().err
-    assert "the best trial (0) was not trained here" in said and "best.nlpk holds trial 1's" in said
+    assert "the model of the best trial (0) was not kept here" in said and "best.nlpk holds trial 1's" in said
+    kept.unlink()  # the best trained here, deleted since: said so, not mistaken for another machine's
+    study.tell(study.ask(), 3.0)
+    mine = study.ask()
+    mine.set_user_attr("model", _here(str(kept)))
+    study.tell(mine, 0.5)
+    assert kept_model(study, str(kept)) is None
+    assert "the model of the best trial (3) was kept at" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
